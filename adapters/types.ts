@@ -1,0 +1,72 @@
+import type { CarrierError } from '../domain/carrier-error.ts';
+import type { Encoding } from '../domain/segments.ts';
+
+/** What the workflow hands a carrier adapter for one message. */
+export interface SubmitRequest {
+  /** Herald's message id; travels as the carrier's client reference / in the callback URL. */
+  readonly messageId: string;
+  /** E.164 with leading `+`. */
+  readonly to: string;
+  readonly from: string;
+  readonly body: string;
+  readonly encoding: Encoding;
+  readonly segments: number;
+  /** Seconds the carrier may keep trying; maps to ValidityPeriod / ttl. */
+  readonly validitySeconds: number;
+  /**
+   * Absolute URL the carrier should post receipts to for this message, already carrying our
+   * message id (e.g. `https://herald.example/webhooks/carriers/twilio-sim?mid=msg_x`).
+   */
+  readonly statusCallbackUrl: string;
+}
+
+export type SubmitResult =
+  | {
+      readonly ok: true;
+      readonly carrierMessageId: string;
+      readonly segments?: number;
+      readonly priceMicros?: bigint;
+    }
+  | { readonly ok: false; readonly error: CarrierError };
+
+/** An inbound HTTP request as the webhook route saw it, before any parsing. */
+export interface InboundHttp {
+  readonly method: string;
+  /** The full public URL the carrier posted to, including the query string (signatures cover it). */
+  readonly url: string;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly rawBody: string;
+}
+
+/** Normalized receipt statuses: `enroute` is intermediate, the rest are final. */
+export type ReceiptStatus = 'enroute' | 'delivered' | 'undelivered' | 'expired' | 'failed';
+
+export interface Receipt {
+  readonly carrierMessageId: string;
+  /** Our message id when the carrier echoes it (client-ref, callback URL parameter). */
+  readonly messageId?: string;
+  readonly status: ReceiptStatus;
+  /** The carrier's raw status word (`delivered`, `DELIVRD`, `undelivered`). */
+  readonly carrierStatus: string;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  /** When the carrier says it happened (ISO-8601), if it says. */
+  readonly at?: string;
+}
+
+/** DESIGN §5. Adapters never touch the database and never throw transport errors from submit. */
+export interface CarrierAdapter {
+  readonly kind: string;
+  submit(req: SubmitRequest): Promise<SubmitResult>;
+  /** Webhook body → receipts. Throws `ReceiptParseError` on a malformed body. */
+  parseReceipts(req: InboundHttp): Receipt[];
+  /** Webhook signature / shared-secret check, in constant time. */
+  verify(req: InboundHttp): boolean;
+  /** The HTTP status and body the carrier expects in answer to a receipt it posted. */
+  readonly receiptAck?: { readonly status: number; readonly contentType: string; readonly body: string };
+}
+
+export class ReceiptParseError extends Error {
+  override readonly name = 'ReceiptParseError';
+}

@@ -1,0 +1,170 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { MessageStatus } from '../domain/status.ts';
+
+/** Timestamps come back as Date, go in as Date or ISO string, default to now(). */
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** bigint columns: pg returns int8 as string unless a parser is installed; db/connection installs one. */
+type Micros = ColumnType<bigint, bigint, bigint>;
+
+export interface AccountsTable {
+  id: string; // acc_…
+  name: string;
+  currency: string; // 'USD'
+  /** Spendable now. CHECK (available_micros >= 0). */
+  available_micros: ColumnType<bigint, bigint | undefined, bigint>;
+  /** Held for messages in flight. CHECK (reserved_micros >= 0). */
+  reserved_micros: ColumnType<bigint, bigint | undefined, bigint>;
+  webhook_secret: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: string; // key_…
+  account_id: string;
+  /** SHA-256 hex of the full key; the key itself is never stored. */
+  key_hash: string;
+  /** First characters of the key, for operators to recognise it. */
+  prefix: string;
+  created_at: CreatedAt;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export type LedgerKind = 'credit' | 'reserve' | 'capture' | 'release' | 'refund';
+
+export interface LedgerEntriesTable {
+  id: Generated<string>; // bigserial, as string
+  account_id: string;
+  /** Null for credits; unique (message_id, kind) otherwise, which makes money moves idempotent. */
+  message_id: string | null;
+  kind: LedgerKind;
+  /** Always > 0; the kind says which way it moves (see db/ledger.ts). */
+  amount_micros: Micros;
+  /** Available balance right after this entry. */
+  available_after_micros: Micros;
+  reserved_after_micros: Micros;
+  /** For credits: the caller's reference, unique per account when given. */
+  reference: string | null;
+  created_at: CreatedAt;
+}
+
+export interface MessagesTable {
+  id: string; // msg_…
+  account_id: string;
+  idempotency_key: string | null;
+  /** SHA-256 of the canonical request; same key + different hash → 409. */
+  request_hash: string;
+  to_number: string;
+  from_sender: string;
+  body: string;
+  country: string;
+  encoding: 'GSM-7' | 'UCS-2';
+  segments: number;
+  quote_micros: Micros;
+  price_micros: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
+  status: MessageStatus;
+  carrier_id: string | null;
+  carrier_message_id: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  carrier_error_code: string | null;
+  validity_seconds: number;
+  callback_url: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MessageEventsTable {
+  id: Generated<string>;
+  message_id: string;
+  status: MessageStatus;
+  /** Free-form detail, never a phone number or body. */
+  detail: ColumnType<Record<string, unknown> | null, string | null | undefined, never>;
+  at: CreatedAt;
+}
+
+export type AttemptOutcome = 'accepted' | 'retry' | 'failover' | 'permanent' | 'ambiguous';
+
+export interface MessageAttemptsTable {
+  id: Generated<string>;
+  message_id: string;
+  carrier_id: string;
+  /** 1-based across the whole message. Unique (message_id, attempt). */
+  attempt: number;
+  /** Null while the request is in flight: a row left null after a crash means "maybe sent". */
+  outcome: AttemptOutcome | null;
+  error_code: string | null;
+  carrier_error_code: string | null;
+  error_message: string | null;
+  carrier_message_id: string | null;
+  started_at: CreatedAt;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface CarriersTable {
+  id: string; // 'twilio-sim'
+  kind: string; // adapter kind: 'twilio', 'vonage'
+  /** Adapter configuration (base URL, credentials), validated by the adapter's zod schema. */
+  config: ColumnType<Record<string, unknown>, string, string>;
+  /** Submits per second; the carrier task queue's server-side rate limit. */
+  tps: number;
+  enabled: boolean;
+  created_at: CreatedAt;
+}
+
+export interface CarrierPricesTable {
+  carrier_id: string;
+  country: string; // ISO 3166-1 alpha-2
+  /** Price per segment. */
+  price_micros: Micros;
+  enabled: boolean;
+  updated_at: UpdatedAt;
+}
+
+export interface RouteStatsTable {
+  carrier_id: string;
+  country: string;
+  /** Exponentially weighted acceptance rate in [0, 1]. */
+  success_ewma: number;
+  attempts: number;
+  consecutive_failures: number;
+  updated_at: UpdatedAt;
+}
+
+export interface ReceiptsTable {
+  id: Generated<string>;
+  carrier_id: string;
+  carrier_message_id: string;
+  message_id: string | null;
+  status: string; // normalized ReceiptStatus
+  carrier_status: string;
+  error_code: string | null;
+  raw: string;
+  received_at: CreatedAt;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  ledger_entries: LedgerEntriesTable;
+  messages: MessagesTable;
+  message_events: MessageEventsTable;
+  message_attempts: MessageAttemptsTable;
+  carriers: CarriersTable;
+  carrier_prices: CarrierPricesTable;
+  route_stats: RouteStatsTable;
+  receipts: ReceiptsTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type Message = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
+export type MessageUpdate = Updateable<MessagesTable>;
+export type MessageEvent = Selectable<MessageEventsTable>;
+export type MessageAttempt = Selectable<MessageAttemptsTable>;
+export type LedgerEntry = Selectable<LedgerEntriesTable>;
+export type Carrier = Selectable<CarriersTable>;
+export type CarrierPrice = Selectable<CarrierPricesTable>;
+export type RouteStats = Selectable<RouteStatsTable>;
+export type ReceiptRow = Selectable<ReceiptsTable>;

@@ -1,0 +1,1 @@
+export type Encoding = 'GSM-7' | 'UCS-2';

@@ -1,0 +1,48 @@
+/** Message statuses, Twilio-aligned (DESIGN §3). */
+export const MESSAGE_STATUSES = [
+  'accepted',
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'canceled',
+  'expired',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<MessageStatus> = new Set([
+  'delivered',
+  'undelivered',
+  'failed',
+  'canceled',
+  'expired',
+]);
+
+/**
+ * Allowed moves. `sent → sent` is absent on purpose: repeating a status is a no-op, not an event.
+ * Late receipts may still turn `expired` into `delivered` / `undelivered`: the carrier has the
+ * final word on what happened to the handset.
+ */
+const TRANSITIONS: Readonly<Record<MessageStatus, readonly MessageStatus[]>> = {
+  accepted: ['scheduled', 'queued', 'failed', 'canceled'],
+  scheduled: ['queued', 'failed', 'canceled'],
+  queued: ['sending', 'failed', 'canceled'],
+  sending: ['sent', 'queued', 'delivered', 'undelivered', 'failed', 'expired'],
+  sent: ['delivered', 'undelivered', 'failed', 'expired'],
+  delivered: [],
+  undelivered: [],
+  failed: [],
+  canceled: [],
+  expired: ['delivered', 'undelivered'],
+};
+
+export function canTransition(from: MessageStatus, to: MessageStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function isTerminal(status: MessageStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}

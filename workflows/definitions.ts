@@ -1,0 +1,55 @@
+/**
+ * Everything the API needs to start, signal and query message workflows. Kept free of workflow
+ * logic so the API can import it without pulling the workflow body into its process.
+ */
+import { defineSearchAttributeKey } from '@temporalio/common';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Encoding } from '../domain/segments.ts';
+import type { MessageStatus } from '../domain/status.ts';
+
+/** The main task queue: message workflows and their database activities. */
+export const MAIN_TASK_QUEUE = 'herald-main';
+/** Each carrier's submit activities run on their own queue, rate-limited to the carrier's TPS. */
+export const carrierTaskQueue = (carrierId: string): string => `carrier-${carrierId}`;
+
+export interface SendMessageInput {
+  readonly messageId: string;
+  readonly accountId: string;
+  readonly to: string;
+  readonly from: string;
+  readonly body: string;
+  readonly country: string;
+  readonly encoding: Encoding;
+  readonly segments: number;
+  readonly validitySeconds: number;
+}
+
+/** A receipt as the webhook (or SMPP session) hands it to the workflow. */
+export interface ReceiptSignal {
+  readonly carrierId: string;
+  readonly carrierMessageId: string;
+  readonly status: 'enroute' | 'delivered' | 'undelivered' | 'expired' | 'failed';
+  readonly carrierStatus: string;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+}
+
+export interface MessageProgress {
+  readonly status: MessageStatus;
+  readonly carrierId: string | null;
+  readonly carrierMessageId: string | null;
+  readonly attempts: number;
+}
+
+export const receiptSignal = defineSignal<[ReceiptSignal]>('receipt');
+export const cancelSignal = defineSignal('cancel');
+export const progressQuery = defineQuery<MessageProgress>('progress');
+
+// Search attributes: plain text in Temporal, so never a phone number or a body.
+export const HeraldStatus = defineSearchAttributeKey('HeraldStatus', 'KEYWORD');
+export const HeraldCarrier = defineSearchAttributeKey('HeraldCarrier', 'KEYWORD');
+export const HeraldCountry = defineSearchAttributeKey('HeraldCountry', 'KEYWORD');
+export const HeraldAccount = defineSearchAttributeKey('HeraldAccount', 'KEYWORD');
+
+/** Registered on the dev server at start (`--search-attribute`) and on external servers by scripts. */
+export const SEARCH_ATTRIBUTES = ['HeraldStatus', 'HeraldCarrier', 'HeraldCountry', 'HeraldAccount'] as const;
