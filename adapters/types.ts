@@ -26,6 +26,8 @@ export type SubmitResult =
       readonly carrierMessageId: string;
       readonly segments?: number;
       readonly priceMicros?: bigint;
+      /** Receipts to expect: carriers such as Vonage send one per part. Default 1. */
+      readonly receiptParts?: number;
     }
   | { readonly ok: false; readonly error: CarrierError };
 

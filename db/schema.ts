@@ -4,7 +4,7 @@ import type { MessageStatus } from '../domain/status.ts';
 /** Timestamps come back as Date, go in as Date or ISO string, default to now(). */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
-/** bigint columns: pg returns int8 as string unless a parser is installed; db/connection installs one. */
+/** bigint columns: db/connection parses int8 as `bigint` (per pool), so these are always bigint. */
 type Micros = ColumnType<bigint, bigint, bigint>;
 
 export interface AccountsTable {
@@ -33,7 +33,8 @@ export interface ApiKeysTable {
 export type LedgerKind = 'credit' | 'reserve' | 'capture' | 'release' | 'refund';
 
 export interface LedgerEntriesTable {
-  id: Generated<string>; // bigserial, as string
+  /** Identity column (int8): increases with insertion order; listLedger pages on it. */
+  id: Generated<bigint>;
   account_id: string;
   /** Null for credits; unique (message_id, kind) otherwise, which makes money moves idempotent. */
   message_id: string | null;
@@ -75,7 +76,8 @@ export interface MessagesTable {
 }
 
 export interface MessageEventsTable {
-  id: Generated<string>;
+  /** Identity column (int8), in insertion order. */
+  id: Generated<bigint>;
   message_id: string;
   status: MessageStatus;
   /** Free-form detail, never a phone number or body. */
@@ -86,7 +88,7 @@ export interface MessageEventsTable {
 export type AttemptOutcome = 'accepted' | 'retry' | 'failover' | 'permanent' | 'ambiguous';
 
 export interface MessageAttemptsTable {
-  id: Generated<string>;
+  id: Generated<bigint>;
   message_id: string;
   carrier_id: string;
   /** 1-based across the whole message. Unique (message_id, attempt). */
@@ -132,7 +134,7 @@ export interface RouteStatsTable {
 }
 
 export interface ReceiptsTable {
-  id: Generated<string>;
+  id: Generated<bigint>;
   carrier_id: string;
   carrier_message_id: string;
   message_id: string | null;

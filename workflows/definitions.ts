@@ -3,7 +3,7 @@
  * logic so the API can import it without pulling the workflow body into its process.
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
 
@@ -42,7 +42,6 @@ export interface MessageProgress {
 }
 
 export const receiptSignal = defineSignal<[ReceiptSignal]>('receipt');
-export const cancelSignal = defineSignal('cancel');
 export const progressQuery = defineQuery<MessageProgress>('progress');
 
 // Search attributes: plain text in Temporal, so never a phone number or a body.
@@ -53,3 +52,6 @@ export const HeraldAccount = defineSearchAttributeKey('HeraldAccount', 'KEYWORD'
 
 /** Registered on the dev server at start (`--search-attribute`) and on external servers by scripts. */
 export const SEARCH_ATTRIBUTES = ['HeraldStatus', 'HeraldCarrier', 'HeraldCountry', 'HeraldAccount'] as const;
+
+/** Cancel answers synchronously: true when the message was stopped before any carrier saw it. */
+export const cancelUpdate = defineUpdate<{ canceled: boolean }>('cancel');

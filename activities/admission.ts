@@ -1,0 +1,34 @@
+import { listRouteCandidates } from '../db/carriers.ts';
+import { reserve } from '../db/ledger.ts';
+import { transitionMessage } from '../db/messages.ts';
+import { formatMoney } from '../domain/money.ts';
+import { rankRoutes, worstCaseQuote } from '../domain/routing.ts';
+import type { ActivityDeps } from './deps.ts';
+import type { AdmitInput, AdmitResult } from './types.ts';
+
+/**
+ * Queue the message, rank its routes and reserve the worst case over them, so a failover can
+ * never overdraw. Idempotent: the reservation is keyed by message id and the status move is a
+ * no-op the second time.
+ */
+export function createAdmissionActivities({ db }: ActivityDeps) {
+  return {
+    async admitMessage(input: AdmitInput): Promise<AdmitResult> {
+      await transitionMessage(db, input.messageId, 'queued');
+      const routes = rankRoutes(await listRouteCandidates(db, input.country));
+      if (routes.length === 0) return { outcome: 'no_route' };
+      const quote = worstCaseQuote(routes, input.segments);
+      const reserved = await reserve(db, {
+        accountId: input.accountId,
+        messageId: input.messageId,
+        amountMicros: quote,
+      });
+      if (!reserved.ok) return { outcome: 'insufficient_funds' };
+      return {
+        outcome: 'reserved',
+        quote: formatMoney(quote),
+        routes: routes.map((r) => ({ carrierId: r.carrierId, kind: r.kind, price: formatMoney(r.priceMicros) })),
+      };
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { createAdmissionActivities } from './admission.ts';
+import type { ActivityDeps } from './deps.ts';
+import { createSettlementActivities } from './settlement.ts';
+import { createSubmissionActivities } from './submission.ts';
+
+export type { ActivityDeps } from './deps.ts';
+
+/** All of Herald's activities, built from the worker's dependencies (no globals). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createAdmissionActivities(deps),
+    ...createSubmissionActivities(deps),
+    ...createSettlementActivities(deps),
+  };
+}
+
+export type HeraldActivities = ReturnType<typeof createActivities>;

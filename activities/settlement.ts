@@ -1,0 +1,36 @@
+import { settle } from '../db/ledger.ts';
+import { transitionMessage } from '../db/messages.ts';
+import { formatMoney, parseMoney } from '../domain/money.ts';
+import type { ActivityDeps } from './deps.ts';
+import type { FinishInput, FinishResult } from './types.ts';
+
+/**
+ * Capture what the carrier billed, release the rest, then record the final status: money is
+ * settled before a message is ever seen terminal. Both steps are idempotent per message id.
+ */
+export function createSettlementActivities({ db }: ActivityDeps) {
+  return {
+    async finishMessage(input: FinishInput): Promise<FinishResult> {
+      const settled = await settle(db, {
+        accountId: input.accountId,
+        messageId: input.messageId,
+        captureMicros: parseMoney(input.capture),
+      });
+      await transitionMessage(
+        db,
+        input.messageId,
+        input.status,
+        {
+          price_micros: settled.capturedMicros,
+          ...(input.carrierId ? { carrier_id: input.carrierId } : {}),
+          ...(input.carrierMessageId ? { carrier_message_id: input.carrierMessageId } : {}),
+          error_code: input.error?.code ?? null,
+          error_message: input.error?.message ?? null,
+          carrier_error_code: input.error?.carrierCode ?? null,
+        },
+        input.error ? { error: input.error.code } : undefined,
+      );
+      return { captured: formatMoney(settled.capturedMicros), released: formatMoney(settled.releasedMicros) };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * What crosses the workflow ↔ activity boundary. Amounts are decimal strings (DESIGN §4): the
+ * Temporal JSON converter cannot carry bigint, and a string keeps the history readable.
+ */
+import type { CarrierError } from '../domain/carrier-error.ts';
+import type { Encoding } from '../domain/segments.ts';
+import type { MessageStatus } from '../domain/status.ts';
+
+export interface PlannedRoute {
+  readonly carrierId: string;
+  readonly kind: string;
+  /** Per segment, decimal string. */
+  readonly price: string;
+}
+
+export interface AdmitInput {
+  readonly messageId: string;
+  readonly accountId: string;
+  readonly country: string;
+  readonly segments: number;
+}
+
+export type AdmitResult =
+  | { readonly outcome: 'reserved'; readonly routes: PlannedRoute[]; readonly quote: string }
+  | { readonly outcome: 'no_route' | 'insufficient_funds' };
+
+export interface SubmitInput {
+  readonly messageId: string;
+  readonly carrierId: string;
+  readonly country: string;
+  /** 1-based across the whole message; with the message id it keys the attempt row. */
+  readonly attempt: number;
+  readonly to: string;
+  readonly from: string;
+  readonly body: string;
+  readonly encoding: Encoding;
+  readonly segments: number;
+  readonly validitySeconds: number;
+}
+
+export type SubmitOutcome =
+  | {
+      readonly ok: true;
+      readonly carrierMessageId: string;
+      readonly segments: number;
+      /** How many receipts the carrier sends for this message (one per part for some carriers). */
+      readonly receiptParts: number;
+    }
+  | { readonly ok: false; readonly error: CarrierError };
+
+export interface FinishInput {
+  readonly messageId: string;
+  readonly accountId: string;
+  readonly status: Extract<MessageStatus, 'delivered' | 'undelivered' | 'failed' | 'canceled' | 'expired'>;
+  /** What the carrier billed, decimal string; the rest of the reservation is released. */
+  readonly capture: string;
+  readonly carrierId?: string;
+  readonly carrierMessageId?: string;
+  readonly error?: { readonly code: string; readonly message: string; readonly carrierCode?: string };
+}
+
+export interface FinishResult {
+  readonly captured: string;
+  readonly released: string;
+}

@@ -1,0 +1,107 @@
+/**
+ * The one error shape of the API (DESIGN §7): `{ "error": { "code", "message", "details"? } }`.
+ * Routes throw {@link ApiError}; everything else that reaches {@link errorHandler} is mapped here,
+ * so no stack trace and no 500 for bad input ever leaves the process.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from './log.ts';
+
+/** An error the client caused or must know about, with its HTTP status and snake_case code. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The JSON body of an error answer. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly details?: unknown };
+}
+
+/** The body for an {@link ApiError}; `details` only when there are some. */
+export function errorBody(err: ApiError): ErrorBody {
+  return {
+    error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+  };
+}
+
+/** Shorthand for the 404 every unknown or foreign resource gets (never 403: DESIGN §7). */
+export function notFound(what = 'resource'): ApiError {
+  return new ApiError(404, 'not_found', `${what} not found`);
+}
+
+/** Temporal or another dependency could not be reached: the client may retry. */
+export function serviceUnavailable(message: string): ApiError {
+  return new ApiError(503, 'service_unavailable', message);
+}
+
+/** Last route: nothing matched. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/** Express error middleware writing {@link ErrorBody}; unexpected errors are logged and become 500. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) {
+      log('error', 'request failed', {
+        method: req.method,
+        path: req.path,
+        status: apiError.status,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+    }
+    res.status(apiError.status).json(errorBody(apiError));
+  };
+}
+
+/** Maps anything thrown to an ApiError; unknown errors become an opaque 500. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const http = httpErrorOf(err);
+  if (http) {
+    // body-parser's errors (http-errors) carry a status and say whether their text is safe to show.
+    if (http.type === 'entity.parse.failed') {
+      return new ApiError(400, 'invalid_request', 'request body is not valid JSON');
+    }
+    if (http.type === 'entity.too.large') {
+      return new ApiError(413, 'payload_too_large', 'request body is too large');
+    }
+    if (http.status >= 400 && http.status < 500) {
+      return new ApiError(http.status, 'invalid_request', http.expose ? http.message : 'bad request');
+    }
+  }
+  return new ApiError(500, 'internal_error', 'internal error');
+}
+
+interface HttpErrorLike {
+  readonly status: number;
+  readonly message: string;
+  readonly expose: boolean;
+  readonly type?: string;
+}
+
+function httpErrorOf(err: unknown): HttpErrorLike | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { status?: unknown; statusCode?: unknown; expose?: unknown; type?: unknown };
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  if (status === undefined) return undefined;
+  return {
+    status,
+    message: e.message,
+    expose: e.expose === true,
+    ...(typeof e.type === 'string' ? { type: e.type } : {}),
+  };
+}

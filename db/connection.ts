@@ -1,0 +1,57 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.ts';
+
+const INT8_OID = 20;
+const INT8_ARRAY_OID = 1016;
+const NUMERIC_OID = 1700;
+
+type TypeParser = (value: string) => unknown;
+
+/**
+ * Type parsers for one pool only: `int8` becomes `bigint` (money and bigserial ids never pass
+ * through a float), `numeric` stays a string. pg's global parsers are left untouched so other
+ * pools in the same process (tests, tools) see pg's defaults.
+ */
+const poolTypes = {
+  getTypeParser(oid: number, format?: string): TypeParser {
+    if (format === 'binary') return pg.types.getTypeParser(oid, 'binary') as TypeParser;
+    if (oid === INT8_OID) return (value: string) => BigInt(value);
+    if (oid === NUMERIC_OID) return (value: string) => value;
+    if (oid === INT8_ARRAY_OID) {
+      const parseArray = pg.types.getTypeParser(oid as number, 'text') as (
+        value: string,
+      ) => Array<string | null>;
+      return (value: string) => parseArray(value).map((item) => (item === null ? null : BigInt(item)));
+    }
+    return pg.types.getTypeParser(oid, 'text') as TypeParser;
+  },
+} as pg.CustomTypesConfig;
+
+/** Options for {@link createDb}. */
+export interface CreateDbOptions {
+  /** Pool size. Default 10. */
+  max?: number;
+  /**
+   * Called when an idle pooled connection fails (server restart, embedded server stopped).
+   * Without a listener pg would crash the process. Default: a one-line warning on stderr.
+   */
+  onIdleError?: (error: Error) => void;
+}
+
+/**
+ * Opens a kysely instance on a `pg.Pool` for `url` (`postgres://user@host:port/db`).
+ * `int8` columns come back as `bigint`, `numeric` as string. Close it with {@link destroyDb}.
+ */
+export function createDb(url: string, opts: CreateDbOptions = {}): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: poolTypes });
+  const onIdleError =
+    opts.onIdleError ?? ((error: Error) => console.warn(`[db] idle connection error: ${error.message}`));
+  pool.on('error', onIdleError);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Closes the pool behind `db`; waits for checked-out connections to be released. */
+export async function destroyDb(db: Kysely<Database>): Promise<void> {
+  await db.destroy();
+}

@@ -1,0 +1,41 @@
+import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
+import * as initial from './migrations/2026_11_26_0001_initial.ts';
+import type { Database } from './schema.ts';
+
+/**
+ * Every migration, by name; names sort in the order they apply. Listed in code rather than read
+ * from the filesystem so migrations run the same under tsx, vitest and bundles.
+ * Add a new one here when you add a file to `db/migrations/`.
+ */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '2026_11_26_0001_initial': initial,
+};
+
+/** Thrown when a migration fails; `cause` holds the database error. */
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+function migrator(db: Kysely<Database>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => ({ ...MIGRATIONS }) } });
+}
+
+function check(direction: string, { error, results }: MigrationResultSet): void {
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  const reason = error instanceof Error ? error.message : String(error);
+  throw new MigrationError(
+    `Migration ${direction} failed${failed ? ` at ${failed}` : ''}: ${reason}`,
+    { cause: error },
+  );
+}
+
+/** Applies every pending migration (each in its own transaction, under kysely's migration lock). */
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  check('up', await migrator(db).migrateToLatest());
+}
+
+/** Rolls back the most recent migration; does nothing when none is applied. */
+export async function migrateDown(db: Kysely<Database>): Promise<void> {
+  check('down', await migrator(db).migrateDown());
+}

@@ -1,0 +1,25 @@
+import { createServer } from 'node:net';
+
+/**
+ * Asks the OS for a free TCP port on 127.0.0.1 (listen on port 0, read it, close).
+ *
+ * The port is free when this resolves; another process could still take it before the caller
+ * binds it, so use it at once.
+ */
+export function getFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error('getFreePort: the OS returned no TCP port'));
+        return;
+      }
+      const { port } = address;
+      server.close((err) => (err ? reject(err) : resolve(port)));
+    });
+  });
+}

@@ -1,0 +1,99 @@
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Kysely } from 'kysely';
+import { createActivities } from '../activities/index.ts';
+import { createAdapter } from '../adapters/registry.ts';
+import type { CarrierAdapter } from '../adapters/types.ts';
+import { listCarriers } from '../db/carriers.ts';
+import type { Database } from '../db/schema.ts';
+import { carrierTaskQueue, MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
+
+export interface RunWorkersOptions {
+  readonly connection: NativeConnection;
+  /** Default `default`. */
+  readonly namespace?: string;
+  readonly db: Kysely<Database>;
+  /** Base URL carriers post receipts to. */
+  readonly publicBaseUrl: string;
+  /** Concurrent submit activities per carrier queue. Default 200. */
+  readonly maxConcurrentActivities?: number;
+  /** Default 100. */
+  readonly maxConcurrentWorkflowTasks?: number;
+  /** A prebuilt bundle (tests share one); built from workflows/index.ts when omitted. */
+  readonly workflowBundle?: WorkflowBundleWithSourceMap;
+}
+
+export interface RunningWorkers {
+  /** Carrier ids that got a task queue. */
+  readonly carrierIds: readonly string[];
+  /** Resolves when every worker has stopped; rejects if one fails. */
+  readonly done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+}
+
+/**
+ * One process, several workers: the main queue runs workflows and their database activities;
+ * each enabled carrier gets its own queue whose server-side rate limit is the carrier's TPS.
+ * Carriers are read once at start: adding one means restarting workers.
+ */
+export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorkers> {
+  const carriers = await listCarriers(opts.db, { enabledOnly: true });
+  const adapters = new Map<string, CarrierAdapter>(carriers.map((c) => [c.id, createAdapter(c)]));
+  const activities = createActivities({
+    db: opts.db,
+    adapterFor: (id) => adapters.get(id),
+    publicBaseUrl: opts.publicBaseUrl,
+  });
+  const namespace = opts.namespace ?? 'default';
+  const maxActivities = opts.maxConcurrentActivities ?? 200;
+
+  const main = await Worker.create({
+    connection: opts.connection,
+    namespace,
+    taskQueue: MAIN_TASK_QUEUE,
+    workflowBundle: opts.workflowBundle ?? (await buildWorkflowBundle()),
+    activities,
+    maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 100,
+    maxConcurrentLocalActivityExecutions: maxActivities,
+    maxCachedWorkflows: 2000,
+  });
+  const carrierWorkers = await Promise.all(
+    carriers.map((c) =>
+      Worker.create({
+        connection: opts.connection,
+        namespace,
+        taskQueue: carrierTaskQueue(c.id),
+        activities: { submitToCarrier: activities.submitToCarrier },
+        maxConcurrentActivityTaskExecutions: maxActivities,
+        // Enforced by the server across every worker polling this queue.
+        maxTaskQueueActivitiesPerSecond: c.tps,
+      }),
+    ),
+  );
+  const all = [main, ...carrierWorkers];
+  const done = Promise.all(all.map((w) => w.run())).then(() => undefined);
+  return {
+    carrierIds: carriers.map((c) => c.id),
+    done,
+    async shutdown() {
+      for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+// webpack's progress chatter is noise in a terminal that shows the stack's URLs.
+const quietBundlerLogger = {
+  log: () => {},
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (message: string, meta?: Record<string, unknown>) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
+};

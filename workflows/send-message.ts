@@ -1,0 +1,250 @@
+/**
+ * One message, end to end (DESIGN §3): admit (queue, rank, reserve) → submit on the carrier's
+ * queue with retry / failover / stop by error class → await the receipt → settle exactly once.
+ * Deterministic: imports only @temporalio/workflow, domain/ and activity types.
+ */
+import {
+  condition,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { FinishInput, PlannedRoute, SubmitOutcome } from '../activities/types.ts';
+import type { HeraldActivities } from '../activities/index.ts';
+import type { CarrierError } from '../domain/carrier-error.ts';
+import { formatMoney, parseMoney } from '../domain/money.ts';
+import { isTerminal, type MessageStatus } from '../domain/status.ts';
+import {
+  cancelUpdate,
+  carrierTaskQueue,
+  HeraldCarrier,
+  HeraldStatus,
+  type MessageProgress,
+  progressQuery,
+  type ReceiptSignal,
+  receiptSignal,
+  type SendMessageInput,
+} from './definitions.ts';
+
+/** Tries on one carrier for `retry`-class errors before failing over. */
+const TRIES_PER_ROUTE = 3;
+const RETRY_BASE_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+// Database steps are local activities: short, idempotent, and cheap in history events.
+const db = proxyLocalActivities<HeraldActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+/** The submit activity on the carrier's own, rate-limited task queue. */
+function carrier(carrierId: string) {
+  return proxyActivities<HeraldActivities>({
+    taskQueue: carrierTaskQueue(carrierId),
+    startToCloseTimeout: '60s',
+    // The activity heartbeats while its HTTP call is in flight, so a dead worker is noticed fast.
+    heartbeatTimeout: '5s',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+  }).submitToCarrier;
+}
+
+type FinalStatus = FinishInput['status'];
+
+export interface SendMessageResult {
+  readonly status: FinalStatus;
+  readonly carrierId: string | null;
+  readonly captured: string;
+}
+
+export async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
+  let status: MessageStatus = 'accepted';
+  let carrierId: string | null = null;
+  let carrierMessageId: string | null = null;
+  let attempts = 0;
+  let submissionStarted = false;
+  let cancelRequested = false;
+  // Receipts may arrive before the submit call returns; they wait here, never dropped.
+  const receipts: ReceiptSignal[] = [];
+
+  setHandler(receiptSignal, (r) => {
+    receipts.push(r);
+  });
+  setHandler(progressQuery, (): MessageProgress => ({ status, carrierId, carrierMessageId, attempts }));
+  // Cancel only wins before any carrier has seen the message; it answers once that is settled.
+  const current = (): MessageStatus => status;
+  setHandler(cancelUpdate, async () => {
+    if (submissionStarted || isTerminal(current())) return { canceled: false };
+    cancelRequested = true;
+    await condition(() => submissionStarted || isTerminal(current()));
+    return { canceled: current() === 'canceled' };
+  });
+
+  const show = (next: MessageStatus, carrier?: string): void => {
+    status = next;
+    upsertSearchAttributes([
+      { key: HeraldStatus, value: next },
+      ...(carrier ? [{ key: HeraldCarrier, value: carrier }] : []),
+    ]);
+  };
+
+  const finish = async (
+    final: FinalStatus,
+    capture: bigint,
+    error?: FinishInput['error'],
+  ): Promise<SendMessageResult> => {
+    const settled = await db.finishMessage({
+      messageId: input.messageId,
+      accountId: input.accountId,
+      status: final,
+      capture: formatMoney(capture),
+      ...(carrierId ? { carrierId } : {}),
+      ...(carrierMessageId ? { carrierMessageId } : {}),
+      ...(error ? { error } : {}),
+    });
+    show(final);
+    return { status: final, carrierId, captured: settled.captured };
+  };
+
+  const admitted = await db.admitMessage({
+    messageId: input.messageId,
+    accountId: input.accountId,
+    country: input.country,
+    segments: input.segments,
+  });
+  if (admitted.outcome !== 'reserved') {
+    const message =
+      admitted.outcome === 'no_route'
+        ? `no carrier serves ${input.country}`
+        : 'the account cannot pay for this message';
+    return finish('failed', 0n, { code: admitted.outcome, message });
+  }
+  show('queued');
+  if (cancelRequested) return finish('canceled', 0n);
+  submissionStarted = true;
+
+  const taken = await submitWithFailover(input, admitted.routes, {
+    onAttempt: (route) => {
+      attempts += 1;
+      carrierId = route.carrierId;
+      show('sending', route.carrierId);
+      return attempts;
+    },
+  });
+  if (!taken.ok) return finish('failed', 0n, toMessageError(taken.error));
+
+  carrierId = taken.route.carrierId;
+  const billed = parseMoney(taken.route.price) * BigInt(taken.segments);
+  if (taken.carrierMessageId) carrierMessageId = taken.carrierMessageId;
+  show('sent', carrierId);
+
+  const acceptedBy = carrierId;
+  const fromCarrier = (): ReceiptSignal[] => receipts.filter((r) => r.carrierId === acceptedBy);
+  const verdict = (): ReceiptSignal | undefined => finalReceipt(fromCarrier(), taken.receiptParts);
+  const gotVerdict = await condition(() => verdict() !== undefined, input.validitySeconds * 1000);
+  const receipt = verdict();
+  if (!gotVerdict || !receipt) {
+    // Carriers bill on submission, so an unconfirmed but accepted message is still charged; an
+    // ambiguous submit that never produced a receipt is not, since we cannot show it was billed.
+    log.info('no receipt within the validity period', { messageId: input.messageId });
+    return finish('expired', taken.ambiguous ? 0n : billed, {
+      code: taken.ambiguous ? 'submit_unconfirmed' : 'no_receipt',
+      message: 'no delivery receipt within the validity period',
+    });
+  }
+  if (!carrierMessageId) carrierMessageId = receipt.carrierMessageId;
+  if (receipt.status === 'delivered') return finish('delivered', billed);
+  return finish(receipt.status === 'expired' ? 'expired' : 'undelivered', billed, {
+    code: receipt.status === 'expired' ? 'expired' : 'undelivered',
+    message: receipt.errorMessage ?? `carrier reported ${receipt.carrierStatus}`,
+    ...(receipt.errorCode ? { carrierCode: receipt.errorCode } : {}),
+  });
+}
+
+type Taken =
+  | {
+      readonly ok: true;
+      readonly route: PlannedRoute;
+      readonly carrierMessageId: string | null;
+      readonly segments: number;
+      readonly receiptParts: number;
+      /** The carrier may or may not hold it: wait for a receipt, never resend blindly. */
+      readonly ambiguous: boolean;
+    }
+  | { readonly ok: false; readonly error: CarrierError };
+
+/** Walk the ranked routes: retry the same carrier, fail over to the next, or stop. */
+async function submitWithFailover(
+  input: SendMessageInput,
+  routes: readonly PlannedRoute[],
+  hooks: { onAttempt: (route: PlannedRoute) => number },
+): Promise<Taken> {
+  let lastError: CarrierError = { class: 'failover', code: 'no_route', message: 'no route accepted the message' };
+  for (const route of routes) {
+    for (let tryNo = 1; tryNo <= TRIES_PER_ROUTE; tryNo++) {
+      const attempt = hooks.onAttempt(route);
+      const outcome: SubmitOutcome = await carrier(route.carrierId)({
+        messageId: input.messageId,
+        carrierId: route.carrierId,
+        country: input.country,
+        attempt,
+        to: input.to,
+        from: input.from,
+        body: input.body,
+        encoding: input.encoding,
+        segments: input.segments,
+        validitySeconds: input.validitySeconds,
+      }).catch((err: unknown): SubmitOutcome => {
+        // The activity itself kept failing (worker crashes, database down): the request may
+        // have gone out, so treat it like a timeout after sending.
+        log.warn('submit activity failed', { error: String(err) });
+        return {
+          ok: false,
+          error: { class: 'ambiguous', code: 'submit_failed', message: 'the submit activity failed' },
+        };
+      });
+      if (outcome.ok) {
+        return {
+          ok: true,
+          route,
+          carrierMessageId: outcome.carrierMessageId,
+          segments: outcome.segments,
+          receiptParts: outcome.receiptParts,
+          ambiguous: false,
+        };
+      }
+      lastError = outcome.error;
+      const cls = outcome.error.class;
+      if (cls === 'permanent') return { ok: false, error: outcome.error };
+      if (cls === 'ambiguous') {
+        return { ok: true, route, carrierMessageId: null, segments: input.segments, receiptParts: 1, ambiguous: true };
+      }
+      if (cls === 'failover' || tryNo === TRIES_PER_ROUTE) break;
+      await sleep(retryDelayMs(tryNo, outcome.error.retryAfterMs));
+    }
+  }
+  return { ok: false, error: lastError };
+}
+
+function retryDelayMs(tryNo: number, retryAfterMs?: number): number {
+  const backoff = Math.min(RETRY_BASE_MS * 2 ** (tryNo - 1), RETRY_MAX_MS);
+  return retryAfterMs === undefined ? backoff : Math.min(Math.max(retryAfterMs, backoff), RETRY_MAX_MS);
+}
+
+/**
+ * The receipt that settles the message: the first negative final one, or a delivered one once
+ * every part the carrier reports separately has been delivered.
+ */
+function finalReceipt(receipts: readonly ReceiptSignal[], parts: number): ReceiptSignal | undefined {
+  const negative = receipts.find((r) => r.status !== 'delivered' && r.status !== 'enroute');
+  if (negative) return negative;
+  const delivered = receipts.filter((r) => r.status === 'delivered');
+  const distinctParts = new Set(delivered.map((r) => r.carrierMessageId)).size;
+  return distinctParts >= Math.max(1, parts) ? delivered[delivered.length - 1] : undefined;
+}
+
+function toMessageError(error: CarrierError): NonNullable<FinishInput['error']> {
+  return { code: error.code, message: error.message, ...(error.carrierCode ? { carrierCode: error.carrierCode } : {}) };
+}
