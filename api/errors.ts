@@ -15,8 +15,9 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -37,9 +38,9 @@ export function notFound(what = 'resource'): ApiError {
   return new ApiError(404, 'not_found', `${what} not found`);
 }
 
-/** Temporal or another dependency could not be reached: the client may retry. */
-export function serviceUnavailable(message: string): ApiError {
-  return new ApiError(503, 'service_unavailable', message);
+/** Temporal or another dependency could not be reached: the client may retry. `cause` is logged only. */
+export function serviceUnavailable(message: string, cause?: unknown): ApiError {
+  return new ApiError(503, 'service_unavailable', message, undefined, { cause });
 }
 
 /** Last route: nothing matched. */
@@ -60,7 +61,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         method: req.method,
         path: req.path,
         status: apiError.status,
-        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        error: describe(err),
+        ...(err instanceof Error && err.cause !== undefined ? { cause: describe(err.cause) } : {}),
       });
     }
     res.status(apiError.status).json(errorBody(apiError));
@@ -84,6 +86,10 @@ export function toApiError(err: unknown): ApiError {
     }
   }
   return new ApiError(500, 'internal_error', 'internal error');
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
 interface HttpErrorLike {

@@ -87,70 +87,35 @@ export interface AddCreditInput {
 export async function addCredit(db: Kysely<Database>, input: AddCreditInput): Promise<Account | undefined> {
   if (input.amountMicros <= 0n) throw new RangeError('credit amount must be > 0');
   return db.transaction().execute(async (trx) => {
-    let entryId: bigint | undefined;
-    if (input.reference !== undefined) {
-      // The ledger row goes in first: a concurrent credit with the same reference waits on the
-      // unique index and then does nothing, so the balance moves once.
-      // INSERT … SELECT: an unknown account inserts nothing instead of failing on the foreign key.
-      const reference = input.reference;
-      const entry = await trx
-        .insertInto('ledger_entries')
-        .columns([
-          'account_id',
-          'kind',
-          'amount_micros',
-          'available_after_micros',
-          'reserved_after_micros',
-          'reference',
-        ])
-        .expression((eb) =>
-          eb
-            .selectFrom('accounts')
-            .select((s) => [
-              'id',
-              s.val('credit').as('kind'),
-              s.val(input.amountMicros).as('amount_micros'),
-              s.val(0n).as('available_after_micros'),
-              s.val(0n).as('reserved_after_micros'),
-              s.val(reference).as('reference'),
-            ])
-            .where('id', '=', input.accountId),
-        )
-        .onConflict((oc) => oc.doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      if (entry === undefined) {
-        // Unknown account, or the reference was used already: either way nothing moves.
-        return trx.selectFrom('accounts').selectAll().where('id', '=', input.accountId).executeTakeFirst();
-      }
-      entryId = entry.id;
-    }
+    // Lock the account first, like every money move (db/ledger.ts), so ledger rows are written in
+    // the order of the balance changes and a concurrent credit with the same reference waits here.
     const account = await trx
-      .updateTable('accounts')
-      .set((eb) => ({ available_micros: eb('available_micros', '+', input.amountMicros) }))
+      .selectFrom('accounts')
+      .selectAll()
       .where('id', '=', input.accountId)
-      .returningAll()
+      .forUpdate()
       .executeTakeFirst();
     if (account === undefined) return undefined;
-    const after = {
-      available_after_micros: account.available_micros,
-      reserved_after_micros: account.reserved_micros,
-    };
-    if (entryId === undefined) {
-      await trx
-        .insertInto('ledger_entries')
-        .values({
-          account_id: account.id,
-          message_id: null,
-          kind: 'credit',
-          amount_micros: input.amountMicros,
-          reference: null,
-          ...after,
-        })
-        .execute();
-    } else {
-      await trx.updateTable('ledger_entries').set(after).where('id', '=', entryId).execute();
-    }
-    return account;
+    const entry = await trx
+      .insertInto('ledger_entries')
+      .values({
+        account_id: account.id,
+        message_id: null,
+        kind: 'credit',
+        amount_micros: input.amountMicros,
+        available_after_micros: account.available_micros + input.amountMicros,
+        reserved_after_micros: account.reserved_micros,
+        reference: input.reference ?? null,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (entry === undefined) return account; // this reference was credited before
+    return trx
+      .updateTable('accounts')
+      .set((eb) => ({ available_micros: eb('available_micros', '+', input.amountMicros) }))
+      .where('id', '=', account.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   });
 }

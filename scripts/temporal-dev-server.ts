@@ -62,7 +62,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number 
 };
 
 const KILL_AFTER_MS = 5_000;
-const OUTPUT_TAIL_LINES = 40;
+const OUTPUT_HEAD_LINES = 5;
+const OUTPUT_TAIL_LINES = 20;
 
 /**
  * Spawns `temporal server start-dev` on 127.0.0.1 and resolves once its frontend answers and the
@@ -78,7 +79,8 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     try {
       return await startOnce(opts);
     } catch (err) {
-      if (attempt >= attempts || !(err instanceof ServerExitedError)) throw err;
+      const portTaken = err instanceof ServerExitedError && /address already in use/.test(err.message);
+      if (attempt >= attempts || !portTaken) throw err;
     }
   }
 }
@@ -106,18 +108,28 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
 
   const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
-  const tail: string[] = [];
+  // Startup output, for the error message when the server does not come up.
+  const startup: string[] = [];
+  let collecting = true;
   const onLine = (line: string): void => {
-    tail.push(line);
-    if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+    if (collecting && startup.length < 1_000) startup.push(line);
     opts.onOutput?.(line);
+  };
+  const startupOutput = (): string => {
+    const lines = startup.filter((line) => line.trim() !== '');
+    return (
+      lines.length > OUTPUT_HEAD_LINES + OUTPUT_TAIL_LINES
+        ? [...lines.slice(0, OUTPUT_HEAD_LINES), '…', ...lines.slice(-OUTPUT_TAIL_LINES)]
+        : lines
+    ).join('\n');
   };
   forwardLines(child.stdout, onLine);
   forwardLines(child.stderr, onLine);
 
+  // 'close' rather than 'exit': it comes after stdout/stderr end, so the last lines (the error) are in.
   const exited = new Promise<string>((resolve) => {
     child.once('error', (err) => resolve(err.message));
-    child.once('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
+    child.once('close', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
   });
   const stop = memoize(() => stopChild(child, exited));
 
@@ -127,7 +139,7 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
       waitUntilReady(address, namespace, opts.startTimeoutMs ?? 30_000, giveUp.signal),
       exited.then((how) => {
         throw new ServerExitedError(
-          `temporal server start-dev exited (${how}) before it answered on ${address}:\n${tail.join('\n')}`,
+          `temporal server start-dev exited (${how}) before it answered on ${address}:\n${startupOutput()}`,
         );
       }),
     ]);
@@ -135,7 +147,9 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
     giveUp.abort();
     await stop();
     if (err instanceof ServerExitedError) throw err;
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${tail.join('\n')}`, { cause: err });
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${startupOutput()}`, { cause: err });
+  } finally {
+    collecting = false;
   }
 
   return {

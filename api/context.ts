@@ -1,0 +1,29 @@
+/** What the app factory takes, and what every route module receives from it. */
+import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { AdapterCache } from './adapter-cache.ts';
+import type { Logger } from './log.ts';
+
+/** Dependencies of {@link createApp}; the app holds no other state. */
+export interface AppDeps {
+  readonly db: Kysely<Database>;
+  readonly temporal: Client;
+  /** Compared in constant time with the bearer key of admin calls. */
+  readonly adminApiKey: string;
+  /**
+   * Base URL carriers post receipts to (signatures such as Twilio's cover the full URL).
+   * Default: taken from each request's protocol and Host header.
+   */
+  readonly publicBaseUrl?: string;
+  /** Currency code shown with balances, e.g. `USD`. */
+  readonly currency: string;
+  /** Default: JSON lines at `info` and above. */
+  readonly log?: Logger;
+}
+
+/** AppDeps with defaults applied, plus the per-app caches. */
+export interface AppContext extends Omit<AppDeps, 'log'> {
+  readonly log: Logger;
+  readonly adapters: AdapterCache;
+}

@@ -1,0 +1,124 @@
+/**
+ * Database rows → the JSON the API answers with (DESIGN §7). Amounts are six-place decimal
+ * strings, times ISO-8601 UTC, and nothing beyond the documented fields leaves the process.
+ */
+import type { Account, Message, MessageAttempt, MessageEvent } from '../db/schema.ts';
+import { formatMoney } from '../domain/money.ts';
+import type { Encoding } from '../domain/segments.ts';
+import type { MessageStatus } from '../domain/status.ts';
+
+export interface MessageErrorJson {
+  readonly code: string;
+  readonly message: string;
+  readonly carrierCode?: string;
+}
+
+export interface AttemptJson {
+  readonly carrier: string;
+  /** Null while the attempt is in flight (or was cut short by a crash). */
+  readonly outcome: MessageAttempt['outcome'];
+  readonly errorCode: string | null;
+  readonly at: string;
+}
+
+export interface EventJson {
+  readonly status: MessageStatus;
+  readonly at: string;
+}
+
+export interface MessageJson {
+  readonly id: string;
+  readonly status: MessageStatus;
+  readonly to: string;
+  readonly from: string;
+  readonly body: string;
+  readonly country: string;
+  readonly encoding: Encoding;
+  readonly segments: number;
+  readonly quote: string;
+  readonly price: string | null;
+  readonly carrier: string | null;
+  readonly carrierMessageId: string | null;
+  readonly error: MessageErrorJson | null;
+  readonly attempts?: AttemptJson[];
+  readonly events?: EventJson[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface BalanceJson {
+  readonly available: string;
+  readonly reserved: string;
+  readonly currency: string;
+}
+
+/**
+ * A message as the API shows it. `attempts` and `events` appear only when given (the single
+ * message view has them, list pages do not).
+ */
+export function toMessageJson(
+  message: Message,
+  attempts?: readonly MessageAttempt[],
+  events?: readonly MessageEvent[],
+): MessageJson {
+  return {
+    id: message.id,
+    status: message.status,
+    to: message.to_number,
+    from: message.from_sender,
+    body: message.body,
+    country: message.country,
+    encoding: message.encoding,
+    segments: message.segments,
+    quote: formatMoney(message.quote_micros),
+    price: message.price_micros === null ? null : formatMoney(message.price_micros),
+    carrier: message.carrier_id,
+    carrierMessageId: message.carrier_message_id,
+    error: toErrorJson(message),
+    ...(attempts ? { attempts: attempts.map(toAttemptJson) } : {}),
+    ...(events ? { events: events.map(toEventJson) } : {}),
+    createdAt: isoTime(message.created_at),
+    updatedAt: isoTime(message.updated_at),
+  };
+}
+
+/** The balance view shared by `GET /v1/balance` and the credit endpoint. */
+export function toBalanceJson(
+  balance: { readonly availableMicros: bigint; readonly reservedMicros: bigint },
+  currency: string,
+): BalanceJson {
+  return { available: formatMoney(balance.availableMicros), reserved: formatMoney(balance.reservedMicros), currency };
+}
+
+/** The balance of an account row. */
+export function accountBalance(account: Account): { availableMicros: bigint; reservedMicros: bigint } {
+  return { availableMicros: account.available_micros, reservedMicros: account.reserved_micros };
+}
+
+function toErrorJson(message: Message): MessageErrorJson | null {
+  if (message.error_code === null) return null;
+  return {
+    code: message.error_code,
+    message: message.error_message ?? message.error_code,
+    ...(message.carrier_error_code === null ? {} : { carrierCode: message.carrier_error_code }),
+  };
+}
+
+function toAttemptJson(attempt: MessageAttempt): AttemptJson {
+  return {
+    carrier: attempt.carrier_id,
+    outcome: attempt.outcome,
+    errorCode: attempt.error_code,
+    // When the outcome was known; the start time while it is still in flight.
+    at: isoTime(attempt.finished_at ?? attempt.started_at),
+  };
+}
+
+function toEventJson(event: MessageEvent): EventJson {
+  return { status: event.status, at: isoTime(event.at) };
+}
+
+/** ISO-8601 UTC; drivers hand back Date, but a string from a raw query is accepted too. */
+export function isoTime(value: Date | string): string {
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}

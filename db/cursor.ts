@@ -1,0 +1,34 @@
+/** Thrown when a pagination cursor was not produced by us (or was tampered with). */
+export class InvalidCursorError extends Error {
+  override readonly name = 'InvalidCursorError';
+  constructor() {
+    super('invalid cursor');
+  }
+}
+
+/** Opaque cursor: base64url of a small JSON object. */
+export function encodeCursor(value: Record<string, string>): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/**
+ * Reads a cursor made by {@link encodeCursor} and returns its string fields `keys`.
+ * @throws InvalidCursorError when the cursor does not decode to an object holding those keys.
+ */
+export function decodeCursor<K extends string>(cursor: string, keys: readonly K[]): Record<K, string> {
+  if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) throw new InvalidCursorError();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw new InvalidCursorError();
+  const out: Partial<Record<K, string>> = {};
+  for (const key of keys) {
+    const v: unknown = (parsed as Record<string, unknown>)[key];
+    if (typeof v !== 'string' || v.length === 0) throw new InvalidCursorError();
+    out[key] = v;
+  }
+  return out as Record<K, string>;
+}

@@ -1,0 +1,330 @@
+/**
+ * The money moves (DESIGN §4). Each is ONE short transaction on one connection, idempotent per
+ * `(message_id, kind)` through the unique index on `ledger_entries`, and never takes a balance
+ * below zero (the UPDATE's guard, backed by the CHECK constraints).
+ *
+ * What each kind does to the account:
+ *
+ * | kind    | available | reserved |
+ * |---------|-----------|----------|
+ * | credit  | + a       |          |
+ * | reserve | − a       | + a      |
+ * | capture |           | − a      |  (money leaves: the carrier was paid)
+ * | release | + a       | − a      |
+ * | refund  | + a       |          |  (money comes back after a capture)
+ *
+ * Hence, per account, with Σkind the sum of that kind's amounts:
+ *   reserved  = Σreserve − Σcapture − Σrelease
+ *   available = Σcredit − Σreserve + Σrelease + Σrefund
+ *   balance   = available + reserved = Σcredit − Σcapture + Σrefund
+ * {@link checkInvariant} verifies exactly these.
+ */
+import { type Kysely, sql } from 'kysely';
+import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
+import type { Database, LedgerEntry, LedgerKind } from './schema.ts';
+
+export { InvalidCursorError };
+
+/** Input of {@link reserve}. */
+export interface ReserveInput {
+  accountId: string;
+  messageId: string;
+  /** Micro-units, >= 0. Zero succeeds without a ledger row (entries are always > 0). */
+  amountMicros: bigint;
+}
+
+export type ReserveResult =
+  | { ok: true; alreadyDone: boolean }
+  | { ok: false; reason: 'insufficient_funds' | 'account_not_found' };
+
+/** Locks the account row for the rest of the transaction; every money move starts here. */
+async function lockAccount(trx: Kysely<Database>, accountId: string) {
+  return trx
+    .selectFrom('accounts')
+    .select(['available_micros', 'reserved_micros'])
+    .where('id', '=', accountId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/**
+ * Moves `amountMicros` from available to reserved for a message, at most once per message.
+ *
+ * Concurrency: every money move first locks the account row (`SELECT … FOR UPDATE`), so moves on
+ * one account run one after another and each sees the balance the previous one committed. Under
+ * that lock the `reserve` row is inserted with `ON CONFLICT DO NOTHING`: when the message was
+ * reserved before (by a call that held the lock earlier and committed), nothing is inserted and
+ * the call returns `alreadyDone` without touching the balance. The balance UPDATE keeps the guard
+ * `available >= amount` and the CHECK constraints back it. Because ledger rows are only inserted
+ * under the account lock, their ids follow the order of the balance changes, which is what lets
+ * {@link checkInvariant} replay the after-balances entry by entry.
+ *
+ * A repeated call returns `alreadyDone` whatever amount it passes: the first amount stands.
+ */
+export async function reserve(db: Kysely<Database>, input: ReserveInput): Promise<ReserveResult> {
+  const { accountId, messageId, amountMicros } = input;
+  if (amountMicros < 0n) throw new RangeError('reserve amount must be >= 0');
+  return db.transaction().execute(async (trx): Promise<ReserveResult> => {
+    const account = await lockAccount(trx, accountId);
+    if (account === undefined) return { ok: false, reason: 'account_not_found' };
+    if (amountMicros === 0n) return { ok: true, alreadyDone: false };
+    if (account.available_micros < amountMicros) {
+      const existing = await trx
+        .selectFrom('ledger_entries')
+        .select('id')
+        .where('message_id', '=', messageId)
+        .where('kind', '=', 'reserve')
+        .executeTakeFirst();
+      return existing ? { ok: true, alreadyDone: true } : { ok: false, reason: 'insufficient_funds' };
+    }
+    const entry = await trx
+      .insertInto('ledger_entries')
+      .values({
+        account_id: accountId,
+        message_id: messageId,
+        kind: 'reserve',
+        amount_micros: amountMicros,
+        available_after_micros: account.available_micros - amountMicros,
+        reserved_after_micros: account.reserved_micros + amountMicros,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (entry === undefined) return { ok: true, alreadyDone: true };
+    const updated = await trx
+      .updateTable('accounts')
+      .set((eb) => ({
+        available_micros: eb('available_micros', '-', amountMicros),
+        reserved_micros: eb('reserved_micros', '+', amountMicros),
+      }))
+      .where('id', '=', accountId)
+      .where('available_micros', '>=', amountMicros)
+      .executeTakeFirst();
+    // Cannot happen under the lock; throwing rolls the ledger row back if it ever does.
+    if (updated.numUpdatedRows !== 1n) throw new Error(`reserve: balance of ${accountId} changed under lock`);
+    return { ok: true, alreadyDone: false };
+  });
+}
+
+/** Input of {@link settle}. */
+export interface SettleInput {
+  accountId: string;
+  messageId: string;
+  /** What the message actually cost (>= 0); capped at what was reserved for it. */
+  captureMicros: bigint;
+}
+
+export interface SettleResult {
+  capturedMicros: bigint;
+  releasedMicros: bigint;
+  /** True when the message was settled before: the amounts are those of that first settlement. */
+  alreadyDone: boolean;
+}
+
+/**
+ * Settles a message's reservation: captures `min(captureMicros, reserved)` (it leaves the
+ * account) and releases the rest back to available, writing a `capture` and/or `release` row.
+ *
+ * Exactly once: like every money move it locks the account row first, so a concurrent settle of
+ * the same message waits, then (its next statement takes a fresh READ COMMITTED snapshot) finds
+ * the first's rows and returns their amounts with `alreadyDone`.
+ * Without a reservation (none made, or a zero amount) nothing moves: `{ 0, 0, alreadyDone: false }`.
+ */
+export async function settle(db: Kysely<Database>, input: SettleInput): Promise<SettleResult> {
+  const { accountId, messageId, captureMicros } = input;
+  if (captureMicros < 0n) throw new RangeError('capture amount must be >= 0');
+  return db.transaction().execute(async (trx): Promise<SettleResult> => {
+    const nothing = { capturedMicros: 0n, releasedMicros: 0n, alreadyDone: false };
+    const account = await lockAccount(trx, accountId);
+    if (account === undefined) return nothing;
+    const entries = await trx
+      .selectFrom('ledger_entries')
+      .select(['kind', 'amount_micros'])
+      .where('message_id', '=', messageId)
+      .where('account_id', '=', accountId)
+      .where('kind', 'in', ['reserve', 'capture', 'release'])
+      .execute();
+    const amountOf = (kind: string) => entries.find((e) => e.kind === kind)?.amount_micros;
+    const reserved = amountOf('reserve');
+    if (reserved === undefined) return nothing;
+    if (entries.length > 1) {
+      return {
+        capturedMicros: amountOf('capture') ?? 0n,
+        releasedMicros: amountOf('release') ?? 0n,
+        alreadyDone: true,
+      };
+    }
+
+    const captured = captureMicros < reserved ? captureMicros : reserved;
+    const released = reserved - captured;
+    const rows = [];
+    if (captured > 0n) {
+      // Capture first, release second: the capture row shows the balance between the two.
+      rows.push({
+        account_id: accountId,
+        message_id: messageId,
+        kind: 'capture' as const,
+        amount_micros: captured,
+        available_after_micros: account.available_micros,
+        reserved_after_micros: account.reserved_micros - captured,
+      });
+    }
+    if (released > 0n) {
+      rows.push({
+        account_id: accountId,
+        message_id: messageId,
+        kind: 'release' as const,
+        amount_micros: released,
+        available_after_micros: account.available_micros + released,
+        reserved_after_micros: account.reserved_micros - reserved,
+      });
+    }
+    await trx.insertInto('ledger_entries').values(rows).execute();
+    await trx
+      .updateTable('accounts')
+      .set((eb) => ({
+        reserved_micros: eb('reserved_micros', '-', reserved),
+        available_micros: eb('available_micros', '+', released),
+      }))
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    return { capturedMicros: captured, releasedMicros: released, alreadyDone: false };
+  });
+}
+
+export interface Balance {
+  availableMicros: bigint;
+  reservedMicros: bigint;
+}
+
+/** The account's balance, or `undefined` when there is no such account. */
+export async function getBalance(db: Kysely<Database>, accountId: string): Promise<Balance | undefined> {
+  const row = await db
+    .selectFrom('accounts')
+    .select(['available_micros', 'reserved_micros'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+  return row && { availableMicros: row.available_micros, reservedMicros: row.reserved_micros };
+}
+
+/** Options of {@link listLedger}. */
+export interface ListLedgerOptions {
+  /** Page size, 1..100 (clamped). */
+  limit: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string | null;
+}
+
+/**
+ * An account's ledger entries, newest first, paged by an opaque cursor.
+ * @throws InvalidCursorError for a cursor we did not produce.
+ */
+export async function listLedger(
+  db: Kysely<Database>,
+  accountId: string,
+  opts: ListLedgerOptions,
+): Promise<{ data: LedgerEntry[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(Math.trunc(opts.limit), 1), 100);
+  let query = db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
+  if (opts.cursor) {
+    const { id } = decodeCursor(opts.cursor, ['id']);
+    if (!/^\d{1,19}$/.test(id)) throw new InvalidCursorError();
+    query = query.where('id', '<', BigInt(id));
+  }
+  const rows = await query.execute();
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  const nextCursor = rows.length > limit && last ? encodeCursor({ id: last.id.toString() }) : null;
+  return { data, nextCursor };
+}
+
+/** Sums of an account's ledger entries by kind, in micro-units. */
+export interface LedgerTotals {
+  credits: bigint;
+  /** Σ of `reserve` entries (all ever made, settled or not). */
+  reserved: bigint;
+  captured: bigint;
+  released: bigint;
+  refunded: bigint;
+}
+
+export async function ledgerTotals(db: Kysely<Database>, accountId: string): Promise<LedgerTotals> {
+  const sumOf = (kind: string) =>
+    sql<bigint>`coalesce(sum(amount_micros) filter (where kind = ${kind}), 0)::bigint`;
+  const row = await db
+    .selectFrom('ledger_entries')
+    .select([
+      sumOf('credit').as('credits'),
+      sumOf('reserve').as('reserved'),
+      sumOf('capture').as('captured'),
+      sumOf('release').as('released'),
+      sumOf('refund').as('refunded'),
+    ])
+    .where('account_id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  return row;
+}
+
+/**
+ * True when the account's balance agrees with its ledger: the sum identities in the module comment
+ * hold, replaying the entries in id order reproduces every entry's after-balances (starting from
+ * zero) and ends on the current balance, and no message captured plus released more than it
+ * reserved. For tests and audits; reads one snapshot.
+ */
+export async function checkInvariant(db: Kysely<Database>, accountId: string): Promise<boolean> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const balance = await getBalance(trx, accountId);
+      if (balance === undefined) return false;
+      const t = await ledgerTotals(trx, accountId);
+      const reservedOk = balance.reservedMicros === t.reserved - t.captured - t.released;
+      const availableOk = balance.availableMicros === t.credits - t.reserved + t.released + t.refunded;
+
+      const entries = await trx
+        .selectFrom('ledger_entries')
+        .select(['kind', 'amount_micros', 'available_after_micros', 'reserved_after_micros'])
+        .where('account_id', '=', accountId)
+        .orderBy('id', 'asc')
+        .execute();
+      let available = 0n;
+      let reserved = 0n;
+      let replayOk = true;
+      for (const e of entries) {
+        const [da, dr] = LEDGER_EFFECT[e.kind];
+        available += da * e.amount_micros;
+        reserved += dr * e.amount_micros;
+        if (available !== e.available_after_micros || reserved !== e.reserved_after_micros) replayOk = false;
+      }
+      const endOk = available === balance.availableMicros && reserved === balance.reservedMicros;
+
+      const overSettled = await trx
+        .selectFrom('ledger_entries')
+        .select('message_id')
+        .where('account_id', '=', accountId)
+        .where('message_id', 'is not', null)
+        .groupBy('message_id')
+        .having(
+          sql<boolean>`coalesce(sum(amount_micros) filter (where kind in ('capture', 'release')), 0)
+            > coalesce(sum(amount_micros) filter (where kind = 'reserve'), 0)`,
+        )
+        .limit(1)
+        .executeTakeFirst();
+      return reservedOk && availableOk && replayOk && endOk && overSettled === undefined;
+    });
+}
+
+/** Sign each kind applies to (available, reserved); the table in the module comment. */
+const LEDGER_EFFECT: Readonly<Record<LedgerKind, readonly [bigint, bigint]>> = {
+  credit: [1n, 0n],
+  reserve: [-1n, 1n],
+  capture: [0n, -1n],
+  release: [1n, -1n],
+  refund: [1n, 0n],
+};

@@ -1,0 +1,223 @@
+/**
+ * `npm start`: the whole stack on embedded defaults, in one command.
+ * Temporal dev server (or TEMPORAL_ADDRESS) → database (DATABASE_URL or embedded PGlite) →
+ * migrations → carrier simulators → demo data → worker and API as child processes.
+ * Ctrl-C stops everything; data under HERALD_DATA_DIR (default .data/) survives restarts.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { z } from 'zod';
+import { loadEnv } from '../config/env.ts';
+import { createDb } from '../db/connection.ts';
+import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { startTwilioSimulator } from '../simulators/twilio-sim.ts';
+import { startVonageSimulator } from '../simulators/vonage-sim.ts';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
+import { DEMO_PRICES, ensureDemoAccount, seedCarriers } from './seed.ts';
+import { resolveTemporalCli } from './temporal-cli.ts';
+import { ensureSearchAttributes, startTemporalDevServer } from './temporal-dev-server.ts';
+
+const projectRoot = resolve(import.meta.dirname, '..');
+
+/** Knobs only the dev stack has; the rest is config/env.ts. */
+const startEnvSchema = z.object({
+  HERALD_DATA_DIR: z.string().default(join(projectRoot, '.data')),
+  TEMPORAL_PORT: z.coerce.number().int().min(0).max(65535).default(7233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65535).default(8233),
+  TWILIO_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
+  VONAGE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(4020),
+});
+
+const children: ChildProcess[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const env = loadEnv();
+  const parsed = startEnvSchema.safeParse(
+    Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== '')),
+  );
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const startEnv = parsed.data;
+  const dataDir = resolve(startEnv.HERALD_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  const step = (msg: string): void => console.log(`[herald] ${msg} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+  // Temporal
+  let temporalAddress = env.TEMPORAL_ADDRESS;
+  let uiUrl: string | null = null;
+  if (temporalAddress) {
+    const connection = await Connection.connect({ address: temporalAddress });
+    await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE, SEARCH_ATTRIBUTES);
+    await connection.close();
+    step(`using Temporal at ${temporalAddress}`);
+  } else {
+    const cliPath = await resolveTemporalCli({ projectRoot, log: step });
+    const server = await startTemporalDevServer({
+      cliPath,
+      dbFile: join(dataDir, 'temporal.db'),
+      port: startEnv.TEMPORAL_PORT,
+      uiPort: startEnv.TEMPORAL_UI_PORT,
+      namespace: env.TEMPORAL_NAMESPACE,
+      searchAttributes: SEARCH_ATTRIBUTES,
+    });
+    cleanups.push(() => server.stop());
+    temporalAddress = server.address;
+    uiUrl = server.uiUrl;
+    step(`Temporal dev server at ${temporalAddress}`);
+  }
+
+  // Database
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pglite') });
+    cleanups.push(() => pg.close());
+    databaseUrl = pg.url;
+    step(`embedded PGlite at ${databaseUrl}`);
+  }
+  const db = createDb(databaseUrl, { max: 4 });
+  cleanups.push(() => db.destroy());
+  await migrateToLatest(db);
+
+  // Carrier simulators, and the carriers that point at them
+  const twilio = await startTwilioSimulator({
+    port: startEnv.TWILIO_SIM_PORT,
+    credentials: { accountSid: 'AC00000000000000000000000000000000', authToken: 'demo-twilio-token' },
+  });
+  const vonage = await startVonageSimulator({
+    port: startEnv.VONAGE_SIM_PORT,
+    credentials: { apiKey: 'demokey1', apiSecret: 'demo-vonage-secret' },
+  });
+  cleanups.push(() => twilio.close(), () => vonage.close());
+  await seedCarriers(db, [
+    {
+      id: 'twilio-sim',
+      kind: 'twilio',
+      config: { baseUrl: twilio.url, accountSid: 'AC00000000000000000000000000000000', authToken: 'demo-twilio-token' },
+      prices: DEMO_PRICES.twilio,
+    },
+    {
+      id: 'vonage-sim',
+      kind: 'vonage',
+      config: { baseUrl: vonage.url, apiKey: 'demokey1', apiSecret: 'demo-vonage-secret' },
+      prices: DEMO_PRICES.vonage,
+    },
+  ]);
+  const demo = await ensureDemoAccount(db, {
+    dataDir,
+    ...(env.ADMIN_API_KEY ? { adminApiKey: env.ADMIN_API_KEY } : {}),
+    generateKey: () => `admin_${randomBytes(18).toString('base64url')}`,
+  });
+  step(`simulators at ${twilio.url} and ${vonage.url}; demo account ${demo.accountId}`);
+
+  // Worker and API: the same entry points production runs.
+  const apiUrl = `http://127.0.0.1:${env.PORT}`;
+  const childEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE,
+    ADMIN_API_KEY: demo.adminApiKey,
+    PORT: String(env.PORT),
+    PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? apiUrl,
+  };
+  const worker = launch('worker', 'workers/main.ts', childEnv);
+  const api = launch('api', 'api/main.ts', childEnv);
+  await Promise.all([waitForLine(worker, /worker: polling/), waitForHttp(`${apiUrl}/readyz`, api)]);
+  step('worker and API ready');
+
+  console.log(`
+Herald is up.
+  API          ${apiUrl}
+  Temporal UI  ${uiUrl ?? '(external Temporal: use its UI)'}
+  Demo API key ${demo.apiKey}
+  Admin key    ${demo.adminApiKey}
+
+Send a message:
+  curl -s -X POST ${apiUrl}/v1/messages -H 'Authorization: Bearer ${demo.apiKey}' -H 'Content-Type: application/json' -d '{"to":"+14155552671","body":"Your code is 123456"}'
+
+Then: curl -s ${apiUrl}/v1/messages/<id> -H 'Authorization: Bearer ${demo.apiKey}'
+Ctrl-C stops everything.
+[herald] ready`);
+}
+
+function launch(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const prefix = (chunk: Buffer): string =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => `[${name}] ${l}\n`)
+      .join('');
+  child.stdout?.on('data', (c: Buffer) => process.stdout.write(prefix(c)));
+  child.stderr?.on('data', (c: Buffer) => process.stderr.write(prefix(c)));
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[herald] ${name} exited (${signal ?? code}); stopping the stack`);
+      void stop(1);
+    }
+  });
+  return child;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<void> {
+  return new Promise((resolveLine, reject) => {
+    const onData = (c: Buffer): void => {
+      if (pattern.test(c.toString())) {
+        child.stdout?.off('data', onData);
+        resolveLine();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', () => reject(new Error('process exited before it was ready')));
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error('the API exited before it was ready');
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const exits = children
+    .filter((c) => c.exitCode === null && c.signalCode === null)
+    .map((c) => new Promise<void>((r) => c.once('exit', () => r())));
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 10_000))]);
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  process.exit(code);
+}
+
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
+
+main().catch((err: unknown) => {
+  console.error(`[herald] ${err instanceof Error ? err.message : String(err)}`);
+  void stop(1);
+});

@@ -1,0 +1,226 @@
+/**
+ * The whole Herald stack for integration tests, on real parts: a Temporal dev server of its own
+ * (so leftover workflows of one file never meet another file's database), a fresh PostgreSQL
+ * database, both carrier simulators over sockets, the worker (in-process or as a child process
+ * that tests may SIGKILL) and the API.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Kysely } from 'kysely';
+import { inject } from 'vitest';
+import { startApi } from '../../api/server.ts';
+import type { Database } from '../../db/schema.ts';
+import { DEMO_PRICES, seedCarriers } from '../../scripts/seed.ts';
+import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal-dev-server.ts';
+import type { RunningSimulator, SimConfig } from '../../simulators/sim-core.ts';
+import { startTwilioSimulator } from '../../simulators/twilio-sim.ts';
+import { startVonageSimulator } from '../../simulators/vonage-sim.ts';
+import { type RunningWorkers, runWorkers } from '../../workers/run-workers.ts';
+import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
+import { createTestDatabase } from './db.ts';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+const TWILIO_CREDS = { accountSid: 'AC11111111111111111111111111111111', authToken: 'twilio-test-token' };
+const VONAGE_CREDS = { apiKey: 'testkey1', apiSecret: 'vonage-test-secret' };
+const projectRoot = resolve(import.meta.dirname, '../..');
+
+export interface StackOptions {
+  readonly twilio?: Partial<SimConfig>;
+  readonly vonage?: Partial<SimConfig>;
+  /** Run the worker as a child process (to SIGKILL it). Default: in-process. */
+  readonly workerProcess?: boolean;
+  /** Override prices: carrier kind → country → price. Default DEMO_PRICES. */
+  readonly prices?: { twilio?: Record<string, string>; vonage?: Record<string, string> };
+}
+
+export interface Stack {
+  readonly apiUrl: string;
+  readonly db: Kysely<Database>;
+  readonly client: Client;
+  readonly twilio: RunningSimulator;
+  readonly vonage: RunningSimulator;
+  readonly temporal: TemporalDevServer;
+  /** Start (or restart) the worker; a no-op while one runs. */
+  startWorker(): Promise<void>;
+  /** SIGKILL the child worker process (workerProcess only). */
+  killWorker(): void;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const temporal = await startTemporalDevServer({
+    cliPath: inject('temporalCliPath'),
+    port: 0,
+    uiPort: false,
+    searchAttributes: SEARCH_ATTRIBUTES,
+  });
+  cleanups.push(() => temporal.stop());
+  const database = await createTestDatabase();
+  cleanups.push(() => database.drop());
+  const twilio = await startTwilioSimulator({ port: 0, credentials: TWILIO_CREDS, config: opts.twilio ?? {} });
+  const vonage = await startVonageSimulator({ port: 0, credentials: VONAGE_CREDS, config: opts.vonage ?? {} });
+  cleanups.push(
+    () => twilio.close(),
+    () => vonage.close(),
+  );
+  await seedCarriers(database.db, [
+    {
+      id: 'twilio-sim',
+      kind: 'twilio',
+      config: { baseUrl: twilio.url, ...TWILIO_CREDS, timeoutMs: 2_000 },
+      prices: opts.prices?.twilio ?? DEMO_PRICES.twilio,
+    },
+    {
+      id: 'vonage-sim',
+      kind: 'vonage',
+      config: { baseUrl: vonage.url, ...VONAGE_CREDS, timeoutMs: 2_000 },
+      prices: opts.prices?.vonage ?? DEMO_PRICES.vonage,
+    },
+  ]);
+
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection });
+  const api = await startApi({
+    db: database.db,
+    temporal: client,
+    adminApiKey: ADMIN_KEY,
+    currency: 'USD',
+    port: 0,
+  });
+  cleanups.push(() => api.close());
+  // The API's URL is where carriers post receipts; workers put it into each callback URL.
+  const publicBaseUrl = api.url;
+
+  let inProcess: { workers: RunningWorkers; connection: NativeConnection } | undefined;
+  let child: ChildProcess | undefined;
+  const startWorker = async (): Promise<void> => {
+    if (opts.workerProcess) {
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      child = spawnWorker({
+        DATABASE_URL: database.url,
+        TEMPORAL_ADDRESS: temporal.address,
+        PUBLIC_BASE_URL: publicBaseUrl,
+      });
+      await waitForOutput(child, /worker: polling/);
+      return;
+    }
+    if (inProcess) return;
+    const nc = await NativeConnection.connect({ address: temporal.address });
+    const workers = await runWorkers({ connection: nc, db: database.db, publicBaseUrl });
+    inProcess = { workers, connection: nc };
+  };
+  await startWorker();
+
+  return {
+    apiUrl: api.url,
+    db: database.db,
+    client,
+    twilio,
+    vonage,
+    temporal,
+    startWorker,
+    killWorker() {
+      child?.kill('SIGKILL');
+    },
+    async stop() {
+      if (inProcess) {
+        await inProcess.workers.shutdown();
+        await inProcess.connection.close();
+      }
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child?.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await connection.close();
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    },
+  };
+}
+
+function spawnWorker(env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(projectRoot, 'workers/main.ts')], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr?.on('data', (c: Buffer) => process.stderr.write(`[worker] ${c.toString()}`));
+  return child;
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('worker did not start in time')), timeoutMs);
+    child.stdout?.on('data', (c: Buffer) => {
+      if (pattern.test(c.toString())) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`worker exited with ${code}`));
+    });
+  });
+}
+
+/** A tiny API client for tests: JSON in, `{ status, body }` out. */
+export function apiClient(baseUrl: string, key?: string) {
+  return async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed };
+  };
+}
+
+/** Creates an account through the admin API and funds it. */
+export async function createFundedAccount(apiUrl: string, credit: string): Promise<{ id: string; apiKey: string }> {
+  const admin = apiClient(apiUrl, ADMIN_KEY);
+  const created = await admin('POST', '/v1/accounts', { name: `acct-${Math.random().toString(36).slice(2, 8)}` });
+  if (created.status !== 201) throw new Error(`create account: ${created.status} ${JSON.stringify(created.body)}`);
+  const funded = await admin('POST', `/v1/accounts/${created.body.id}/credits`, { amount: credit });
+  if (funded.status !== 200) throw new Error(`credit: ${funded.status} ${JSON.stringify(funded.body)}`);
+  return { id: created.body.id, apiKey: created.body.apiKey };
+}
+
+/** Polls a message until `done(message)` holds or the timeout passes; returns the last message. */
+export async function waitForMessage(
+  apiUrl: string,
+  key: string,
+  id: string,
+  done: (m: any) => boolean,
+  timeoutMs = 30_000,
+): Promise<any> {
+  const call = apiClient(apiUrl, key);
+  const deadline = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < deadline) {
+    const res = await call('GET', `/v1/messages/${id}`);
+    last = res.body;
+    if (res.status === 200 && done(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`message ${id} did not reach the expected state; last: ${JSON.stringify(last)}`);
+}
