@@ -33,7 +33,8 @@ export function requireAdmin(db: Kysely<Database>, adminApiKey: string): Request
       next();
       return;
     }
-    if (await findAccountByApiKey(db, key)) throw new ApiError(403, 'forbidden', 'this call needs the admin key');
+    if (await findAccountByApiKey(db, key))
+      throw new ApiError(403, 'forbidden', 'this call needs the admin key');
     throw unauthorized();
   };
 }

@@ -29,7 +29,11 @@ export interface ErrorBody {
 /** The body for an {@link ApiError}; `details` only when there are some. */
 export function errorBody(err: ApiError): ErrorBody {
   return {
-    error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) },
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+    },
   };
 }
 
@@ -102,7 +106,8 @@ interface HttpErrorLike {
 function httpErrorOf(err: unknown): HttpErrorLike | undefined {
   if (!(err instanceof Error)) return undefined;
   const e = err as Error & { status?: unknown; statusCode?: unknown; expose?: unknown; type?: unknown };
-  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const status =
+    typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : undefined;
   if (status === undefined) return undefined;
   return {
     status,

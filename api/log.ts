@@ -8,7 +8,13 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** Writes one log line. `fields` must never carry a phone number, a body or a key. */
 export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
-const RANK: Readonly<Record<LogLevel | 'silent', number>> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+const RANK: Readonly<Record<LogLevel | 'silent', number>> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+  silent: 99,
+};
 
 /**
  * A logger printing one JSON object per line (`{ time, level, msg, ...fields }`): errors and

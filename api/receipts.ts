@@ -4,9 +4,8 @@
  * A receipt is answered 2xx only once it is persisted and delivered, so none is ever lost.
  */
 import type { Receipt } from '../adapters/types.ts';
-import { findMessageIdByCarrierMessageId, transitionMessage } from '../db/messages.ts';
+import { findMessageIdByCarrierMessageId, type TransitionPatch, transitionMessage } from '../db/messages.ts';
 import { insertReceipt } from '../db/receipts.ts';
-import type { MessageUpdate } from '../db/schema.ts';
 import { isMessageId } from '../domain/ids.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { ReceiptSignal } from '../workflows/definitions.ts';
@@ -30,7 +29,12 @@ export async function handleReceipts(
   if (failed) throw failed.reason;
 }
 
-async function handleReceipt(ctx: AppContext, carrierId: string, receipt: Receipt, rawBody: string): Promise<void> {
+async function handleReceipt(
+  ctx: AppContext,
+  carrierId: string,
+  receipt: Receipt,
+  rawBody: string,
+): Promise<void> {
   const messageId =
     receipt.messageId !== undefined && isMessageId(receipt.messageId)
       ? receipt.messageId
@@ -46,7 +50,10 @@ async function handleReceipt(ctx: AppContext, carrierId: string, receipt: Receip
   });
   if (messageId === undefined) {
     // Kept in `receipts` for operators; the carrier must not retry it forever.
-    ctx.log('warn', 'receipt for an unknown message', { carrierId, carrierMessageId: receipt.carrierMessageId });
+    ctx.log('warn', 'receipt for an unknown message', {
+      carrierId,
+      carrierMessageId: receipt.carrierMessageId,
+    });
     return;
   }
   // Signalled even when the insert was a duplicate: the workflow dedupes, and a receipt whose
@@ -70,11 +77,16 @@ function toSignal(carrierId: string, r: Receipt): ReceiptSignal {
  * The workflow is closed (settled, or expired waiting): the carrier still has the final word on
  * the handset, so the row moves if the status machine allows it (e.g. `expired → delivered`).
  */
-async function applyLateReceipt(ctx: AppContext, messageId: string, carrierId: string, r: Receipt): Promise<void> {
+async function applyLateReceipt(
+  ctx: AppContext,
+  messageId: string,
+  carrierId: string,
+  r: Receipt,
+): Promise<void> {
   const late = lateStatus(r.status);
   if (late === undefined) return;
   // Same error fields the workflow writes for a receipt it received in time.
-  const patch: MessageUpdate =
+  const patch: TransitionPatch =
     late === 'delivered'
       ? { error_code: null, error_message: null, carrier_error_code: null }
       : {
@@ -90,7 +102,9 @@ async function applyLateReceipt(ctx: AppContext, messageId: string, carrierId: s
   ctx.log('info', 'late receipt', { messageId, carrierId, status: late, applied: changed });
 }
 
-function lateStatus(status: Receipt['status']): Extract<MessageStatus, 'delivered' | 'undelivered' | 'expired'> | undefined {
+function lateStatus(
+  status: Receipt['status'],
+): Extract<MessageStatus, 'delivered' | 'undelivered' | 'expired'> | undefined {
   switch (status) {
     case 'delivered':
       return 'delivered';

@@ -62,7 +62,10 @@ export const createMessageBody = z.strictObject({
     .meta({ description: 'Text, at most 1600 characters (code points)' }),
   from: z
     .string()
-    .regex(SENDER_PATTERN, 'from must be an alphanumeric sender id (1-11 letters, digits, spaces) or an E.164 number')
+    .regex(
+      SENDER_PATTERN,
+      'from must be an alphanumeric sender id (1-11 letters, digits, spaces) or an E.164 number',
+    )
     .optional()
     .meta({ description: `Sender id; default "${DEFAULT_SENDER}"` }),
   callbackUrl: z

@@ -87,7 +87,11 @@ export function toBalanceJson(
   balance: { readonly availableMicros: bigint; readonly reservedMicros: bigint },
   currency: string,
 ): BalanceJson {
-  return { available: formatMoney(balance.availableMicros), reserved: formatMoney(balance.reservedMicros), currency };
+  return {
+    available: formatMoney(balance.availableMicros),
+    reserved: formatMoney(balance.reservedMicros),
+    currency,
+  };
 }
 
 /** The balance of an account row. */

@@ -2,8 +2,9 @@
  * zod parsing for request input: a failure becomes 400 `invalid_request` naming every bad field
  * (`details: [{ field, message }]`), the first one in the message.
  */
+import type { Request } from 'express';
 import type { z } from 'zod';
-import { ApiError } from './errors.ts';
+import { ApiError, notFound } from './errors.ts';
 
 /** One problem with the input. `field` is a dotted path (`amount`, `messages.0.to`), `''` for the whole. */
 export interface FieldIssue {
@@ -30,7 +31,21 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where
 function toFieldIssues(issue: z.core.$ZodIssue): FieldIssue[] {
   const base = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ field: base === '' ? key : `${base}.${key}`, message: 'unknown field' }));
+    return issue.keys.map((key) => ({
+      field: base === '' ? key : `${base}.${key}`,
+      message: 'unknown field',
+    }));
   }
   return [{ field: base, message: issue.message }];
+}
+
+/**
+ * A named path parameter. Missing or repeated (a wildcard's array) cannot name a resource.
+ *
+ * @throws ApiError 404 naming `what`.
+ */
+export function pathParam(req: Request, name: string, what: string): string {
+  const value = req.params[name];
+  if (typeof value !== 'string') throw notFound(what);
+  return value;
 }

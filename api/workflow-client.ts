@@ -26,6 +26,16 @@ import { serviceUnavailable } from './errors.ts';
 export const SEND_MESSAGE_WORKFLOW = 'sendMessage';
 
 /**
+ * Longest a request waits on Temporal (the SDK's own retries included) before answering 503:
+ * a client or carrier retrying beats a connection held open while Temporal is down.
+ */
+export const TEMPORAL_CALL_TIMEOUT_MS = 10_000;
+
+function withTimeout<R>(temporal: Client, fn: () => Promise<R>): Promise<R> {
+  return temporal.withDeadline(Date.now() + TEMPORAL_CALL_TIMEOUT_MS, fn);
+}
+
+/**
  * Starts the message's workflow, idempotently: a running one is reused, a closed one is not
  * started again (the message is already done), so calling this twice is always safe.
  *
@@ -33,21 +43,26 @@ export const SEND_MESSAGE_WORKFLOW = 'sendMessage';
  */
 export async function startMessageWorkflow(temporal: Client, message: Message): Promise<void> {
   try {
-    await temporal.workflow.start(SEND_MESSAGE_WORKFLOW, {
-      taskQueue: MAIN_TASK_QUEUE,
-      workflowId: message.id,
-      args: [workflowInput(message)],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: HeraldStatus, value: 'accepted' },
-        { key: HeraldAccount, value: message.account_id },
-        { key: HeraldCountry, value: message.country },
-      ],
-    });
+    await withTimeout(temporal, () =>
+      temporal.workflow.start(SEND_MESSAGE_WORKFLOW, {
+        taskQueue: MAIN_TASK_QUEUE,
+        workflowId: message.id,
+        args: [workflowInput(message)],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: HeraldStatus, value: 'accepted' },
+          { key: HeraldAccount, value: message.account_id },
+          { key: HeraldCountry, value: message.country },
+        ],
+      }),
+    );
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-    throw serviceUnavailable('the message is stored but could not be started; retry with the same Idempotency-Key', err);
+    throw serviceUnavailable(
+      'the message is stored but could not be started; retry with the same Idempotency-Key',
+      err,
+    );
   }
 }
 
@@ -72,9 +87,13 @@ export function workflowInput(message: Message): SendMessageInput {
  * @returns `false` when the workflow is closed or unknown (the receipt is late).
  * @throws ApiError 503 when Temporal cannot be reached.
  */
-export async function signalReceipt(temporal: Client, messageId: string, receipt: ReceiptSignal): Promise<boolean> {
+export async function signalReceipt(
+  temporal: Client,
+  messageId: string,
+  receipt: ReceiptSignal,
+): Promise<boolean> {
   try {
-    await temporal.workflow.getHandle(messageId).signal(receiptSignal, receipt);
+    await withTimeout(temporal, () => temporal.workflow.getHandle(messageId).signal(receiptSignal, receipt));
     return true;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
@@ -89,11 +108,14 @@ export type CancelOutcome = 'canceled' | 'too_late';
  * Asks the message's workflow to cancel (an Update, so the answer is synchronous).
  *
  * @returns `too_late` when the workflow refused, rejected the update, or is already closed.
- * @throws ApiError 503 when Temporal cannot be reached.
+ * @throws ApiError 503 when Temporal cannot be reached or the workflow does not answer in time
+ *   (no worker running).
  */
 export async function cancelMessageWorkflow(temporal: Client, messageId: string): Promise<CancelOutcome> {
   try {
-    const { canceled } = await temporal.workflow.getHandle(messageId).executeUpdate(cancelUpdate);
+    const { canceled } = await withTimeout(temporal, () =>
+      temporal.workflow.getHandle(messageId).executeUpdate(cancelUpdate),
+    );
     return canceled ? 'canceled' : 'too_late';
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return 'too_late';

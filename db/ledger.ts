@@ -155,7 +155,9 @@ export async function settle(db: Kysely<Database>, input: SettleInput): Promise<
       };
     }
 
-    const captured = captureMicros < reserved ? captureMicros : reserved;
+    // Not Math.min: it does not take bigint.
+    let captured = captureMicros;
+    if (captured > reserved) captured = reserved;
     const released = reserved - captured;
     const rows = [];
     if (captured > 0n) {

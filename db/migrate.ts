@@ -24,10 +24,9 @@ function check(direction: string, { error, results }: MigrationResultSet): void 
   if (error === undefined) return;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;
   const reason = error instanceof Error ? error.message : String(error);
-  throw new MigrationError(
-    `Migration ${direction} failed${failed ? ` at ${failed}` : ''}: ${reason}`,
-    { cause: error },
-  );
+  throw new MigrationError(`Migration ${direction} failed${failed ? ` at ${failed}` : ''}: ${reason}`, {
+    cause: error,
+  });
 }
 
 /** Applies every pending migration (each in its own transaction, under kysely's migration lock). */

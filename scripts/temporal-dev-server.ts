@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
-import { getFreePort } from './ports.ts';
+import { getFreePort, isPortFree } from './ports.ts';
 
 /** Options for {@link startTemporalDevServer}. */
 export interface TemporalDevServerOptions {
@@ -79,13 +79,14 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     try {
       return await startOnce(opts);
     } catch (err) {
-      const portTaken = err instanceof ServerExitedError && /address already in use/.test(err.message);
+      const portTaken = err instanceof NotStartedError && /address already in use/.test(err.message);
       if (attempt >= attempts || !portTaken) throw err;
     }
   }
 }
 
-class ServerExitedError extends Error {}
+/** The server did not come up (port taken, bad flags, crash); the message carries its output. */
+class NotStartedError extends Error {}
 
 async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const port = opts.port === 0 ? await getFreePort() : (opts.port ?? 7233);
@@ -95,6 +96,17 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
       : (opts.uiPort ?? (opts.port === 0 || port + 1000 > 65_535 ? await getFreePort() : port + 1000));
   const namespace = opts.namespace ?? 'default';
   const address = `127.0.0.1:${port}`;
+  // Without this, the readiness check would happily talk to whatever server already holds the port.
+  for (const [what, p] of [
+    ['gRPC', port],
+    ['UI', uiPort],
+  ] as const) {
+    if (p !== false && !(await isPortFree(p))) {
+      throw new NotStartedError(
+        `Cannot start the Temporal dev server: its ${what} port 127.0.0.1:${p} is taken (address already in use); stop what listens there or pick another port.`,
+      );
+    }
+  }
 
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port)];
   args.push(...(uiPort === false ? ['--headless'] : ['--ui-port', String(uiPort)]));
@@ -138,7 +150,7 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
     await Promise.race([
       waitUntilReady(address, namespace, opts.startTimeoutMs ?? 30_000, giveUp.signal),
       exited.then((how) => {
-        throw new ServerExitedError(
+        throw new NotStartedError(
           `temporal server start-dev exited (${how}) before it answered on ${address}:\n${startupOutput()}`,
         );
       }),
@@ -146,8 +158,10 @@ async function startOnce(opts: TemporalDevServerOptions): Promise<TemporalDevSer
   } catch (err) {
     giveUp.abort();
     await stop();
-    if (err instanceof ServerExitedError) throw err;
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${startupOutput()}`, { cause: err });
+    if (err instanceof NotStartedError) throw err;
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${startupOutput()}`, {
+      cause: err,
+    });
   } finally {
     collecting = false;
   }
@@ -262,7 +276,10 @@ export async function ensureSearchAttributes(
   names: readonly string[],
 ): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([...Object.keys(existing.customAttributes), ...Object.keys(existing.systemAttributes)]);
+  const known = new Set([
+    ...Object.keys(existing.customAttributes),
+    ...Object.keys(existing.systemAttributes),
+  ]);
   // One request per name, so one already registered by someone else does not block the rest.
   for (const name of names.filter((n) => !known.has(n))) {
     try {

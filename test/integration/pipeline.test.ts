@@ -57,7 +57,7 @@ describe('send pipeline', () => {
     expect(msg.carrier).toBe('twilio-sim');
     expect(msg.carrierMessageId).toMatch(/^SM[0-9a-f]{32}$/);
     expect(msg.price).toBe('0.007900');
-    expect(msg.events.map((e: { status: string }) => e.status)).toEqual(['queued', 'sending', 'sent', 'delivered']);
+    expect(msg.events.map((e: { status: string }) => e.status)).toEqual(['accepted', 'queued', 'sending', 'sent', 'delivered']);
     const after = await balance();
     expect(Number(before.available) - Number(after.available)).toBeCloseTo(0.0079, 6);
     expect(after.reserved).toBe('0.000000');

@@ -35,7 +35,9 @@ describe('resolveTemporalCli', () => {
 
   it('rejects a relative TEMPORAL_CLI, naming the variable', async () => {
     vi.stubEnv('TEMPORAL_CLI', 'bin/temporal');
-    await expect(resolveTemporalCli()).rejects.toThrow(/TEMPORAL_CLI must be an absolute path.*"bin\/temporal"/);
+    await expect(resolveTemporalCli()).rejects.toThrow(
+      /TEMPORAL_CLI must be an absolute path.*"bin\/temporal"/,
+    );
   });
 
   it('rejects a TEMPORAL_CLI that does not exist or is not executable, naming the variable', async () => {
@@ -92,7 +94,9 @@ describe('the global Temporal dev server', () => {
 
   it('listens on 127.0.0.1 and has Herald search attributes registered as Keyword', async () => {
     expect(temporalAddress()).toMatch(/^127\.0\.0\.1:\d+$/);
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({
+      namespace: 'default',
+    });
     for (const name of ['HeraldStatus', 'HeraldCarrier', 'HeraldCountry', 'HeraldAccount']) {
       expect(customAttributes[name], name).toBe(KEYWORD);
     }
@@ -102,7 +106,9 @@ describe('the global Temporal dev server', () => {
     const fresh = `HeraldTest${Date.now()}`;
     await ensureSearchAttributes(connection, 'default', ['HeraldStatus', fresh]);
     await ensureSearchAttributes(connection, 'default', ['HeraldStatus', fresh]);
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: 'default' });
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({
+      namespace: 'default',
+    });
     expect(customAttributes[fresh]).toBe(KEYWORD);
     expect(customAttributes.HeraldStatus).toBe(KEYWORD);
   });
@@ -149,11 +155,11 @@ describe('startTemporalDevServer', () => {
   it('fails with the server output when the server cannot start', async () => {
     await expect(
       startTemporalDevServer({ cliPath: temporalCliPath(), port: 0, uiPort: false, logLevel: 'nonsense' }),
-    ).rejects.toThrow(/exited \(code 1\)[^]*invalid argument "nonsense" for "--log-level"/);
+    ).rejects.toThrow(/exited \(code 1\)[\s\S]*invalid argument "nonsense" for "--log-level"/);
     const taken = Number(temporalAddress().split(':')[1]);
-    await expect(startTemporalDevServer({ cliPath: temporalCliPath(), port: taken, uiPort: false })).rejects.toThrow(
-      /address already in use/,
-    );
+    await expect(
+      startTemporalDevServer({ cliPath: temporalCliPath(), port: taken, uiPort: false }),
+    ).rejects.toThrow(/address already in use/);
   });
 });
 

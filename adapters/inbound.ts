@@ -1,0 +1,49 @@
+/** Helpers for carrier webhooks: reading parameters, content types and comparing signatures. */
+import { timingSafeEqual } from 'node:crypto';
+import { type InboundHttp, ReceiptParseError } from './types.ts';
+
+/** The media type of a request, lower-cased, without parameters (`charset=…`); '' when absent. */
+export function mediaType(req: InboundHttp): string {
+  const raw = req.headers['content-type'] ?? '';
+  return (raw.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+/** The request URL parsed; relative URLs resolve against a placeholder origin. */
+export function parseUrl(url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    try {
+      return new URL(url, 'http://placeholder.invalid');
+    } catch {
+      throw new ReceiptParseError(`webhook URL is not a URL: ${url.slice(0, 100)}`);
+    }
+  }
+}
+
+/** Form fields in order (repeated keys kept). Throws `ReceiptParseError` on an empty body. */
+export function formPairs(body: string): Array<[string, string]> {
+  if (body.trim() === '') throw new ReceiptParseError('webhook body is empty');
+  return [...new URLSearchParams(body)];
+}
+
+/** First value of each key. */
+export function firstValues(pairs: Iterable<readonly [string, string]>): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [k, v] of pairs) if (!map.has(k)) map.set(k, v);
+  return map;
+}
+
+/** Constant-time string comparison (length checked first, as `timingSafeEqual` requires). */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  if (x.length !== y.length) return false;
+  return timingSafeEqual(x, y);
+}
+
+/** Our message id from the callback URL's `mid` parameter, when present. */
+export function messageIdFromUrl(url: string): string | undefined {
+  const mid = parseUrl(url).searchParams.get('mid');
+  return mid === null || mid === '' ? undefined : mid;
+}

@@ -1,0 +1,31 @@
+/**
+ * The Express app (DESIGN §7): a factory over its dependencies, no globals, so tests and
+ * processes can run as many instances as they like.
+ */
+import express from 'express';
+import { createAdapterCache } from './adapter-cache.ts';
+import type { AppContext, AppDeps } from './context.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { createJsonLogger } from './log.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { balanceRoutes } from './routes/balance.ts';
+import { healthRoutes } from './routes/health.ts';
+import { messageRoutes } from './routes/messages.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+
+export type { AppDeps } from './context.ts';
+
+/** Builds the API. Each route authenticates and parses its own body, so order here does not matter. */
+export function createApp(deps: AppDeps): express.Express {
+  const ctx: AppContext = {
+    ...deps,
+    log: deps.log ?? createJsonLogger('info'),
+    adapters: createAdapterCache(deps.db),
+  };
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(healthRoutes(ctx), accountRoutes(ctx), balanceRoutes(ctx), messageRoutes(ctx), webhookRoutes(ctx));
+  app.use(notFoundHandler);
+  app.use(errorHandler(ctx.log));
+  return app;
+}

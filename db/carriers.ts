@@ -1,0 +1,148 @@
+import { type Kysely, sql } from 'kysely';
+import type { Carrier, CarrierPrice, Database } from './schema.ts';
+
+/** Input of {@link upsertCarrier}. */
+export interface UpsertCarrierInput {
+  id: string;
+  /** Adapter kind: 'twilio', 'vonage', 'smpp', … */
+  kind: string;
+  /** Adapter configuration, validated by the adapter's own zod schema when used. */
+  config: Record<string, unknown>;
+  /** Submits per second (> 0). */
+  tps: number;
+  enabled: boolean;
+}
+
+/** Creates or replaces a carrier (kind, config, tps, enabled). */
+export async function upsertCarrier(db: Kysely<Database>, input: UpsertCarrierInput): Promise<Carrier> {
+  const values = {
+    kind: input.kind,
+    config: JSON.stringify(input.config),
+    tps: input.tps,
+    enabled: input.enabled,
+  };
+  return db
+    .insertInto('carriers')
+    .values({ id: input.id, ...values })
+    .onConflict((oc) => oc.column('id').doUpdateSet(values))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function getCarrier(db: Kysely<Database>, id: string): Promise<Carrier | undefined> {
+  return db.selectFrom('carriers').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Carriers by id; `enabledOnly` (default false) leaves out disabled ones. */
+export async function listCarriers(
+  db: Kysely<Database>,
+  opts: { enabledOnly?: boolean } = {},
+): Promise<Carrier[]> {
+  let query = db.selectFrom('carriers').selectAll().orderBy('id');
+  if (opts.enabledOnly) query = query.where('enabled', '=', true);
+  return query.execute();
+}
+
+/** Input of {@link upsertPrice}. */
+export interface UpsertPriceInput {
+  carrierId: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  /** Per segment, micro-units, >= 0. */
+  priceMicros: bigint;
+  /** Default true. */
+  enabled?: boolean;
+}
+
+/** Creates or replaces the price of a (carrier, country) route. */
+export async function upsertPrice(db: Kysely<Database>, input: UpsertPriceInput): Promise<CarrierPrice> {
+  const values = { price_micros: input.priceMicros, enabled: input.enabled ?? true, updated_at: new Date() };
+  return db
+    .insertInto('carrier_prices')
+    .values({ carrier_id: input.carrierId, country: input.country, ...values })
+    .onConflict((oc) => oc.columns(['carrier_id', 'country']).doUpdateSet(values))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Every price, by carrier then country. */
+export async function listPrices(db: Kysely<Database>): Promise<CarrierPrice[]> {
+  return db.selectFrom('carrier_prices').selectAll().orderBy('carrier_id').orderBy('country').execute();
+}
+
+/** A route the router may pick, with its live stats (defaults for a route never tried). */
+export interface RouteCandidate {
+  carrierId: string;
+  kind: string;
+  /** Per segment. */
+  priceMicros: bigint;
+  /** EWMA of acceptance in [0, 1]; 1 for a route never tried. */
+  successEwma: number;
+  attempts: number;
+  consecutiveFailures: number;
+  /** Last outcome recorded (circuit-breaker cool-down); null for a route never tried. */
+  updatedAt: Date | null;
+}
+
+/** Enabled carriers with an enabled price for `country`, cheapest first (then by id). */
+export async function listRouteCandidates(db: Kysely<Database>, country: string): Promise<RouteCandidate[]> {
+  return db
+    .selectFrom('carriers as c')
+    .innerJoin('carrier_prices as p', 'p.carrier_id', 'c.id')
+    .leftJoin('route_stats as s', (join) =>
+      join.onRef('s.carrier_id', '=', 'c.id').onRef('s.country', '=', 'p.country'),
+    )
+    .select([
+      'c.id as carrierId',
+      'c.kind as kind',
+      'p.price_micros as priceMicros',
+      sql<number>`coalesce(s.success_ewma, 1)`.as('successEwma'),
+      sql<number>`coalesce(s.attempts, 0)`.as('attempts'),
+      sql<number>`coalesce(s.consecutive_failures, 0)`.as('consecutiveFailures'),
+      's.updated_at as updatedAt',
+    ])
+    .where('p.country', '=', country)
+    .where('c.enabled', '=', true)
+    .where('p.enabled', '=', true)
+    .orderBy('p.price_micros')
+    .orderBy('c.id')
+    .execute();
+}
+
+/** Input of {@link recordRouteOutcome}. */
+export interface RouteOutcomeInput {
+  carrierId: string;
+  country: string;
+  success: boolean;
+  /** EWMA weight of this outcome, in (0, 1]. Default 0.2. */
+  alpha?: number;
+}
+
+/**
+ * Folds one outcome into the route's stats: `ewma = (1 − α)·ewma + α·(success ? 1 : 0)` from a
+ * prior of 1, attempts + 1, consecutive failures reset on success. One upsert statement computes
+ * from the stored row, so concurrent updates serialize on it and none is lost.
+ */
+export async function recordRouteOutcome(db: Kysely<Database>, input: RouteOutcomeInput): Promise<void> {
+  const alpha = input.alpha ?? 0.2;
+  if (!(alpha > 0 && alpha <= 1)) throw new RangeError('alpha must be in (0, 1]');
+  const hit = input.success ? 1 : 0;
+  await db
+    .insertInto('route_stats')
+    .values({
+      carrier_id: input.carrierId,
+      country: input.country,
+      success_ewma: 1 - alpha + alpha * hit,
+      attempts: 1,
+      consecutive_failures: input.success ? 0 : 1,
+    })
+    .onConflict((oc) =>
+      oc.columns(['carrier_id', 'country']).doUpdateSet({
+        success_ewma: sql<number>`least(1, greatest(0, route_stats.success_ewma * (1 - ${alpha}::float8) + ${alpha}::float8 * ${hit}::float8))`,
+        attempts: sql<number>`route_stats.attempts + 1`,
+        consecutive_failures: input.success ? 0 : sql<number>`route_stats.consecutive_failures + 1`,
+        updated_at: sql<Date>`now()`,
+      }),
+    )
+    .execute();
+}

@@ -1,0 +1,286 @@
+import { type Kysely, sql } from 'kysely';
+import { canTransition, type MessageStatus } from '../domain/status.ts';
+import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
+import type {
+  AttemptOutcome,
+  Database,
+  Message,
+  MessageAttempt,
+  MessageEvent,
+  NewMessage,
+} from './schema.ts';
+
+export { InvalidCursorError };
+
+/**
+ * Inserts a message unless one with its id (or its account's idempotency key) exists, and returns
+ * the row that is now stored. A fresh row also gets its first `message_events` row (its status).
+ */
+export async function insertMessage(
+  db: Kysely<Database>,
+  message: NewMessage,
+): Promise<{ inserted: boolean; message: Message }> {
+  return db.transaction().execute(async (trx) => {
+    // No conflict target: a clash on the id or on (account_id, idempotency_key) both mean "exists".
+    const inserted = await trx
+      .insertInto('messages')
+      .values(message)
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) {
+      await trx
+        .insertInto('message_events')
+        .values({ message_id: inserted.id, status: inserted.status })
+        .execute();
+      return { inserted: true, message: inserted };
+    }
+    let existing = await trx
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', message.id)
+      .executeTakeFirst();
+    if (existing === undefined && message.idempotency_key != null) {
+      existing = await trx
+        .selectFrom('messages')
+        .selectAll()
+        .where('account_id', '=', message.account_id)
+        .where('idempotency_key', '=', message.idempotency_key)
+        .executeTakeFirst();
+    }
+    if (existing === undefined) throw new Error(`insertMessage: conflict on ${message.id} but no row found`);
+    return { inserted: false, message: existing };
+  });
+}
+
+export async function getMessage(db: Kysely<Database>, id: string): Promise<Message | undefined> {
+  return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The message when it belongs to `accountId`; another account's message is `undefined` too. */
+export async function getMessageForAccount(
+  db: Kysely<Database>,
+  accountId: string,
+  id: string,
+): Promise<Message | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/** Options of {@link listMessages}. */
+export interface ListMessagesOptions {
+  status?: MessageStatus;
+  /** E.164 recipient, exact match. */
+  to?: string;
+  /** Page size 1..100 (clamped). */
+  limit: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string | null;
+}
+
+/**
+ * An account's messages, newest first (created_at, then id), in pages. The cursor names the last
+ * message of the previous page and the next page continues strictly after its (created_at, id):
+ * the comparison is done in SQL against that row so timestamps keep their microseconds.
+ * @throws InvalidCursorError for a cursor we did not produce.
+ */
+export async function listMessages(
+  db: Kysely<Database>,
+  accountId: string,
+  opts: ListMessagesOptions,
+): Promise<{ data: Message[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(Math.trunc(opts.limit), 1), 100);
+  let query = db
+    .selectFrom('messages')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
+  if (opts.status !== undefined) query = query.where('status', '=', opts.status);
+  if (opts.to !== undefined) query = query.where('to_number', '=', opts.to);
+  if (opts.cursor) {
+    const { id } = decodeCursor(opts.cursor, ['id']);
+    const anchor = await db
+      .selectFrom('messages')
+      .select('id')
+      .where('id', '=', id)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    if (anchor === undefined) throw new InvalidCursorError();
+    // Row comparison against the anchor row itself (not its Date, which drops microseconds).
+    query = query.where(
+      sql<boolean>`(messages.created_at, messages.id) < (select a.created_at, a.id from messages a where a.id = ${id})`,
+    );
+  }
+  const rows = await query.execute();
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
+}
+
+/** Fields a transition may set along with the status. */
+export type TransitionPatch = Partial<
+  Pick<
+    Message,
+    | 'carrier_id'
+    | 'carrier_message_id'
+    | 'price_micros'
+    | 'error_code'
+    | 'error_message'
+    | 'carrier_error_code'
+  >
+>;
+
+/**
+ * Moves a message to `to` when `canTransition(current, to)` (domain/status.ts): in one
+ * transaction it locks the row, updates status, `patch` and updated_at, and appends a
+ * `message_events` row with `detail` (never a phone number or body).
+ *
+ * A repeated or disallowed transition changes nothing — neither the status nor the patch — and
+ * returns `{ changed: false, message }` with the row as it is (`message` undefined: no such id).
+ */
+export async function transitionMessage(
+  db: Kysely<Database>,
+  messageId: string,
+  to: MessageStatus,
+  patch: TransitionPatch = {},
+  detail?: Record<string, unknown>,
+): Promise<{ changed: boolean; message?: Message }> {
+  return db.transaction().execute(async (trx) => {
+    const current = await trx
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', messageId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (current === undefined) return { changed: false };
+    if (!canTransition(current.status, to)) return { changed: false, message: current };
+    const message = await trx
+      .updateTable('messages')
+      .set({ ...patch, status: to, updated_at: new Date() })
+      .where('id', '=', messageId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('message_events')
+      .values({ message_id: messageId, status: to, detail: detail ? JSON.stringify(detail) : null })
+      .execute();
+    return { changed: true, message };
+  });
+}
+
+/** A message's status history, oldest first. */
+export async function listEvents(db: Kysely<Database>, messageId: string): Promise<MessageEvent[]> {
+  return db
+    .selectFrom('message_events')
+    .selectAll()
+    .where('message_id', '=', messageId)
+    .orderBy('id', 'asc')
+    .execute();
+}
+
+/** Input of {@link beginAttempt}. */
+export interface BeginAttemptInput {
+  messageId: string;
+  carrierId: string;
+  /** 1-based across the whole message. */
+  attempt: number;
+}
+
+/**
+ * Records that attempt number `attempt` is about to be sent. When that attempt exists already
+ * (an activity retry), returns it with `fresh: false`: if its `outcome` is still null a previous
+ * try may have reached the carrier, so the caller must not blindly send again.
+ */
+export async function beginAttempt(
+  db: Kysely<Database>,
+  input: BeginAttemptInput,
+): Promise<{ fresh: boolean; row: MessageAttempt }> {
+  const row = await db
+    .insertInto('message_attempts')
+    .values({ message_id: input.messageId, carrier_id: input.carrierId, attempt: input.attempt })
+    .onConflict((oc) => oc.columns(['message_id', 'attempt']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (row) return { fresh: true, row };
+  const existing = await db
+    .selectFrom('message_attempts')
+    .selectAll()
+    .where('message_id', '=', input.messageId)
+    .where('attempt', '=', input.attempt)
+    .executeTakeFirstOrThrow();
+  return { fresh: false, row: existing };
+}
+
+/** Input of {@link finishAttempt}. */
+export interface FinishAttemptInput {
+  messageId: string;
+  attempt: number;
+  outcome: AttemptOutcome;
+  errorCode?: string | null;
+  carrierErrorCode?: string | null;
+  errorMessage?: string | null;
+  carrierMessageId?: string | null;
+}
+
+/**
+ * Records an attempt's outcome. The first outcome wins: finishing an attempt that already has one
+ * changes nothing and returns the stored row. `undefined` when the attempt was never begun.
+ */
+export async function finishAttempt(
+  db: Kysely<Database>,
+  input: FinishAttemptInput,
+): Promise<MessageAttempt | undefined> {
+  const updated = await db
+    .updateTable('message_attempts')
+    .set({
+      outcome: input.outcome,
+      error_code: input.errorCode ?? null,
+      carrier_error_code: input.carrierErrorCode ?? null,
+      error_message: input.errorMessage ?? null,
+      carrier_message_id: input.carrierMessageId ?? null,
+      finished_at: new Date(),
+    })
+    .where('message_id', '=', input.messageId)
+    .where('attempt', '=', input.attempt)
+    .where('outcome', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (updated) return updated;
+  return db
+    .selectFrom('message_attempts')
+    .selectAll()
+    .where('message_id', '=', input.messageId)
+    .where('attempt', '=', input.attempt)
+    .executeTakeFirst();
+}
+
+/** A message's attempts in order. */
+export async function listAttempts(db: Kysely<Database>, messageId: string): Promise<MessageAttempt[]> {
+  return db
+    .selectFrom('message_attempts')
+    .selectAll()
+    .where('message_id', '=', messageId)
+    .orderBy('attempt', 'asc')
+    .execute();
+}
+
+/** Our message id for a carrier's message id (receipts matched without a client reference). */
+export async function findMessageIdByCarrierMessageId(
+  db: Kysely<Database>,
+  carrierId: string,
+  carrierMessageId: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('messages')
+    .select('id')
+    .where('carrier_id', '=', carrierId)
+    .where('carrier_message_id', '=', carrierMessageId)
+    .executeTakeFirst();
+  return row?.id;
+}

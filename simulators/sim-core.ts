@@ -1,0 +1,565 @@
+/**
+ * Shared machinery of the HTTP carrier simulators: configuration (validated, changeable at run
+ * time), seeded fault dice, stats, the receipt poster, and the server with its `/_sim/*` control
+ * endpoints (DESIGN §7). A carrier simulator is a `CarrierProfile`: its wire format only.
+ */
+import { randomInt } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+
+const weight = z.number().finite().min(0);
+const ms = z.number().int().min(0);
+
+/**
+ * Outcome weights of a submit. A mix given in a patch is the whole mix: weights left out are 0.
+ * `timeout` and `malformed` still take the message (count it, send its receipt) but never answer
+ * properly: the client cannot know whether it went through.
+ */
+const faultMixSchema = z
+  .strictObject({
+    accept: weight.default(0),
+    serverError: weight.default(0),
+    timeout: weight.default(0),
+    permanent: weight.default(0),
+    throttle: weight.default(0),
+    authFail: weight.default(0),
+    /** Accepted, but the reply is cut off mid-JSON. */
+    malformed: weight.optional(),
+  })
+  .refine((m) => Object.values(m).some((w) => (w ?? 0) > 0), 'at least one weight must be positive');
+
+/** Receipt outcome weights; like the fault mix, a given mix is the whole mix. */
+const receiptMixSchema = z
+  .strictObject({
+    delivered: weight.default(0),
+    undelivered: weight.default(0),
+    failed: weight.default(0),
+    expired: weight.default(0),
+    none: weight.default(0),
+  })
+  .refine((m) => Object.values(m).some((w) => w > 0), 'at least one weight must be positive');
+
+/** A partial config, as `setConfig` and `POST /_sim/config` take it. Unknown keys are refused. */
+export const simConfigPatchSchema = z.strictObject({
+  mix: faultMixSchema.optional(),
+  /** Dead carrier: the port refuses connections (control endpoints too) until `down: false`. */
+  down: z.boolean().optional(),
+  /** When > 0, a carrier set down comes back by itself after this many ms. Default 0 (stays down). */
+  downForMs: ms.optional(),
+  /** Delay before every carrier reply, ms. Default 0. */
+  latencyMs: ms.optional(),
+  /** How long the `timeout` fault holds a request before dropping the connection, ms. Default 30 000. */
+  timeoutMs: ms.optional(),
+  receipts: receiptMixSchema.optional(),
+  /** Delay from acceptance to the receipt post, ms. Default 50. */
+  receiptDelayMs: ms.optional(),
+  /** Post the receipt (and wait for its answer) before answering the submit. Default false. */
+  receiptBeforeReply: z.boolean().optional(),
+  /** Post every receipt twice. Default false. */
+  duplicateReceipts: z.boolean().optional(),
+  /** Price per segment in micro-units, replied in the carrier's own format. Default per carrier. */
+  priceMicros: z.number().int().min(0).optional(),
+  /** How receipts travel where the carrier offers a choice (Vonage): form POST, JSON POST or GET. */
+  receiptFormat: z.enum(['form', 'json', 'get']).optional(),
+});
+export type SimConfigPatch = z.input<typeof simConfigPatchSchema>;
+
+export type FaultMix = z.output<typeof faultMixSchema>;
+export type ReceiptMix = z.output<typeof receiptMixSchema>;
+export type FaultKind = 'accept' | 'serverError' | 'timeout' | 'permanent' | 'throttle' | 'authFail' | 'malformed';
+export type ReceiptOutcome = 'delivered' | 'undelivered' | 'failed' | 'expired';
+export type ReceiptFormat = 'form' | 'json' | 'get';
+
+/** The full, resolved simulator configuration. */
+export interface SimConfig {
+  readonly mix: FaultMix;
+  readonly down: boolean;
+  readonly downForMs: number;
+  readonly latencyMs: number;
+  readonly timeoutMs: number;
+  readonly receipts: ReceiptMix;
+  readonly receiptDelayMs: number;
+  readonly receiptBeforeReply: boolean;
+  readonly duplicateReceipts: boolean;
+  readonly priceMicros: number;
+  readonly receiptFormat: ReceiptFormat;
+}
+
+/** The defaults: every submit accepted and delivered. */
+export function defaultSimConfig(priceMicros: number): SimConfig {
+  return {
+    mix: { accept: 1, serverError: 0, timeout: 0, permanent: 0, throttle: 0, authFail: 0, malformed: 0 },
+    down: false,
+    downForMs: 0,
+    latencyMs: 0,
+    timeoutMs: 30_000,
+    receipts: { delivered: 1, undelivered: 0, failed: 0, expired: 0, none: 0 },
+    receiptDelayMs: 50,
+    receiptBeforeReply: false,
+    duplicateReceipts: false,
+    priceMicros,
+    receiptFormat: 'form',
+  };
+}
+
+/** Validates a patch and applies it. Throws an Error listing the bad fields. */
+export function applySimConfigPatch(base: SimConfig, patch: unknown): SimConfig {
+  const parsed = simConfigPatchSchema.safeParse(patch ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid simulator config: ${issues}`);
+  }
+  const p = parsed.data;
+  const defined = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
+  return { ...base, ...defined } as SimConfig;
+}
+
+export interface SimStats {
+  /** Submit requests received in full (authenticated or not). */
+  submissions: number;
+  accepted: number;
+  rejected: number;
+  /** Accepted submissions whose client reference had been accepted before. */
+  duplicates: number;
+  /** Receipt posts answered 2xx (a duplicated receipt counts twice). */
+  receiptsSent: number;
+  /** Receipts given up after every retry. */
+  receiptsFailed: number;
+  /** Outcome of the dice per submission that passed auth and validation. */
+  faults: Record<FaultKind, number>;
+  /** Accepted submissions per destination. */
+  byTo: Record<string, number>;
+}
+
+function emptyStats(): SimStats {
+  return {
+    submissions: 0,
+    accepted: 0,
+    rejected: 0,
+    duplicates: 0,
+    receiptsSent: 0,
+    receiptsFailed: 0,
+    faults: { accept: 0, serverError: 0, timeout: 0, permanent: 0, throttle: 0, authFail: 0, malformed: 0 },
+    byTo: {},
+  };
+}
+
+/** mulberry32: a tiny seeded PRNG, so fault sequences repeat for a given seed. Returns [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Picks a key with probability proportional to its weight (undefined weights count as 0). */
+export function pickWeighted<K extends string>(rng: () => number, weights: Readonly<Record<K, number | undefined>>): K {
+  const entries = Object.entries(weights) as Array<[K, number | undefined]>;
+  const total = entries.reduce((sum, [, w]) => sum + (w ?? 0), 0);
+  let roll = rng() * total;
+  let last: K | undefined;
+  for (const [k, w] of entries) {
+    if (!w) continue;
+    last = k;
+    if (roll < w) return k;
+    roll -= w;
+  }
+  if (last === undefined) throw new Error('pickWeighted: no positive weight');
+  return last;
+}
+
+// GSM 03.38 basic set (ESC excluded) and the extension table (two septets each).
+const GSM_BASIC = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+);
+const GSM_EXTENSION = new Set('\f^{}\\[~]|€');
+
+/**
+ * Segments a carrier would bill for `text`: GSM-7 (160 / 153 per part) unless `unicode` or a
+ * character outside GSM-7 forces UCS-2 (70 / 67 UTF-16 units). The simulator's own rough count,
+ * independent of Herald's `domain/segments`.
+ */
+export function countSegments(text: string, unicode = false): number {
+  let septets = 0;
+  let gsm = !unicode;
+  if (gsm) {
+    for (const ch of text) {
+      if (GSM_BASIC.has(ch)) septets += 1;
+      else if (GSM_EXTENSION.has(ch)) septets += 2;
+      else {
+        gsm = false;
+        break;
+      }
+    }
+  }
+  if (gsm) return septets <= 160 ? 1 : Math.ceil(septets / 153);
+  return text.length <= 70 ? 1 : Math.ceil(text.length / 67);
+}
+
+/** An HTTP request the carrier posts to a client (a receipt). */
+export interface OutgoingReceipt {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
+}
+
+/** A request to the simulator, body read in full. */
+export interface SimRequest {
+  readonly method: string;
+  /** Parsed against the simulator's own origin. */
+  readonly url: URL;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface SimReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** What every carrier's validated submission tells the core. */
+export interface SimSubmission {
+  readonly to: string;
+  /** Our client's reference (Vonage client-ref, Twilio `mid` of StatusCallback), for duplicates. */
+  readonly clientRef?: string | undefined;
+}
+
+export interface SimAcceptance {
+  /** The success reply (its body is also what `malformed` cuts short). */
+  readonly reply: SimReply;
+  /** The receipt requests for an outcome (Vonage: one per part); empty without a callback URL. */
+  receipts(outcome: ReceiptOutcome): OutgoingReceipt[];
+}
+
+/** One carrier's wire format, plugged into the shared server. */
+export interface CarrierProfile<S extends SimSubmission> {
+  readonly name: string;
+  readonly defaultPriceMicros: number;
+  isSubmit(req: SimRequest): boolean;
+  /** The carrier's answer to any other path. */
+  notFound(req: SimRequest): SimReply;
+  /** Credentials and required fields, checked as the real API does. */
+  check(req: SimRequest): { readonly ok: true; readonly submission: S } | { readonly ok: false; readonly reply: SimReply };
+  fault(kind: 'serverError' | 'permanent' | 'throttle' | 'authFail', submission: S): SimReply;
+  accept(submission: S, config: SimConfig): SimAcceptance;
+}
+
+export interface SimulatorOptions<C> {
+  /** Default 0: a random free port. */
+  readonly port?: number;
+  /** Default '127.0.0.1'. */
+  readonly host?: string;
+  readonly credentials: C;
+  readonly config?: SimConfigPatch;
+  /** Seed of the fault and receipt dice. Default: random. */
+  readonly seed?: number;
+}
+
+export interface RunningSimulator {
+  /** `http://host:port`, the carrier's base URL. */
+  readonly url: string;
+  readonly port: number;
+  stats(): SimStats;
+  config(): SimConfig;
+  /** Applies a partial config (validated; throws on a bad one). */
+  setConfig(partial: SimConfigPatch): void;
+  /** Zeroes the stats and forgets the client references seen. */
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+const RECEIPT_ATTEMPTS = 4;
+const RECEIPT_BACKOFF_MS = 100;
+const RECEIPT_TIMEOUT_MS = 5_000;
+
+/** Starts a simulator for one carrier profile on a real socket. */
+export async function startSimulator<S extends SimSubmission, C>(
+  profile: CarrierProfile<S>,
+  opts: SimulatorOptions<C>,
+): Promise<RunningSimulator> {
+  const host = opts.host ?? '127.0.0.1';
+  let config = applySimConfigPatch(defaultSimConfig(profile.defaultPriceMicros), opts.config ?? {});
+  const rng = mulberry32(opts.seed ?? randomInt(0, 2 ** 31));
+  let stats = emptyStats();
+  let seenRefs = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
+  const aborts = new AbortController();
+  let closed = false;
+  let listening = false;
+  let downTimer: NodeJS.Timeout | undefined;
+
+  const later = (delayMs: number, fn: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, delayMs);
+    timers.add(t);
+  };
+  const sleep = (delayMs: number): Promise<void> =>
+    delayMs <= 0 ? Promise.resolve() : new Promise((resolve) => later(delayMs, resolve));
+
+  /** Posts one receipt, retrying on non-2xx and connection errors; true once answered 2xx. */
+  async function postReceipt(r: OutgoingReceipt): Promise<boolean> {
+    for (let attempt = 0; attempt < RECEIPT_ATTEMPTS && !closed; attempt++) {
+      if (attempt > 0) await sleep(RECEIPT_BACKOFF_MS * 2 ** (attempt - 1));
+      if (closed) break;
+      try {
+        const res = await fetch(r.url, {
+          method: r.method,
+          headers: r.headers,
+          ...(r.body !== undefined ? { body: r.body } : {}),
+          signal: AbortSignal.any([aborts.signal, AbortSignal.timeout(RECEIPT_TIMEOUT_MS)]),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.ok) {
+          stats.receiptsSent++;
+          return true;
+        }
+      } catch {
+        // connection refused, reset, timeout: retry
+      }
+    }
+    if (!closed) stats.receiptsFailed++;
+    return false;
+  }
+
+  async function sendReceipts(list: OutgoingReceipt[], duplicate: boolean): Promise<void> {
+    await Promise.all(
+      list.map(async (r) => {
+        await postReceipt(r);
+        if (duplicate) await postReceipt(r);
+      }),
+    );
+  }
+
+  function accept(submission: S, cfg: SimConfig, fault: FaultKind): SimAcceptance {
+    stats.accepted++;
+    stats.faults[fault]++;
+    stats.byTo[submission.to] = (stats.byTo[submission.to] ?? 0) + 1;
+    if (submission.clientRef !== undefined) {
+      if (seenRefs.has(submission.clientRef)) stats.duplicates++;
+      else seenRefs.add(submission.clientRef);
+    }
+    return profile.accept(submission, cfg);
+  }
+
+  /** Rolls the receipt outcome; resolves once receipts are posted when they must precede the reply. */
+  async function dispatchReceipts(acceptance: SimAcceptance, cfg: SimConfig): Promise<void> {
+    const outcome = pickWeighted(rng, cfg.receipts);
+    if (outcome === 'none') return;
+    const list = acceptance.receipts(outcome);
+    if (list.length === 0) return;
+    if (cfg.receiptBeforeReply) {
+      await sendReceipts(list, cfg.duplicateReceipts);
+      return;
+    }
+    later(cfg.receiptDelayMs, () => void sendReceipts(list, cfg.duplicateReceipts));
+  }
+
+  async function handleCarrier(req: SimRequest, res: http.ServerResponse): Promise<void> {
+    const cfg = config;
+    if (!profile.isSubmit(req)) return reply(res, profile.notFound(req));
+    stats.submissions++;
+    const checked = profile.check(req);
+    if (!checked.ok) {
+      stats.rejected++;
+      await sleep(cfg.latencyMs);
+      return reply(res, checked.reply);
+    }
+    const fault = pickWeighted(rng, cfg.mix);
+    if (fault === 'serverError' || fault === 'permanent' || fault === 'throttle' || fault === 'authFail') {
+      stats.rejected++;
+      stats.faults[fault]++;
+      await sleep(cfg.latencyMs);
+      return reply(res, profile.fault(fault, checked.submission));
+    }
+    // From here the carrier has the message, whatever happens to the client's connection.
+    const acceptance = accept(checked.submission, cfg, fault);
+    await dispatchReceipts(acceptance, cfg);
+    if (fault === 'timeout') {
+      const socket = res.socket;
+      later(cfg.timeoutMs, () => socket?.destroy());
+      return;
+    }
+    await sleep(cfg.latencyMs);
+    if (fault === 'malformed') {
+      const body = acceptance.reply.body;
+      return reply(res, { ...acceptance.reply, body: body.slice(0, Math.floor(body.length / 2)) });
+    }
+    return reply(res, acceptance.reply);
+  }
+
+  function handleControl(req: SimRequest, res: http.ServerResponse): void {
+    const path = req.url.pathname;
+    if (path === '/_sim/config' && req.method === 'GET') return replyJson(res, 200, config);
+    if (path === '/_sim/config' && req.method === 'POST') {
+      let patch: unknown;
+      try {
+        patch = req.body.trim() === '' ? {} : JSON.parse(req.body);
+      } catch {
+        return replyJson(res, 400, { error: { code: 'invalid_request', message: 'body is not JSON' } });
+      }
+      let next: SimConfig;
+      try {
+        next = applySimConfigPatch(config, patch);
+      } catch (err) {
+        return replyJson(res, 400, { error: { code: 'invalid_request', message: (err as Error).message } });
+      }
+      // Going down closes this very connection: answer first.
+      res.once('finish', () => setConfigResolved(next));
+      return replyJson(res, 200, next);
+    }
+    if (path === '/_sim/stats' && req.method === 'GET') return replyJson(res, 200, stats);
+    if (path === '/_sim/reset' && req.method === 'POST') {
+      resetStats();
+      return replyJson(res, 200, stats);
+    }
+    return replyJson(res, 404, { error: { code: 'not_found', message: `no control endpoint ${req.method} ${path}` } });
+  }
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      if (body === undefined) {
+        if (!res.headersSent) reply(res, { status: 413, body: 'request body too large or cut off' });
+        return;
+      }
+      const simReq: SimRequest = {
+        method: req.method ?? 'GET',
+        url: new URL(req.url ?? '/', `http://${host}`),
+        headers: req.headers,
+        body,
+      };
+      if (simReq.url.pathname.startsWith('/_sim/')) return handleControl(simReq, res);
+      await handleCarrier(simReq, res);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) reply(res, { status: 500, body: `simulator error: ${String(err)}` });
+    });
+  });
+
+  const listen = (port: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+
+  await listen(opts.port ?? 0);
+  listening = true;
+  const port = (server.address() as AddressInfo).port;
+
+  function goDown(): void {
+    if (!listening) return;
+    listening = false;
+    server.close();
+    server.closeAllConnections();
+  }
+
+  function goUp(): void {
+    if (listening || closed) return;
+    listening = true;
+    listen(port).catch((err: unknown) => {
+      listening = false;
+      process.stderr.write(`${profile.name} simulator: cannot listen again on ${port}: ${String(err)}\n`);
+    });
+  }
+
+  function setConfigResolved(next: SimConfig): void {
+    const wasDown = config.down;
+    config = next;
+    if (downTimer) {
+      clearTimeout(downTimer);
+      downTimer = undefined;
+    }
+    if (next.down && !wasDown) goDown();
+    if (!next.down && wasDown) goUp();
+    if (next.down && next.downForMs > 0) {
+      downTimer = setTimeout(() => {
+        downTimer = undefined;
+        setConfigResolved({ ...config, down: false });
+      }, next.downForMs);
+    }
+  }
+
+  function resetStats(): void {
+    stats = emptyStats();
+    seenRefs = new Set();
+  }
+
+  if (config.down) {
+    // Started dead: we needed the port first.
+    config = { ...config, down: false };
+    setConfigResolved({ ...config, down: true });
+  }
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    stats: () => structuredClone(stats),
+    config: () => structuredClone(config),
+    setConfig(partial) {
+      setConfigResolved(applySimConfigPatch(config, partial));
+    },
+    resetStats,
+    async close() {
+      if (closed) return;
+      closed = true;
+      aborts.abort();
+      if (downTimer) clearTimeout(downTimer);
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      const done = new Promise<void>((resolve) => {
+        if (!listening) return resolve();
+        server.close(() => resolve());
+      });
+      listening = false;
+      server.closeAllConnections();
+      await done;
+    },
+  };
+}
+
+/** Reads a request body; undefined when it is too large or the client went away mid-body. */
+async function readBody(req: http.IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req) {
+      const buf = chunk as Buffer;
+      size += buf.length;
+      if (size > MAX_BODY_BYTES) return undefined;
+      chunks.push(buf);
+    }
+  } catch {
+    return undefined;
+  }
+  if (!req.complete) return undefined;
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function reply(res: http.ServerResponse, r: SimReply): void {
+  if (res.headersSent || res.destroyed || res.socket?.destroyed) return;
+  res.writeHead(r.status, { 'content-length': Buffer.byteLength(r.body), ...r.headers });
+  res.end(r.body);
+}
+
+function replyJson(res: http.ServerResponse, status: number, body: unknown): void {
+  reply(res, { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** Current time as "YYMMDDhhmm" (UTC), as DLRs carry it. */
+export function yymmddhhmm(d: Date = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
+}

@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { createDb, destroyDb } from '../../db/connection.ts';
+import { randomBase32 } from '../../db/ids.ts';
+import { migrateToLatest } from '../../db/migrate.ts';
+import type { Database } from '../../db/schema.ts';
+
+/** Where test databases are created: `TEST_PG_ADMIN_URL`, default the local trust-auth server. */
+export const TEST_PG_ADMIN_URL =
+  process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  /** URL of the fresh database. */
+  url: string;
+  /** A migrated pool on it. */
+  db: Kysely<Database>;
+  /** Closes `db` and drops the database (other connections to it are terminated). */
+  drop(): Promise<void>;
+}
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates `herald_test_<random>` on the admin server, migrates it and opens a pool on it. */
+export async function createTestDatabase(opts: { max?: number } = {}): Promise<TestDatabase> {
+  const name = `herald_test_${randomBase32(12)}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const url = new URL(TEST_PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const db = createDb(url.toString(), { max: opts.max ?? 10 });
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await destroyDb(db);
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    throw error;
+  }
+  let dropped = false;
+  return {
+    url: url.toString(),
+    db,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await destroyDb(db);
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
