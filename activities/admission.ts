@@ -27,7 +27,11 @@ export function createAdmissionActivities({ db }: ActivityDeps) {
       return {
         outcome: 'reserved',
         quote: formatMoney(quote),
-        routes: routes.map((r) => ({ carrierId: r.carrierId, kind: r.kind, price: formatMoney(r.priceMicros) })),
+        routes: routes.map((r) => ({
+          carrierId: r.carrierId,
+          kind: r.kind,
+          price: formatMoney(r.priceMicros),
+        })),
       };
     },
   };

@@ -26,7 +26,11 @@ export function createSubmissionActivities({ db, adapterFor, publicBaseUrl }: Ac
       if (!adapter) {
         return {
           ok: false,
-          error: { class: 'failover', code: 'carrier_unavailable', message: `carrier ${input.carrierId} is not configured` },
+          error: {
+            class: 'failover',
+            code: 'carrier_unavailable',
+            message: `carrier ${input.carrierId} is not configured`,
+          },
         };
       }
       // The attempt row is written before the request: if this process dies mid-request the

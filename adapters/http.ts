@@ -14,7 +14,9 @@ export interface HttpReply {
   readonly incomplete: boolean;
 }
 
-export type HttpOutcome = { readonly ok: true; readonly reply: HttpReply } | { readonly ok: false; readonly error: CarrierError };
+export type HttpOutcome =
+  | { readonly ok: true; readonly reply: HttpReply }
+  | { readonly ok: false; readonly error: CarrierError };
 
 export interface HttpCallOptions {
   readonly method: 'GET' | 'POST';
@@ -106,20 +108,31 @@ const CONNECTION_LOST = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONN
 export function classifyTransportError(err: unknown, timeoutMs?: number): CarrierError {
   if (isTimeout(err)) {
     const after = timeoutMs !== undefined ? ` within ${timeoutMs} ms` : '';
-    return carrierError('ambiguous', 'timeout', `no reply${after}; the carrier may have accepted the message`);
+    return carrierError(
+      'ambiguous',
+      'timeout',
+      `no reply${after}; the carrier may have accepted the message`,
+    );
   }
   const codes = errorCodes(err);
   const text = errorText(err);
   const never = codes.find((c) => NEVER_CONNECTED.has(c));
   if (never !== undefined) {
-    return carrierError('failover', 'carrier_unavailable', `cannot reach carrier: ${text}`, { carrierCode: never });
+    return carrierError('failover', 'carrier_unavailable', `cannot reach carrier: ${text}`, {
+      carrierCode: never,
+    });
   }
   const lost = codes.find((c) => CONNECTION_LOST.has(c));
   const written = bytesWritten(err);
   if (written === 0) {
-    return carrierError('failover', 'carrier_unavailable', `connection closed before the request was sent: ${text}`, {
-      carrierCode: lost ?? codes[0],
-    });
+    return carrierError(
+      'failover',
+      'carrier_unavailable',
+      `connection closed before the request was sent: ${text}`,
+      {
+        carrierCode: lost ?? codes[0],
+      },
+    );
   }
   return carrierError('ambiguous', 'connection_lost', `connection lost after the request was sent: ${text}`, {
     carrierCode: lost ?? codes[0],
@@ -169,7 +182,10 @@ function errorText(err: unknown): string {
 function bytesWritten(err: unknown): number | undefined {
   for (const e of causeChain(err)) {
     const socket = typeof e === 'object' && e !== null ? (e as { socket?: unknown }).socket : undefined;
-    const n = typeof socket === 'object' && socket !== null ? (socket as { bytesWritten?: unknown }).bytesWritten : undefined;
+    const n =
+      typeof socket === 'object' && socket !== null
+        ? (socket as { bytesWritten?: unknown }).bytesWritten
+        : undefined;
     if (typeof n === 'number') return n;
   }
   return undefined;
@@ -179,7 +195,10 @@ function bytesWritten(err: unknown): number | undefined {
  * `Retry-After` in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3). Undefined when absent
  * or unreadable; never negative.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
@@ -194,9 +213,15 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
  */
 export function classifyHttpStatus(status: number, retryAfterMs?: number): CarrierError {
   const carrierCode = `HTTP ${status}`;
-  if (status === 429) return carrierError('retry', 'throttled', 'carrier rate limit', { carrierCode, retryAfterMs });
-  if (status >= 500) return carrierError('retry', 'carrier_error', `carrier answered ${status}`, { carrierCode, retryAfterMs });
-  if (status === 401 || status === 403) return carrierError('failover', 'auth_failed', 'carrier refused our credentials', { carrierCode });
+  if (status === 429)
+    return carrierError('retry', 'throttled', 'carrier rate limit', { carrierCode, retryAfterMs });
+  if (status >= 500)
+    return carrierError('retry', 'carrier_error', `carrier answered ${status}`, {
+      carrierCode,
+      retryAfterMs,
+    });
+  if (status === 401 || status === 403)
+    return carrierError('failover', 'auth_failed', 'carrier refused our credentials', { carrierCode });
   return carrierError('failover', 'carrier_rejected', `carrier answered ${status}`, { carrierCode });
 }
 

@@ -156,9 +156,14 @@ export function interpretTwilioReply(reply: HttpReply): SubmitResult {
     if (!parsed.success) {
       return {
         ok: false,
-        error: carrierError('ambiguous', 'unparseable_reply', `unreadable ${reply.status} reply from Twilio`, {
-          carrierCode: `HTTP ${reply.status}`,
-        }),
+        error: carrierError(
+          'ambiguous',
+          'unparseable_reply',
+          `unreadable ${reply.status} reply from Twilio`,
+          {
+            carrierCode: `HTTP ${reply.status}`,
+          },
+        ),
       };
     }
     const { sid, num_segments, price } = parsed.data;
@@ -174,7 +179,10 @@ export function interpretTwilioReply(reply: HttpReply): SubmitResult {
   }
   const retryAfterMs = parseRetryAfter(reply.headers.get('retry-after'));
   const body = errorReplySchema.safeParse(parseJsonSafe(reply.text));
-  return { ok: false, error: classifyTwilioError(reply.status, body.success ? body.data : undefined, retryAfterMs) };
+  return {
+    ok: false,
+    error: classifyTwilioError(reply.status, body.success ? body.data : undefined, retryAfterMs),
+  };
 }
 
 /** Twilio error reply (HTTP status + `{code, message}` when readable) → `CarrierError`. */
@@ -188,7 +196,10 @@ export function classifyTwilioError(
   const carrierCode = String(body.code);
   if (known) {
     const [cls, code] = known;
-    return carrierError(cls, code, body.message, { carrierCode, ...(cls === 'retry' ? { retryAfterMs } : {}) });
+    return carrierError(cls, code, body.message, {
+      carrierCode,
+      ...(cls === 'retry' ? { retryAfterMs } : {}),
+    });
   }
   const byStatus = classifyHttpStatus(httpStatus, retryAfterMs);
   return { ...byStatus, message: body.message, carrierCode };

@@ -169,7 +169,10 @@ export function vonageTtl(validitySeconds: number): number {
  */
 export function interpretVonageReply(reply: HttpReply): SubmitResult {
   if (reply.status < 200 || reply.status >= 300) {
-    return { ok: false, error: classifyHttpStatus(reply.status, parseRetryAfter(reply.headers.get('retry-after'))) };
+    return {
+      ok: false,
+      error: classifyHttpStatus(reply.status, parseRetryAfter(reply.headers.get('retry-after'))),
+    };
   }
   const parsed = replySchema.safeParse(parseJsonSafe(reply.text));
   const unreadable = (why: string): SubmitResult => ({
@@ -307,13 +310,20 @@ export function vonageSignature(
     .digest('hex');
 }
 
-/** Checks a DLR's `sig` in constant time. False when it is missing or the body is unreadable. */
+/**
+ * Checks a DLR's `sig` in constant time, and that the unsigned callback URL names the same
+ * message as the signed `client-ref`. False when the sig is missing or the body is unreadable.
+ */
 export function verifyVonageRequest(req: InboundHttp, secret: string): boolean {
   try {
     const params = vonageReceiptParams(req);
     const sig = params.get('sig');
     if (!sig) return false;
-    return safeEqual(vonageSignature(params, secret), sig.toLowerCase());
+    if (!safeEqual(vonageSignature(params, secret), sig.toLowerCase())) return false;
+    // A POST signs its body only: the callback URL's `mid` must agree with the signed client-ref.
+    const mid = messageIdFromUrl(req.url);
+    const clientRef = params.get('client-ref');
+    return mid === undefined || clientRef === undefined || mid.slice(0, VONAGE_MAX_CLIENT_REF) === clientRef;
   } catch {
     return false;
   }

@@ -49,7 +49,10 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
 }
 
 /** Like loadEnv but insists on the variables a production process cannot run without. */
-export function requireEnv<K extends keyof Env>(env: Env, ...keys: K[]): Env & { [P in K]-?: NonNullable<Env[P]> } {
+export function requireEnv<K extends keyof Env>(
+  env: Env,
+  ...keys: K[]
+): Env & { [P in K]-?: NonNullable<Env[P]> } {
   const missing = keys.filter((k) => env[k] === undefined);
   if (missing.length > 0) {
     throw new ConfigError(`Missing required environment variable(s): ${missing.join(', ')}`);

@@ -53,7 +53,11 @@ export async function ensureDemoAccount(
     }
   }
   const { account, apiKey } = await createAccount(db, { name: 'Demo' });
-  await addCredit(db, { accountId: account.id, amountMicros: parseMoney(opts.credit ?? '10.00'), reference: 'demo' });
+  await addCredit(db, {
+    accountId: account.id,
+    amountMicros: parseMoney(opts.credit ?? '10.00'),
+    reference: 'demo',
+  });
   const identity = { accountId: account.id, apiKey, adminApiKey: opts.adminApiKey ?? opts.generateKey() };
   mkdirSync(opts.dataDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(identity, null, 2)}\n`, { mode: 0o600 });

@@ -42,12 +42,15 @@ async function main(): Promise<void> {
     Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== '')),
   );
   if (!parsed.success) {
-    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const startEnv = parsed.data;
   const dataDir = resolve(startEnv.HERALD_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
-  const step = (msg: string): void => console.log(`[herald] ${msg} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  const step = (msg: string): void =>
+    console.log(`[herald] ${msg} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
   // Temporal
   let temporalAddress = env.TEMPORAL_ADDRESS;
@@ -94,12 +97,19 @@ async function main(): Promise<void> {
     port: startEnv.VONAGE_SIM_PORT,
     credentials: { apiKey: 'demokey1', apiSecret: 'demo-vonage-secret' },
   });
-  cleanups.push(() => twilio.close(), () => vonage.close());
+  cleanups.push(
+    () => twilio.close(),
+    () => vonage.close(),
+  );
   await seedCarriers(db, [
     {
       id: 'twilio-sim',
       kind: 'twilio',
-      config: { baseUrl: twilio.url, accountSid: 'AC00000000000000000000000000000000', authToken: 'demo-twilio-token' },
+      config: {
+        baseUrl: twilio.url,
+        accountSid: 'AC00000000000000000000000000000000',
+        authToken: 'demo-twilio-token',
+      },
       prices: DEMO_PRICES.twilio,
     },
     {

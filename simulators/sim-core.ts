@@ -67,7 +67,14 @@ export type SimConfigPatch = z.input<typeof simConfigPatchSchema>;
 
 export type FaultMix = z.output<typeof faultMixSchema>;
 export type ReceiptMix = z.output<typeof receiptMixSchema>;
-export type FaultKind = 'accept' | 'serverError' | 'timeout' | 'permanent' | 'throttle' | 'authFail' | 'malformed';
+export type FaultKind =
+  | 'accept'
+  | 'serverError'
+  | 'timeout'
+  | 'permanent'
+  | 'throttle'
+  | 'authFail'
+  | 'malformed';
 export type ReceiptOutcome = 'delivered' | 'undelivered' | 'failed' | 'expired';
 export type ReceiptFormat = 'form' | 'json' | 'get';
 
@@ -107,7 +114,9 @@ export function defaultSimConfig(priceMicros: number): SimConfig {
 export function applySimConfigPatch(base: SimConfig, patch: unknown): SimConfig {
   const parsed = simConfigPatchSchema.safeParse(patch ?? {});
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+    const issues = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)
+      .join('; ');
     throw new Error(`invalid simulator config: ${issues}`);
   }
   const p = parsed.data;
@@ -126,6 +135,8 @@ export interface SimStats {
   receiptsSent: number;
   /** Receipts given up after every retry. */
   receiptsFailed: number;
+  /** Receipts scheduled or being posted right now (a gauge: reset leaves it alone). */
+  receiptsPending: number;
   /** Outcome of the dice per submission that passed auth and validation. */
   faults: Record<FaultKind, number>;
   /** Accepted submissions per destination. */
@@ -140,6 +151,7 @@ function emptyStats(): SimStats {
     duplicates: 0,
     receiptsSent: 0,
     receiptsFailed: 0,
+    receiptsPending: 0,
     faults: { accept: 0, serverError: 0, timeout: 0, permanent: 0, throttle: 0, authFail: 0, malformed: 0 },
     byTo: {},
   };
@@ -158,7 +170,10 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Picks a key with probability proportional to its weight (undefined weights count as 0). */
-export function pickWeighted<K extends string>(rng: () => number, weights: Readonly<Record<K, number | undefined>>): K {
+export function pickWeighted<K extends string>(
+  rng: () => number,
+  weights: Readonly<Partial<Record<K, number>>>,
+): K {
   const entries = Object.entries(weights) as Array<[K, number | undefined]>;
   const total = entries.reduce((sum, [, w]) => sum + (w ?? 0), 0);
   let roll = rng() * total;
@@ -246,7 +261,9 @@ export interface CarrierProfile<S extends SimSubmission> {
   /** The carrier's answer to any other path. */
   notFound(req: SimRequest): SimReply;
   /** Credentials and required fields, checked as the real API does. */
-  check(req: SimRequest): { readonly ok: true; readonly submission: S } | { readonly ok: false; readonly reply: SimReply };
+  check(
+    req: SimRequest,
+  ): { readonly ok: true; readonly submission: S } | { readonly ok: false; readonly reply: SimReply };
   fault(kind: 'serverError' | 'permanent' | 'throttle' | 'authFail', submission: S): SimReply;
   accept(submission: S, config: SimConfig): SimAcceptance;
 }
@@ -331,13 +348,18 @@ export async function startSimulator<S extends SimSubmission, C>(
     return false;
   }
 
+  let pending = 0;
   async function sendReceipts(list: OutgoingReceipt[], duplicate: boolean): Promise<void> {
-    await Promise.all(
-      list.map(async (r) => {
-        await postReceipt(r);
-        if (duplicate) await postReceipt(r);
-      }),
-    );
+    try {
+      await Promise.all(
+        list.map(async (r) => {
+          await postReceipt(r);
+          if (duplicate) await postReceipt(r);
+        }),
+      );
+    } finally {
+      pending--;
+    }
   }
 
   function accept(submission: S, cfg: SimConfig, fault: FaultKind): SimAcceptance {
@@ -357,6 +379,7 @@ export async function startSimulator<S extends SimSubmission, C>(
     if (outcome === 'none') return;
     const list = acceptance.receipts(outcome);
     if (list.length === 0) return;
+    pending++;
     if (cfg.receiptBeforeReply) {
       await sendReceipts(list, cfg.duplicateReceipts);
       return;
@@ -397,32 +420,30 @@ export async function startSimulator<S extends SimSubmission, C>(
     return reply(res, acceptance.reply);
   }
 
-  function handleControl(req: SimRequest, res: http.ServerResponse): void {
+  /** The answer of a `/_sim/*` endpoint, and what to do once it is sent. */
+  function control(req: SimRequest): { status: number; body: unknown; after?: () => void } {
     const path = req.url.pathname;
-    if (path === '/_sim/config' && req.method === 'GET') return replyJson(res, 200, config);
+    const statsNow = () => ({ ...stats, receiptsPending: pending });
+    if (path === '/_sim/config' && req.method === 'GET') return { status: 200, body: config };
     if (path === '/_sim/config' && req.method === 'POST') {
-      let patch: unknown;
-      try {
-        patch = req.body.trim() === '' ? {} : JSON.parse(req.body);
-      } catch {
-        return replyJson(res, 400, { error: { code: 'invalid_request', message: 'body is not JSON' } });
-      }
       let next: SimConfig;
       try {
-        next = applySimConfigPatch(config, patch);
+        next = applySimConfigPatch(config, req.body.trim() === '' ? {} : JSON.parse(req.body));
       } catch (err) {
-        return replyJson(res, 400, { error: { code: 'invalid_request', message: (err as Error).message } });
+        return { status: 400, body: { error: { code: 'invalid_request', message: (err as Error).message } } };
       }
       // Going down closes this very connection: answer first.
-      res.once('finish', () => setConfigResolved(next));
-      return replyJson(res, 200, next);
+      return { status: 200, body: next, after: () => setConfigResolved(next) };
     }
-    if (path === '/_sim/stats' && req.method === 'GET') return replyJson(res, 200, stats);
+    if (path === '/_sim/stats' && req.method === 'GET') return { status: 200, body: statsNow() };
     if (path === '/_sim/reset' && req.method === 'POST') {
       resetStats();
-      return replyJson(res, 200, stats);
+      return { status: 200, body: statsNow() };
     }
-    return replyJson(res, 404, { error: { code: 'not_found', message: `no control endpoint ${req.method} ${path}` } });
+    return {
+      status: 404,
+      body: { error: { code: 'not_found', message: `no control endpoint ${req.method} ${path}` } },
+    };
   }
 
   const server = http.createServer((req, res) => {
@@ -438,7 +459,12 @@ export async function startSimulator<S extends SimSubmission, C>(
         headers: req.headers,
         body,
       };
-      if (simReq.url.pathname.startsWith('/_sim/')) return handleControl(simReq, res);
+      if (simReq.url.pathname.startsWith('/_sim/')) {
+        const answer = control(simReq);
+        if (answer.after) res.once('finish', answer.after);
+        replyJson(res, answer.status, answer.body);
+        return;
+      }
       await handleCarrier(simReq, res);
     })().catch((err: unknown) => {
       if (!res.headersSent) reply(res, { status: 500, body: `simulator error: ${String(err)}` });
@@ -506,7 +532,7 @@ export async function startSimulator<S extends SimSubmission, C>(
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
-    stats: () => structuredClone(stats),
+    stats: () => ({ ...structuredClone(stats), receiptsPending: pending }),
     config: () => structuredClone(config),
     setConfig(partial) {
       setConfigResolved(applySimConfigPatch(config, partial));

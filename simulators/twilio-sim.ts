@@ -38,7 +38,12 @@ interface TwilioSubmission extends SimSubmission {
 }
 
 /** `{code, message, more_info, status}` as Twilio answers errors. */
-function twilioError(status: number, code: number, message: string, headers: Record<string, string> = {}): SimReply {
+function twilioError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): SimReply {
   return {
     status,
     headers: { 'content-type': 'application/json', ...headers },
@@ -81,7 +86,10 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
       }
       const sid = MESSAGES_PATH.exec(req.url.pathname)?.[1];
       if (sid !== creds.accountSid) {
-        return { ok: false, reply: twilioError(404, 20404, `The requested resource ${req.url.pathname} was not found`) };
+        return {
+          ok: false,
+          reply: twilioError(404, 20404, `The requested resource ${req.url.pathname} was not found`),
+        };
       }
       const p = new URLSearchParams(req.body);
       const to = p.get('To');
@@ -89,7 +97,10 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
       const body = p.get('Body');
       const callback = p.get('StatusCallback') ?? undefined;
       const validity = p.get('ValidityPeriod');
-      const bad = (code: number, message: string) => ({ ok: false as const, reply: twilioError(400, code, message) });
+      const bad = (code: number, message: string) => ({
+        ok: false as const,
+        reply: twilioError(400, code, message),
+      });
       if (!to) return bad(21604, "A 'To' phone number is required.");
       if (!E164.test(to)) return bad(21211, `Invalid 'To' Phone Number: ${to}`);
       if (!from) return bad(21603, "A 'From' phone number is required.");
@@ -97,11 +108,15 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
       if ([...body].length > MAX_BODY_CHARS) {
         return bad(21617, 'The concatenated message body exceeds the 1600 character limit.');
       }
-      if (validity !== null && !(/^\d+$/.test(validity) && Number(validity) >= 1 && Number(validity) <= 36_000)) {
+      if (
+        validity !== null &&
+        !(/^\d+$/.test(validity) && Number(validity) >= 1 && Number(validity) <= 36_000)
+      ) {
         return bad(21624, 'Invalid validity period value');
       }
       if (callback !== undefined && !isHttpUrl(callback)) return bad(21609, 'Invalid StatusCallback url');
-      const clientRef = callback !== undefined ? (new URL(callback).searchParams.get('mid') ?? undefined) : undefined;
+      const clientRef =
+        callback !== undefined ? (new URL(callback).searchParams.get('mid') ?? undefined) : undefined;
       return { ok: true, submission: { to, from, body, statusCallback: callback, clientRef } };
     },
     fault(kind) {
@@ -163,7 +178,8 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
             ['ApiVersion', '2010-04-01'],
           ];
           if (errorCode !== undefined) params.push(['ErrorCode', errorCode]);
-          if (status === 'delivered' || status === 'undelivered') params.push(['RawDlrDoneDate', yymmddhhmm()]);
+          if (status === 'delivered' || status === 'undelivered')
+            params.push(['RawDlrDoneDate', yymmddhhmm()]);
           return [
             {
               url: sub.statusCallback,
@@ -192,6 +208,8 @@ function isHttpUrl(s: string): boolean {
 }
 
 /** Starts a Twilio simulator on a real socket (default 127.0.0.1, random port). */
-export function startTwilioSimulator(opts: SimulatorOptions<TwilioSimCredentials>): Promise<RunningSimulator> {
+export function startTwilioSimulator(
+  opts: SimulatorOptions<TwilioSimCredentials>,
+): Promise<RunningSimulator> {
   return startSimulator(twilioProfile(opts.credentials), opts);
 }

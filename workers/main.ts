@@ -16,7 +16,9 @@ async function main(): Promise<void> {
     maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
   });
-  console.log(`worker: polling herald-main and ${workers.carrierIds.map((id) => `carrier-${id}`).join(', ')}`);
+  console.log(
+    `worker: polling herald-main and ${workers.carrierIds.map((id) => `carrier-${id}`).join(', ')}`,
+  );
   const stop = (): void => {
     void workers.shutdown();
   };

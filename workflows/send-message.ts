@@ -12,8 +12,8 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { FinishInput, PlannedRoute, SubmitOutcome } from '../activities/types.ts';
 import type { HeraldActivities } from '../activities/index.ts';
+import type { FinishInput, PlannedRoute, SubmitOutcome } from '../activities/types.ts';
 import type { CarrierError } from '../domain/carrier-error.ts';
 import { formatMoney, parseMoney } from '../domain/money.ts';
 import { isTerminal, type MessageStatus } from '../domain/status.ts';
@@ -181,7 +181,11 @@ async function submitWithFailover(
   routes: readonly PlannedRoute[],
   hooks: { onAttempt: (route: PlannedRoute) => number },
 ): Promise<Taken> {
-  let lastError: CarrierError = { class: 'failover', code: 'no_route', message: 'no route accepted the message' };
+  let lastError: CarrierError = {
+    class: 'failover',
+    code: 'no_route',
+    message: 'no route accepted the message',
+  };
   for (const route of routes) {
     for (let tryNo = 1; tryNo <= TRIES_PER_ROUTE; tryNo++) {
       const attempt = hooks.onAttempt(route);
@@ -219,7 +223,14 @@ async function submitWithFailover(
       const cls = outcome.error.class;
       if (cls === 'permanent') return { ok: false, error: outcome.error };
       if (cls === 'ambiguous') {
-        return { ok: true, route, carrierMessageId: null, segments: input.segments, receiptParts: 1, ambiguous: true };
+        return {
+          ok: true,
+          route,
+          carrierMessageId: null,
+          segments: input.segments,
+          receiptParts: 1,
+          ambiguous: true,
+        };
       }
       if (cls === 'failover' || tryNo === TRIES_PER_ROUTE) break;
       await sleep(retryDelayMs(tryNo, outcome.error.retryAfterMs));
@@ -246,5 +257,9 @@ function finalReceipt(receipts: readonly ReceiptSignal[], parts: number): Receip
 }
 
 function toMessageError(error: CarrierError): NonNullable<FinishInput['error']> {
-  return { code: error.code, message: error.message, ...(error.carrierCode ? { carrierCode: error.carrierCode } : {}) };
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.carrierCode ? { carrierCode: error.carrierCode } : {}),
+  };
 }

@@ -90,7 +90,13 @@ it('npm start brings up the stack; the printed curl delivers; a restart keeps th
   expect(accepted.status).toBe('accepted');
   const apiKey = /Bearer ([^']+)'/.exec(curl!)![1]!;
   const apiUrl = `http://127.0.0.1:${ports.api}`;
-  const delivered = await waitForMessage(apiUrl, apiKey, accepted.id, (m) => m.status === 'delivered', 30_000);
+  const delivered = await waitForMessage(
+    apiUrl,
+    apiKey,
+    accepted.id,
+    (m) => m.status === 'delivered',
+    30_000,
+  );
   expect(delivered.price).not.toBe('0.000000');
 
   // The Temporal UI's list view is a visibility query over our search attributes.
@@ -112,7 +118,9 @@ it('npm start brings up the stack; the printed curl delivers; a restart keeps th
 
   const second = await startStack(ports);
   expect(second.output).toContain(apiKey);
-  const again = await fetch(`${apiUrl}/v1/messages/${accepted.id}`, { headers: { authorization: `Bearer ${apiKey}` } });
+  const again = await fetch(`${apiUrl}/v1/messages/${accepted.id}`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
   expect(again.status).toBe(200);
   expect(((await again.json()) as { status: string }).status).toBe('delivered');
   expect(await stopStack(second.child)).toBe(0);

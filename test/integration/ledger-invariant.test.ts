@@ -8,7 +8,8 @@ import { apiClient, createFundedAccount, type Stack, startStack, waitForMessage 
 
 const MESSAGES = 210;
 const NUMBERS = ['+14155552671', '+4915123456789', '+447400123456'];
-const terminal = (m: { status: string }) => ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
+const terminal = (m: { status: string }) =>
+  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 let stack: Stack;
 beforeAll(async () => {
@@ -24,7 +25,9 @@ afterAll(async () => {
 });
 
 it(`keeps every account's books balanced over ${MESSAGES} mixed-outcome messages`, async () => {
-  const accounts = await Promise.all(['3.00', '2.00', '1.00'].map((c) => createFundedAccount(stack.apiUrl, c)));
+  const accounts = await Promise.all(
+    ['3.00', '2.00', '1.00'].map((c) => createFundedAccount(stack.apiUrl, c)),
+  );
   const sent: Array<{ id: string; key: string }> = [];
   for (let i = 0; i < MESSAGES; i += 30) {
     const batch = await Promise.all(
@@ -45,7 +48,9 @@ it(`keeps every account's books balanced over ${MESSAGES} mixed-outcome messages
     }
   }
   expect(sent.length).toBeGreaterThanOrEqual(200);
-  const finals = await Promise.all(sent.map((s) => waitForMessage(stack.apiUrl, s.key, s.id, terminal, 90_000)));
+  const finals = await Promise.all(
+    sent.map((s) => waitForMessage(stack.apiUrl, s.key, s.id, terminal, 90_000)),
+  );
   const statuses = new Set(finals.map((m) => m.status));
   expect(statuses.size).toBeGreaterThanOrEqual(3);
 

@@ -4,11 +4,19 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listEntriesForMessage } from '../support/ledger.ts';
-import { ADMIN_KEY, apiClient, createFundedAccount, type Stack, startStack, waitForMessage } from '../support/stack.ts';
+import {
+  ADMIN_KEY,
+  apiClient,
+  createFundedAccount,
+  type Stack,
+  startStack,
+  waitForMessage,
+} from '../support/stack.ts';
 
 const US = '+14155552671';
 const DE = '+4915123456789';
-const terminal = (m: { status: string }) => ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
+const terminal = (m: { status: string }) =>
+  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 const HEALTHY = {
   mix: { accept: 1, serverError: 0, timeout: 0, permanent: 0, throttle: 0, authFail: 0 },
@@ -57,7 +65,13 @@ describe('send pipeline', () => {
     expect(msg.carrier).toBe('twilio-sim');
     expect(msg.carrierMessageId).toMatch(/^SM[0-9a-f]{32}$/);
     expect(msg.price).toBe('0.007900');
-    expect(msg.events.map((e: { status: string }) => e.status)).toEqual(['accepted', 'queued', 'sending', 'sent', 'delivered']);
+    expect(msg.events.map((e: { status: string }) => e.status)).toEqual([
+      'accepted',
+      'queued',
+      'sending',
+      'sent',
+      'delivered',
+    ]);
     const after = await balance();
     expect(Number(before.available) - Number(after.available)).toBeCloseTo(0.0079, 6);
     expect(after.reserved).toBe('0.000000');
@@ -72,8 +86,15 @@ describe('send pipeline', () => {
     expect(msg.status).toBe('delivered');
     expect(msg.carrier).toBe('vonage-sim');
     expect(msg.price).toBe('0.008500');
-    const outcomes = msg.attempts.map((a: { carrier: string; outcome: string }) => `${a.carrier}:${a.outcome}`);
-    expect(outcomes).toEqual(['twilio-sim:retry', 'twilio-sim:retry', 'twilio-sim:retry', 'vonage-sim:accepted']);
+    const outcomes = msg.attempts.map(
+      (a: { carrier: string; outcome: string }) => `${a.carrier}:${a.outcome}`,
+    );
+    expect(outcomes).toEqual([
+      'twilio-sim:retry',
+      'twilio-sim:retry',
+      'twilio-sim:retry',
+      'vonage-sim:accepted',
+    ]);
   });
 
   it('fails over at once when the first carrier is down', async () => {
@@ -147,7 +168,10 @@ describe('send pipeline', () => {
     const sent = await waitForMessage(stack.apiUrl, account.apiKey, res.body.id, (m) => m.status === 'sent');
     const forged = await fetch(`${stack.apiUrl}/webhooks/carriers/twilio-sim?mid=${sent.id}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'bm90LWEtc2lnbmF0dXJl' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': 'bm90LWEtc2lnbmF0dXJl',
+      },
       body: new URLSearchParams({ MessageSid: sent.carrierMessageId, MessageStatus: 'delivered' }).toString(),
     });
     expect(forged.status).toBe(403);
@@ -163,18 +187,32 @@ describe('send pipeline', () => {
     ]);
     expect([a.status, b.status]).toEqual([202, 202]);
     expect(a.body.id).toBe(b.body.id);
-    const conflict = await api('POST', '/v1/messages', { to: US, body: 'other body' }, { 'idempotency-key': key });
+    const conflict = await api(
+      'POST',
+      '/v1/messages',
+      { to: US, body: 'other body' },
+      { 'idempotency-key': key },
+    );
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('idempotency_conflict');
     const msg = await waitForMessage(stack.apiUrl, account.apiKey, a.body.id, terminal);
     expect(msg.status).toBe('delivered');
-    const replay = await api('POST', '/v1/messages', { to: US, body: 'idempotent' }, { 'idempotency-key': key });
+    const replay = await api(
+      'POST',
+      '/v1/messages',
+      { to: US, body: 'idempotent' },
+      { 'idempotency-key': key },
+    );
     expect(replay.status).toBe(202);
     expect(replay.body.id).toBe(a.body.id);
     const entries = await listEntriesForMessage(stack.db, a.body.id);
     expect(entries.filter((e) => e.kind === 'reserve')).toHaveLength(1);
     expect(entries.filter((e) => e.kind === 'capture')).toHaveLength(1);
-    const rows = await stack.db.selectFrom('messages').select('id').where('idempotency_key', '=', key).execute();
+    const rows = await stack.db
+      .selectFrom('messages')
+      .select('id')
+      .where('idempotency_key', '=', key)
+      .execute();
     expect(rows).toHaveLength(1);
   });
 });
@@ -184,7 +222,12 @@ describe('bad input changes nothing', () => {
     const before = await balance();
     const count = async () =>
       Number(
-        (await stack.db.selectFrom('messages').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n,
+        (
+          await stack.db
+            .selectFrom('messages')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
       );
     const n = await count();
     await fn();
@@ -236,7 +279,10 @@ describe('bad input changes nothing', () => {
     const res = await poorApi('POST', '/v1/messages', { to: US, body: 'no money' });
     expect(res.status).toBe(402);
     expect(res.body.error.code).toBe('insufficient_funds');
-    expect((await poorApi('GET', '/v1/balance')).body).toMatchObject({ available: '0.000001', reserved: '0.000000' });
+    expect((await poorApi('GET', '/v1/balance')).body).toMatchObject({
+      available: '0.000001',
+      reserved: '0.000000',
+    });
     expect((await poorApi('GET', '/v1/messages')).body.data).toHaveLength(0);
   });
 

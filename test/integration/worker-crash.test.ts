@@ -35,7 +35,13 @@ it('a worker killed mid-send and restarted completes the message once and charge
   await new Promise((r) => setTimeout(r, 500));
   await stack.startWorker();
 
-  const msg = await waitForMessage(stack.apiUrl, account.apiKey, res.body.id, (m) => m.status === 'delivered', 60_000);
+  const msg = await waitForMessage(
+    stack.apiUrl,
+    account.apiKey,
+    res.body.id,
+    (m) => m.status === 'delivered',
+    60_000,
+  );
   expect(msg.carrier).toBe('twilio-sim');
   expect(msg.price).toBe('0.007900');
   expect(stack.twilio.stats().submissions).toBe(1);

@@ -60,8 +60,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   cleanups.push(() => temporal.stop());
   const database = await createTestDatabase();
   cleanups.push(() => database.drop());
-  const twilio = await startTwilioSimulator({ port: 0, credentials: TWILIO_CREDS, config: opts.twilio ?? {} });
-  const vonage = await startVonageSimulator({ port: 0, credentials: VONAGE_CREDS, config: opts.vonage ?? {} });
+  const twilio = await startTwilioSimulator({
+    port: 0,
+    credentials: TWILIO_CREDS,
+    config: opts.twilio ?? {},
+  });
+  const vonage = await startVonageSimulator({
+    port: 0,
+    credentials: VONAGE_CREDS,
+    config: opts.vonage ?? {},
+  });
   cleanups.push(
     () => twilio.close(),
     () => vonage.close(),
@@ -196,10 +204,16 @@ export function apiClient(baseUrl: string, key?: string) {
 }
 
 /** Creates an account through the admin API and funds it. */
-export async function createFundedAccount(apiUrl: string, credit: string): Promise<{ id: string; apiKey: string }> {
+export async function createFundedAccount(
+  apiUrl: string,
+  credit: string,
+): Promise<{ id: string; apiKey: string }> {
   const admin = apiClient(apiUrl, ADMIN_KEY);
-  const created = await admin('POST', '/v1/accounts', { name: `acct-${Math.random().toString(36).slice(2, 8)}` });
-  if (created.status !== 201) throw new Error(`create account: ${created.status} ${JSON.stringify(created.body)}`);
+  const created = await admin('POST', '/v1/accounts', {
+    name: `acct-${Math.random().toString(36).slice(2, 8)}`,
+  });
+  if (created.status !== 201)
+    throw new Error(`create account: ${created.status} ${JSON.stringify(created.body)}`);
   const funded = await admin('POST', `/v1/accounts/${created.body.id}/credits`, { amount: credit });
   if (funded.status !== 200) throw new Error(`credit: ${funded.status} ${JSON.stringify(funded.body)}`);
   return { id: created.body.id, apiKey: created.body.apiKey };

@@ -1,0 +1,55 @@
+/** Command-line flags of `npm run bench` (bench/send-bench.ts), parsed and validated by zod. */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/** Parsed flags of the send benchmark. */
+export interface SendBenchArgs {
+  /** Messages in the measured phase (`--messages`). Default 1000. */
+  readonly messages: number;
+  /** In-flight `POST /v1/messages` requests (`--concurrency`). Default 64. */
+  readonly concurrency: number;
+  /** `postgres` (a fresh database on the local server, default) or `pglite` (embedded, temp dir). */
+  readonly db: 'postgres' | 'pglite';
+  /** Messages sent (and awaited) before measuring (`--warmup`). Default 20. */
+  readonly warmup: number;
+  /** Free text stored with the results, e.g. what was changed for this run (`--label`). Default ''. */
+  readonly label: string;
+}
+
+const argsSchema = z.object({
+  messages: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  concurrency: z.coerce.number().int().min(1).max(4096).default(64),
+  db: z.enum(['postgres', 'pglite']).default('postgres'),
+  warmup: z.coerce.number().int().min(0).max(10_000).default(20),
+  label: z.string().default(''),
+});
+
+export const USAGE =
+  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT]';
+
+/** Parses `argv` (without node and script); throws an Error naming the bad flag and the usage. */
+export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        messages: { type: 'string', short: 'n' },
+        concurrency: { type: 'string', short: 'c' },
+        db: { type: 'string' },
+        warmup: { type: 'string' },
+        label: { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+  }
+  const parsed = argsSchema.safeParse(values);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`${problems}\n${USAGE}`);
+  }
+  return parsed.data;
+}

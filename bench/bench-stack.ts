@@ -1,0 +1,351 @@
+/**
+ * The stack the send benchmark measures, assembled like production: an in-memory Temporal dev
+ * server, a fresh database (a throw-away PostgreSQL database, or embedded PGlite in a temp dir),
+ * both carrier simulators with zero latency and immediate receipts, carriers whose rate limit
+ * never binds, funded accounts, and the worker and the API as child processes (`node --import tsx`
+ * on their real entry points) so their memory and CPU can be read from /proc.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { addCredit, createAccount } from '../db/accounts.ts';
+import { createDb, destroyDb } from '../db/connection.ts';
+import { startEmbeddedPostgres } from '../db/embedded.ts';
+import { randomBase32 } from '../db/ids.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import type { Database } from '../db/schema.ts';
+import { parseMoney } from '../domain/money.ts';
+import { getFreePort } from '../scripts/ports.ts';
+import { DEMO_PRICES, seedCarriers } from '../scripts/seed.ts';
+import { resolveTemporalCli } from '../scripts/temporal-cli.ts';
+import { startTemporalDevServer } from '../scripts/temporal-dev-server.ts';
+import { startTwilioSimulator } from '../simulators/twilio-sim.ts';
+import { startVonageSimulator } from '../simulators/vonage-sim.ts';
+import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
+import { findPostgresBackendPids, findTemporalDevServerPid } from './proc-stats.ts';
+
+const projectRoot = resolve(import.meta.dirname, '..');
+
+/** Where `--db postgres` creates its database: DATABASE_URL's server, else the local trust-auth one. */
+const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const TWILIO_CREDS = { accountSid: 'AC22222222222222222222222222222222', authToken: 'bench-twilio-token' };
+const VONAGE_CREDS = { apiKey: 'benchkey', apiSecret: 'bench-vonage-secret' };
+/** Far above what the stack can do, so the carrier queues' server-side rate limit never binds. */
+const CARRIER_TPS = 10_000;
+/** Zero carrier latency and receipts posted at once: the benchmark measures Herald, not carriers. */
+const SIM_CONFIG = { latencyMs: 0, receiptDelayMs: 0 };
+/** Last stderr lines of a child kept for the failure report. */
+const OUTPUT_TAIL_LINES = 40;
+const CHILD_KILL_AFTER_MS = 10_000;
+
+/** Options of {@link startBenchStack}. */
+export interface BenchStackOptions {
+  readonly db: 'postgres' | 'pglite';
+  /** Credit of each account, decimal string. */
+  readonly credit: string;
+  /** Progress lines. */
+  readonly log: (msg: string) => void;
+}
+
+/** A funded account and its API key. */
+export interface BenchAccount {
+  readonly id: string;
+  readonly apiKey: string;
+}
+
+/** A running benchmark stack. */
+export interface BenchStack {
+  readonly apiUrl: string;
+  /** Used for the warm-up only, so measured queries see only measured messages. */
+  readonly warmupAccount: BenchAccount;
+  readonly account: BenchAccount;
+  /** A small pool of the benchmark's own on the bench database. */
+  readonly db: Kysely<Database>;
+  readonly temporal: Client;
+  readonly dbKind: 'postgres' | 'pglite';
+  readonly pids: {
+    readonly worker: number;
+    readonly api: number;
+    readonly temporal: number | undefined;
+    /** Backends of the bench database (PostgreSQL only; PGlite runs inside this process). */
+    postgres(): number[];
+  };
+  /** Why a child died, when one exited before {@link BenchStack.stop}. */
+  childFailure(): string | undefined;
+  /** The last stderr lines of the worker and the API, for a failure report. */
+  childOutput(): { worker: string; api: string };
+  /** Stops everything (children SIGTERM then SIGKILL), drops the bench database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Starts the stack; on a failure half-way, whatever was started is torn down before rethrowing. */
+export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const runCleanups = async (): Promise<void> => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((err: unknown) => opts.log(`cleanup failed: ${String(err)}`));
+    }
+  };
+  try {
+    return await assemble(opts, cleanups, runCleanups);
+  } catch (err) {
+    await runCleanups();
+    throw err;
+  }
+}
+
+async function assemble(
+  opts: BenchStackOptions,
+  cleanups: Array<() => Promise<unknown>>,
+  runCleanups: () => Promise<void>,
+): Promise<BenchStack> {
+  const { log } = opts;
+  const cliPath = await resolveTemporalCli({ projectRoot, log });
+  const server = await startTemporalDevServer({
+    cliPath,
+    port: 0,
+    uiPort: false,
+    searchAttributes: SEARCH_ATTRIBUTES,
+  });
+  cleanups.push(() => server.stop());
+  const temporalPort = Number(server.address.split(':').at(-1));
+  log(`Temporal dev server at ${server.address}`);
+
+  const database = opts.db === 'pglite' ? await startPglite() : await createPostgresDatabase();
+  cleanups.push(() => database.drop());
+  const db = createDb(database.url, { max: 4 });
+  cleanups.push(() => destroyDb(db));
+  await migrateToLatest(db);
+  log(`database ${database.label}`);
+
+  const twilio = await startTwilioSimulator({ port: 0, credentials: TWILIO_CREDS, config: SIM_CONFIG });
+  cleanups.push(() => twilio.close());
+  const vonage = await startVonageSimulator({ port: 0, credentials: VONAGE_CREDS, config: SIM_CONFIG });
+  cleanups.push(() => vonage.close());
+  await seedCarriers(db, [
+    {
+      id: 'twilio-sim',
+      kind: 'twilio',
+      config: { baseUrl: twilio.url, ...TWILIO_CREDS },
+      tps: CARRIER_TPS,
+      prices: DEMO_PRICES.twilio,
+    },
+    {
+      id: 'vonage-sim',
+      kind: 'vonage',
+      config: { baseUrl: vonage.url, ...VONAGE_CREDS },
+      tps: CARRIER_TPS,
+      prices: DEMO_PRICES.vonage,
+    },
+  ]);
+  const fund = async (name: string): Promise<BenchAccount> => {
+    const { account, apiKey } = await createAccount(db, { name });
+    await addCredit(db, { accountId: account.id, amountMicros: parseMoney(opts.credit), reference: 'bench' });
+    return { id: account.id, apiKey };
+  };
+  const warmupAccount = await fund('bench-warmup');
+  const account = await fund('bench');
+
+  const connection = await Connection.connect({ address: server.address });
+  cleanups.push(() => connection.close());
+  const temporal = new Client({ connection });
+
+  const port = await getFreePort();
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_NAMESPACE: 'default',
+    ADMIN_API_KEY: `bench_admin_${randomBytes(12).toString('hex')}`,
+    PORT: String(port),
+    PUBLIC_BASE_URL: apiUrl,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  let stopping = false;
+  let failure: string | undefined;
+  const onExit = (name: string) => (code: number | null, signal: NodeJS.Signals | null) => {
+    if (!stopping) failure ??= `${name} exited (${signal ?? `code ${code}`})`;
+  };
+  const worker = launch('worker', 'workers/main.ts', childEnv, onExit('worker'));
+  cleanups.push(() => stopChild(worker));
+  const api = launch('api', 'api/main.ts', childEnv, onExit('api'));
+  cleanups.push(() => stopChild(api));
+  try {
+    await Promise.all([
+      waitForLine(worker.child, /worker: polling/, 120_000),
+      waitForHttp(`${apiUrl}/readyz`, api.child),
+    ]);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(`${detail}\n--- worker stderr ---\n${worker.tail()}\n--- api stderr ---\n${api.tail()}`);
+  }
+  log(`worker (pid ${worker.child.pid}) and API (pid ${api.child.pid}) ready at ${apiUrl}`);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    apiUrl,
+    warmupAccount,
+    account,
+    db,
+    temporal,
+    dbKind: opts.db,
+    pids: {
+      worker: worker.child.pid ?? 0,
+      api: api.child.pid ?? 0,
+      temporal: findTemporalDevServerPid(temporalPort),
+      postgres: () => (database.name === undefined ? [] : findPostgresBackendPids(database.name)),
+    },
+    childFailure: () => failure,
+    childOutput: () => ({ worker: worker.tail(), api: api.tail() }),
+    stop() {
+      stopping = true;
+      stopped ??= runCleanups();
+      return stopped;
+    },
+  };
+}
+
+interface BenchDatabase {
+  readonly url: string;
+  /** PostgreSQL database name (undefined for PGlite). */
+  readonly name: string | undefined;
+  readonly label: string;
+  drop(): Promise<void>;
+}
+
+/** `herald_bench_<random>` on DATABASE_URL's server (or the local one); dropped WITH (FORCE). */
+async function createPostgresDatabase(): Promise<BenchDatabase> {
+  const adminUrl = new URL(process.env.DATABASE_URL || DEFAULT_PG_ADMIN_URL);
+  adminUrl.pathname = '/postgres';
+  const name = `herald_bench_${randomBase32(10)}`;
+  const admin = async (statement: string): Promise<void> => {
+    const client = new pg.Client({ connectionString: adminUrl.toString() });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    name,
+    label: `postgres ${url.host}/${name}`,
+    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
+/** Embedded PGlite in a fresh temp dir, removed at the end. */
+async function startPglite(): Promise<BenchDatabase> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'herald-bench-pglite-'));
+  // Every pool of the stack connects here; DATABASE_POOL_SIZE may be raised for a run.
+  const embedded = await startEmbeddedPostgres({ dataDir, maxConnections: 500 });
+  return {
+    url: embedded.url,
+    name: undefined,
+    label: `pglite ${dataDir}`,
+    async drop() {
+      await embedded.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface LaunchedChild {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Resolves once the child has exited. */
+  readonly exited: Promise<void>;
+  /** Its last stderr lines. */
+  tail(): string;
+}
+
+function launch(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
+): LaunchedChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The SDK logs at INFO on stderr: keep the tail for a failure report instead of flooding the table.
+  const tail: string[] = [];
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    for (const line of chunk.split('\n').filter((l) => l.trim() !== '')) {
+      tail.push(line);
+      if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+    }
+  });
+  // stdout is drained (a full pipe would block the child); startup lines are matched by waitForLine.
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.resume();
+  const exited = new Promise<void>((r) => {
+    child.once('exit', (code, signal) => {
+      onExit(code, signal);
+      r();
+    });
+  });
+  return { name, child, exited, tail: () => tail.join('\n') };
+}
+
+async function stopChild(c: LaunchedChild): Promise<void> {
+  if (c.child.exitCode !== null || c.child.signalCode !== null) return;
+  c.child.kill('SIGTERM');
+  const timer = new Promise<boolean>((r) => setTimeout(() => r(true), CHILD_KILL_AFTER_MS).unref());
+  const killed = await Promise.race([c.exited.then(() => false), timer]);
+  if (killed) {
+    c.child.kill('SIGKILL');
+    await c.exited;
+  }
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(
+      () => fail(new Error(`no "${pattern.source}" within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onData = (chunk: string): void => {
+      if (!pattern.test(chunk)) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      ok();
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      fail(new Error(`the process exited (${signal ?? `code ${code}`}) before it was ready`));
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error('the API exited before it was ready');
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}

@@ -1,0 +1,207 @@
+/** The send benchmark's report: its shape, a terminal table, a Markdown page, and the files. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DbLatency } from './db-figures.ts';
+import type { HistoryFigures } from './history.ts';
+import type { MemoryPeak } from './proc-stats.ts';
+import { type LatencySummary, round } from './stats.ts';
+
+/** Targets on the reference 2-core machine; missing them is reported, never a failure. */
+export const TARGETS = { messagesPerSecond: 200, p99AcceptMs: 50 } as const;
+
+/** Everything one run measured (the JSON file is exactly this). */
+export interface SendBenchReport {
+  readonly kind: 'send';
+  /** ISO time the run started. */
+  readonly startedAt: string;
+  readonly label: string;
+  readonly git: { readonly commit: string; readonly dirty: boolean } | null;
+  readonly environment: {
+    readonly node: string;
+    readonly cpus: number;
+    readonly cpuModel: string;
+    /** 1-minute load average when the run started (other work on the machine skews figures). */
+    readonly loadAvgAtStart: number;
+    readonly db: 'postgres' | 'pglite';
+    /** Tuning variables passed to the worker and the API ('default' when unset). */
+    readonly tuning: Record<string, string>;
+  };
+  readonly messages: number;
+  readonly concurrency: number;
+  readonly warmup: number;
+  readonly accepted: number;
+  readonly apiErrors: { readonly count: number; readonly samples: readonly string[] };
+  readonly acceptLatencyMs: LatencySummary;
+  readonly acceptToSubmitMs: DbLatency;
+  readonly acceptToTerminalMs: DbLatency;
+  readonly throughput: {
+    /** Accepted messages / (last terminal − first request). */
+    readonly messagesPerSecond: number;
+    readonly endToEndSec: number;
+    /** How long sending every request took, and the accept rate that makes. */
+    readonly requestPhaseSec: number;
+    readonly acceptsPerSecond: number;
+  };
+  /** Status → time from acceptance to its first event (see DbFigures.stagesMs). */
+  readonly stagesMs: Record<string, DbLatency>;
+  readonly outcomes: {
+    readonly statuses: Record<string, number>;
+    readonly carriers: Record<string, number>;
+    readonly attemptsPerMessage: number;
+  };
+  /** Whether every accepted message became terminal, and if not why the wait ended. */
+  readonly terminal: { readonly count: number; readonly reason: 'done' | 'timeout' | 'stalled' };
+  readonly history: HistoryFigures;
+  readonly memory: Record<string, MemoryPeak>;
+  /** CPU seconds per process group over the measured phase, and cores used on average. */
+  readonly cpu: {
+    readonly wallSec: number;
+    readonly seconds: Record<string, number>;
+    readonly cores: Record<string, number>;
+  };
+  readonly targetsMet: boolean;
+}
+
+const f = (n: number, digits = 1): string => round(n, digits).toFixed(digits);
+
+/** The key figures as `[label, value]` rows, shared by the terminal table and the Markdown. */
+function rows(r: SendBenchReport): Array<[string, string]> {
+  const lat = (l: LatencySummary | DbLatency, withP95 = true): string =>
+    `p50 ${f(l.p50)} · ${withP95 ? `p95 ${f(l.p95)} · ` : ''}p99 ${f(l.p99)} · max ${f(l.max)}`;
+  const others = Object.entries(r.outcomes.statuses)
+    .filter(([s]) => s !== 'delivered')
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
+  return [
+    ['messages × concurrency', `${r.messages} × ${r.concurrency} (warm-up ${r.warmup})`],
+    ['db', r.environment.db],
+    [
+      'end-to-end throughput',
+      `${f(r.throughput.messagesPerSecond)} msg/s (${r.accepted} in ${f(r.throughput.endToEndSec, 2)} s)`,
+    ],
+    [
+      'accept rate',
+      `${f(r.throughput.acceptsPerSecond)} req/s (requests took ${f(r.throughput.requestPhaseSec, 2)} s)`,
+    ],
+    ['API accept latency, ms', lat(r.acceptLatencyMs)],
+    ['accept → carrier submit, ms', lat(r.acceptToSubmitMs)],
+    ['accept → terminal, ms', lat(r.acceptToTerminalMs)],
+    [
+      'accept → status, p50/p99 ms',
+      Object.entries(r.stagesMs)
+        .filter(([status]) => status !== 'accepted')
+        .map(([status, l]) => `${status} ${f(l.p50, 0)}/${f(l.p99, 0)}`)
+        .join(' · '),
+    ],
+    [
+      'delivered',
+      `${r.outcomes.statuses.delivered ?? 0} of ${r.accepted}${others ? ` (others: ${others})` : ''}`,
+    ],
+    ['API errors', String(r.apiErrors.count)],
+    [
+      'carriers',
+      Object.entries(r.outcomes.carriers)
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', '),
+    ],
+    ['attempts per message', f(r.outcomes.attemptsPerMessage, 2)],
+    [
+      'history events / message',
+      `${f(r.history.avgEvents)} (min ${r.history.minEvents}, max ${r.history.maxEvents}, ${r.history.sampled} sampled)`,
+    ],
+    ...Object.entries(r.memory).map(([name, m]): [string, string] => [
+      `peak RSS ${name}`,
+      `${f(m.peakRssMb)} MiB (VmHWM ${f(m.hwmMb)} MiB)`,
+    ]),
+    [
+      'CPU cores used',
+      Object.entries(r.cpu.cores)
+        .map(([name, c]) => `${name} ${f(c, 2)}`)
+        .join(' · '),
+    ],
+    ['node · CPUs', `${r.environment.node} · ${r.environment.cpus} × ${r.environment.cpuModel}`],
+    ['load average at start', f(r.environment.loadAvgAtStart, 2)],
+    [
+      'tuning',
+      Object.entries(r.environment.tuning)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    ],
+    [
+      `targets (≥ ${TARGETS.messagesPerSecond} msg/s, p99 accept < ${TARGETS.p99AcceptMs} ms)`,
+      r.targetsMet ? 'met' : 'missed',
+    ],
+  ];
+}
+
+/** A plain two-column table for the terminal. */
+export function formatTable(r: SendBenchReport): string {
+  const all = rows(r);
+  const width = Math.max(...all.map(([k]) => k.length));
+  return all.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** The human-readable page (`bench/results/latest-send.md`). */
+export function toMarkdown(r: SendBenchReport, jsonFile: string): string {
+  const table = rows(r)
+    .map(([k, v]) => `| ${k} | ${v.replaceAll('|', '\\|')} |`)
+    .join('\n');
+  const events = Object.entries(r.history.avgByType)
+    .map(([type, n]) => `| ${type} | ${f(n, 2)} |`)
+    .join('\n');
+  const cpu = Object.entries(r.cpu.seconds)
+    .map(([name, s]) => `| ${name} | ${f(s, 2)} | ${f(r.cpu.cores[name] ?? 0, 2)} |`)
+    .join('\n');
+  const stages = Object.entries(r.stagesMs)
+    .map(([status, l]) => `| ${status} | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.max)} |`)
+    .join('\n');
+  const errors =
+    r.apiErrors.samples.length === 0
+      ? ''
+      : `\n## API errors (first ${r.apiErrors.samples.length})\n\n${r.apiErrors.samples.map((s) => `- ${s}`).join('\n')}\n`;
+  return `# Send benchmark — ${r.startedAt}${r.label ? ` — ${r.label}` : ''}
+
+\`npm run bench -- --messages ${r.messages} --concurrency ${r.concurrency} --db ${r.environment.db}\`
+(git ${r.git ? `${r.git.commit}${r.git.dirty ? ' + uncommitted changes' : ''}` : 'unknown'}; raw figures in \`${jsonFile}\`)
+
+| figure | value |
+|---|---|
+${table}
+
+## Stages: from acceptance to each status's first event, ms
+
+| status | p50 | p95 | p99 | max |
+|---|---|---|---|---|
+${stages}
+
+## CPU over the measured phase (${f(r.cpu.wallSec, 2)} s wall)
+
+| process | CPU s | cores |
+|---|---|---|
+${cpu}
+
+"bench" is this process: the load generator, both carrier simulators${r.environment.db === 'pglite' ? ' and PGlite' : ''}.
+
+## Temporal history events per message (average of ${r.history.sampled})
+
+| event type | per message |
+|---|---|
+${events}
+${errors}`;
+}
+
+/** Writes `send-<YYYY-MM-DD-HHmm>.json` and `latest-send.md` into `dir`; returns their paths. */
+export async function writeReports(
+  r: SendBenchReport,
+  dir: string,
+): Promise<{ json: string; markdown: string }> {
+  await mkdir(dir, { recursive: true });
+  const d = new Date(r.startedAt);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
+  const json = join(dir, `send-${stamp}.json`);
+  const markdown = join(dir, 'latest-send.md');
+  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
+  await writeFile(markdown, toMarkdown(r, `bench/results/send-${stamp}.json`));
+  return { json, markdown };
+}

@@ -1,0 +1,228 @@
+/**
+ * `npm run bench`: the end-to-end send benchmark. Starts a production-shaped stack (see
+ * bench-stack.ts), warms it up, sends `--messages` messages with `--concurrency` requests in
+ * flight, waits until every one is terminal in the database, and reports accept latency,
+ * end-to-end throughput, accept → carrier-submit latency, outcomes, Temporal history size, peak
+ * RSS and CPU per process. Writes bench/results/send-<stamp>.json and latest-send.md.
+ *
+ * Exits 1 only on a real failure (API errors, a message not terminal in time, a crashed child),
+ * never because a target was missed. Tuning variables (DATABASE_POOL_SIZE,
+ * WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) pass through to the
+ * worker and the API from the environment.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { parseBenchArgs, type SendBenchArgs } from './bench-args.ts';
+import { type BenchStack, startBenchStack } from './bench-stack.ts';
+import { readDbFigures, waitForTerminal } from './db-figures.ts';
+import { sampleHistories } from './history.ts';
+import { sendMessages } from './load.ts';
+import { cpuBetween, type PidGroups, readCpuSeconds, snapshotCpu, startRssSampler } from './proc-stats.ts';
+import { formatTable, type SendBenchReport, TARGETS, writeReports } from './report.ts';
+import { summarize } from './stats.ts';
+
+const RESULTS_DIR = resolve(import.meta.dirname, 'results');
+const TUNING_VARS = [
+  'DATABASE_POOL_SIZE',
+  'WORKER_MAX_CONCURRENT_ACTIVITIES',
+  'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+] as const;
+/** How long the count of terminal messages may stand still before the run is declared stuck. */
+const STALL_MS = 60_000;
+
+const began = Date.now();
+const loadAvgAtStart = loadavg()[0] ?? 0;
+const log = (msg: string): void => console.log(`[bench ${((Date.now() - began) / 1000).toFixed(1)}s] ${msg}`);
+
+/** Destination of message `i`: US (Twilio is cheaper) and GB (Vonage is) in turn, so both carriers work. */
+function destination(i: number): string {
+  return i % 2 === 0
+    ? `+1202555${String(i % 10_000).padStart(4, '0')}`
+    : `+447400${String(i % 1_000_000).padStart(6, '0')}`;
+}
+
+function gitState(): SendBenchReport['git'] {
+  try {
+    const run = (args: string[]): string =>
+      execFileSync('git', args, { cwd: resolve(import.meta.dirname, '..'), encoding: 'utf8' }).trim();
+    return { commit: run(['rev-parse', '--short', 'HEAD']), dirty: run(['status', '--porcelain']) !== '' };
+  } catch {
+    return null;
+  }
+}
+
+async function run(
+  args: SendBenchArgs,
+  stack: BenchStack,
+): Promise<{ report: SendBenchReport; failed: string[] }> {
+  const failed: string[] = [];
+  const memory = startRssSampler({ worker: stack.pids.worker, api: stack.pids.api });
+
+  if (args.warmup > 0) {
+    const warm = await sendMessages({
+      apiUrl: stack.apiUrl,
+      apiKey: stack.warmupAccount.apiKey,
+      count: args.warmup,
+      concurrency: Math.min(args.concurrency, args.warmup),
+      to: destination,
+    });
+    if (warm.errors.length > 0) throw new Error(`warm-up: the API failed: ${warm.errors[0]?.detail}`);
+    const done = await waitForTerminal(stack.db, stack.warmupAccount.id, {
+      expected: warm.ids.length,
+      timeoutMs: 60_000,
+      stallMs: 30_000,
+    });
+    if (done.reason !== 'done')
+      throw new Error(`warm-up: only ${done.terminal} of ${warm.ids.length} finished`);
+    log(`warm-up: ${args.warmup} messages done`);
+  }
+
+  const groups: PidGroups = {
+    api: () => [stack.pids.api],
+    worker: () => [stack.pids.worker],
+    ...(stack.pids.temporal === undefined ? {} : { temporal: () => [stack.pids.temporal ?? 0] }),
+    ...(stack.dbKind === 'postgres' ? { postgres: () => stack.pids.postgres() } : {}),
+    bench: () => [process.pid],
+  };
+  const cpuBefore = snapshotCpu(groups);
+  const cpuStartedAt = Date.now();
+
+  log(`sending ${args.messages} messages, ${args.concurrency} in flight`);
+  const load = await sendMessages({
+    apiUrl: stack.apiUrl,
+    apiKey: stack.account.apiKey,
+    count: args.messages,
+    concurrency: args.concurrency,
+    to: destination,
+  });
+  log(
+    `requests done in ${((load.finishedAt - load.startedAt) / 1000).toFixed(2)} s: ${load.ids.length} accepted, ${load.errors.length} errors`,
+  );
+  if (load.errors.length > 0) failed.push(`${load.errors.length} API requests failed`);
+
+  const terminal = await waitForTerminal(stack.db, stack.account.id, {
+    expected: load.ids.length,
+    timeoutMs: 120_000 + 50 * args.messages,
+    stallMs: STALL_MS,
+    onProgress: (n) => log(`${n} of ${load.ids.length} terminal`),
+  });
+  const cpuAfter = snapshotCpu(groups);
+  const cpuWallSec = (Date.now() - cpuStartedAt) / 1000;
+  const peaks = memory.stop();
+  if (terminal.reason !== 'done') {
+    failed.push(`only ${terminal.terminal} of ${load.ids.length} messages terminal (${terminal.reason})`);
+  }
+  const failure = stack.childFailure();
+  if (failure) failed.push(failure);
+  log(`terminal: ${terminal.terminal} of ${load.ids.length} (${terminal.reason})`);
+
+  const figures = await readDbFigures(stack.db, stack.account.id);
+  const history = await sampleHistories(stack.temporal, load.ids);
+  const end = figures.lastTerminalAt ?? terminal.reachedAt ?? Date.now();
+  const endToEndSec = Math.max(0.001, (end - load.startedAt) / 1000);
+  const requestPhaseSec = Math.max(0.001, (load.finishedAt - load.startedAt) / 1000);
+  const acceptLatencyMs = summarize(load.latenciesMs);
+  const messagesPerSecond = terminal.reason === 'done' ? load.ids.length / endToEndSec : 0;
+  const cpuSeconds = cpuBetween(cpuBefore, cpuAfter);
+
+  const report: SendBenchReport = {
+    kind: 'send',
+    startedAt: new Date(began).toISOString(),
+    label: args.label,
+    git: gitState(),
+    environment: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      loadAvgAtStart,
+      db: stack.dbKind,
+      tuning: Object.fromEntries(TUNING_VARS.map((k) => [k, process.env[k] || 'default'])),
+    },
+    messages: args.messages,
+    concurrency: args.concurrency,
+    warmup: args.warmup,
+    accepted: load.ids.length,
+    apiErrors: {
+      count: load.errors.length,
+      samples: load.errors.slice(0, 5).map((e) => `${e.status ?? 'no answer'}: ${e.detail}`),
+    },
+    acceptLatencyMs,
+    acceptToSubmitMs: figures.acceptToSubmitMs,
+    acceptToTerminalMs: figures.acceptToTerminalMs,
+    stagesMs: figures.stagesMs,
+    throughput: {
+      messagesPerSecond,
+      endToEndSec,
+      requestPhaseSec,
+      acceptsPerSecond: load.ids.length / requestPhaseSec,
+    },
+    outcomes: {
+      statuses: figures.statuses,
+      carriers: figures.carriers,
+      attemptsPerMessage: figures.attemptsPerMessage,
+    },
+    terminal: { count: terminal.terminal, reason: terminal.reason },
+    history,
+    memory: peaks,
+    cpu: {
+      wallSec: cpuWallSec,
+      seconds: cpuSeconds,
+      cores: Object.fromEntries(Object.entries(cpuSeconds).map(([k, s]) => [k, s / cpuWallSec])),
+    },
+    targetsMet: messagesPerSecond >= TARGETS.messagesPerSecond && acceptLatencyMs.p99 < TARGETS.p99AcceptMs,
+  };
+  return { report, failed };
+}
+
+async function main(): Promise<number> {
+  let args: SendBenchArgs;
+  try {
+    args = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+    return 2;
+  }
+  // Fail fast where /proc readings are impossible rather than print zeros as figures.
+  if (readCpuSeconds(process.pid) === undefined) log('note: no /proc here; CPU and RSS figures will be 0');
+  log(`starting the stack (db ${args.db})`);
+  const stack = await startBenchStack({
+    db: args.db,
+    credit: String(100 + args.messages + args.warmup),
+    log,
+  });
+  let interrupted = false;
+  const onSignal = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    log('interrupted: tearing down');
+    void stack.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { report, failed } = await run(args, stack);
+    console.log(`\nSend benchmark${args.label ? ` — ${args.label}` : ''}\n${formatTable(report)}\n`);
+    const files = await writeReports(report, RESULTS_DIR);
+    log(`wrote ${files.json} and ${files.markdown}`);
+    if (failed.length > 0) {
+      const output = stack.childOutput();
+      console.error(
+        `--- worker stderr (tail) ---\n${output.worker}\n--- api stderr (tail) ---\n${output.api}`,
+      );
+    }
+    for (const problem of failed) console.error(`[bench] FAILED: ${problem}`);
+    return failed.length > 0 ? 1 : 0;
+  } finally {
+    log('tearing down');
+    await stack.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`[bench] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
