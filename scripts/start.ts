@@ -224,8 +224,8 @@ async function stop(code: number): Promise<void> {
   process.exit(code);
 }
 
-process.once('SIGINT', () => void stop(0));
-process.once('SIGTERM', () => void stop(0));
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
 
 main().catch((err: unknown) => {
   console.error(`[herald] ${err instanceof Error ? err.message : String(err)}`);

@@ -3,9 +3,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadEnv, requireEnv } from '../config/env.ts';
 import { createDb } from '../db/connection.ts';
 import { runWorkers } from './run-workers.ts';
+import { installWorkerRuntime } from './runtime.ts';
 
 async function main(): Promise<void> {
   const env = requireEnv(loadEnv(), 'DATABASE_URL', 'TEMPORAL_ADDRESS');
+  installWorkerRuntime(env.LOG_LEVEL);
   const db = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const workers = await runWorkers({

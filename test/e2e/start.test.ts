@@ -19,7 +19,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'herald-start-'));
 let running: ChildProcess | undefined;
 
 afterAll(async () => {
-  if (running && running.exitCode === null) await stopStack(running);
+  if (running && running.exitCode === null && running.signalCode === null) await stopStack(running);
   rmSync(dataDir, { recursive: true, force: true });
 });
 

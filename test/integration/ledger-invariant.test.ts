@@ -26,7 +26,7 @@ afterAll(async () => {
 
 it(`keeps every account's books balanced over ${MESSAGES} mixed-outcome messages`, async () => {
   const accounts = await Promise.all(
-    ['3.00', '2.00', '1.00'].map((c) => createFundedAccount(stack.apiUrl, c)),
+    ['20.00', '10.00', '5.00'].map((c) => createFundedAccount(stack.apiUrl, c)),
   );
   const sent: Array<{ id: string; key: string }> = [];
   for (let i = 0; i < MESSAGES; i += 30) {

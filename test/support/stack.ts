@@ -18,6 +18,7 @@ import type { RunningSimulator, SimConfig } from '../../simulators/sim-core.ts';
 import { startTwilioSimulator } from '../../simulators/twilio-sim.ts';
 import { startVonageSimulator } from '../../simulators/vonage-sim.ts';
 import { type RunningWorkers, runWorkers } from '../../workers/run-workers.ts';
+import { installWorkerRuntime } from '../../workers/runtime.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 import { createTestDatabase } from './db.ts';
 
@@ -116,6 +117,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return;
     }
     if (inProcess) return;
+    installWorkerRuntime('warn');
     const nc = await NativeConnection.connect({ address: temporal.address });
     const workers = await runWorkers({ connection: nc, db: database.db, publicBaseUrl });
     inProcess = { workers, connection: nc };
