@@ -196,6 +196,8 @@ export function interpretVonageReply(reply: HttpReply): SubmitResult {
     ok: true,
     carrierMessageId: first,
     segments: parts.length,
+    // Vonage posts one receipt per part, each under its own message-id.
+    receiptParts: parts.length,
     ...(price !== undefined ? { priceMicros: price } : {}),
   };
 }

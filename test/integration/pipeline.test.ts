@@ -80,6 +80,21 @@ describe('send pipeline', () => {
     expect(entries.find((e) => e.kind === 'capture')?.amount).toBe('0.007900');
   });
 
+  it('a multipart message is delivered once every part has its receipt, and charged per segment', async () => {
+    // 400 GSM-7 characters → 3 segments; Vonage (cheapest for DE) posts one receipt per part.
+    const msg = await sendAndSettle({ to: DE, body: 'a'.repeat(400) });
+    expect(msg.status).toBe('delivered');
+    expect(msg.carrier).toBe('vonage-sim');
+    expect(msg.segments).toBe(3);
+    expect(msg.price).toBe('0.204000');
+    const receipts = await stack.db
+      .selectFrom('receipts')
+      .select('carrier_message_id')
+      .where('message_id', '=', msg.id)
+      .execute();
+    expect(receipts).toHaveLength(3);
+  });
+
   it('fails over to the next carrier when the first answers 5xx', async () => {
     stack.twilio.setConfig({ mix: { ...HEALTHY.mix, accept: 0, serverError: 1 } });
     const msg = await sendAndSettle({ to: US, body: 'failover on 5xx' });
