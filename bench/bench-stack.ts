@@ -68,6 +68,8 @@ export interface BenchStack {
   /** A small pool of the benchmark's own on the bench database. */
   readonly db: Kysely<Database>;
   readonly temporal: Client;
+  /** The dev server's Prometheus endpoint. */
+  readonly temporalMetricsUrl: string;
   readonly dbKind: 'postgres' | 'pglite';
   readonly pids: {
     readonly worker: number;
@@ -107,11 +109,14 @@ async function assemble(
 ): Promise<BenchStack> {
   const { log } = opts;
   const cliPath = await resolveTemporalCli({ projectRoot, log });
+  const metricsPort = await getFreePort();
   const server = await startTemporalDevServer({
     cliPath,
     port: 0,
     uiPort: false,
     searchAttributes: SEARCH_ATTRIBUTES,
+    // Persistence and RPC counts per message come from here.
+    extraArgs: ['--metrics-port', String(metricsPort)],
   });
   cleanups.push(() => server.stop());
   const temporalPort = Number(server.address.split(':').at(-1));
@@ -195,6 +200,7 @@ async function assemble(
     account,
     db,
     temporal,
+    temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     dbKind: opts.db,
     pids: {
       worker: worker.child.pid ?? 0,

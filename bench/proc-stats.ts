@@ -148,3 +148,14 @@ export function cpuBetween(from: CpuSnapshot, to: CpuSnapshot): Record<string, n
   }
   return out;
 }
+
+/** CPU seconds the whole machine has been busy (all CPUs: user, nice, system, irq, softirq, steal). */
+export function readMachineBusySeconds(): number | undefined {
+  const line = readText('/proc/stat')?.split('\n')[0];
+  if (!line?.startsWith('cpu ')) return undefined;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
+    CLOCK_TICKS_PER_SECOND
+  );
+}

@@ -5,6 +5,7 @@ import type { DbLatency } from './db-figures.ts';
 import type { HistoryFigures } from './history.ts';
 import type { MemoryPeak } from './proc-stats.ts';
 import { type LatencySummary, round } from './stats.ts';
+import type { TemporalCost } from './temporal-metrics.ts';
 
 /** Targets on the reference 2-core machine; missing them is reported, never a failure. */
 export const TARGETS = { messagesPerSecond: 200, p99AcceptMs: 50 } as const;
@@ -52,6 +53,8 @@ export interface SendBenchReport {
   /** Whether every accepted message became terminal, and if not why the wait ended. */
   readonly terminal: { readonly count: number; readonly reason: 'done' | 'timeout' | 'stalled' };
   readonly history: HistoryFigures;
+  /** Persistence calls and RPCs per message on the Temporal server; null when metrics were unavailable. */
+  readonly temporalCost: TemporalCost | null;
   readonly memory: Record<string, MemoryPeak>;
   /** CPU seconds per process group over the measured phase, and cores used on average. */
   readonly cpu: {
@@ -109,6 +112,12 @@ function rows(r: SendBenchReport): Array<[string, string]> {
       'history events / message',
       `${f(r.history.avgEvents)} (min ${r.history.minEvents}, max ${r.history.maxEvents}, ${r.history.sampled} sampled)`,
     ],
+    [
+      'Temporal calls / message',
+      r.temporalCost
+        ? `${f(r.temporalCost.persistencePerMessage)} persistence · ${f(r.temporalCost.frontendPerMessage)} frontend RPCs`
+        : 'n/a',
+    ],
     ...Object.entries(r.memory).map(([name, m]): [string, string] => [
       `peak RSS ${name}`,
       `${f(m.peakRssMb)} MiB (VmHWM ${f(m.hwmMb)} MiB)`,
@@ -155,6 +164,23 @@ export function toMarkdown(r: SendBenchReport, jsonFile: string): string {
   const stages = Object.entries(r.stagesMs)
     .map(([status, l]) => `| ${status} | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.max)} |`)
     .join('\n');
+  const opRows = (ops: TemporalCost['persistence']): string =>
+    ops.map((o) => `| ${o.operation} | ${f(o.perMessage, 2)} | ${f(o.avgMs, 2)} |`).join('\n');
+  const temporal = r.temporalCost
+    ? `
+## Temporal server cost per message
+
+${f(r.temporalCost.persistencePerMessage)} persistence calls and ${f(r.temporalCost.frontendPerMessage)} frontend RPCs per message (dev server, SQLite in memory).
+
+| persistence operation | per message | avg ms |
+|---|---|---|
+${opRows(r.temporalCost.persistence)}
+
+| frontend RPC | per message | avg ms |
+|---|---|---|
+${opRows(r.temporalCost.frontend)}
+`
+    : '';
   const errors =
     r.apiErrors.samples.length === 0
       ? ''
@@ -180,14 +206,14 @@ ${stages}
 |---|---|---|
 ${cpu}
 
-"bench" is this process: the load generator, both carrier simulators${r.environment.db === 'pglite' ? ' and PGlite' : ''}.
+"bench" is this process: the load generator, both carrier simulators${r.environment.db === 'pglite' ? ' and PGlite' : ''}; "others" is everything else the machine ran meanwhile (other test runs skew the figures).
 
 ## Temporal history events per message (average of ${r.history.sampled})
 
 | event type | per message |
 |---|---|
 ${events}
-${errors}`;
+${temporal}${errors}`;
 }
 
 /** Writes `send-<YYYY-MM-DD-HHmm>.json` and `latest-send.md` into `dir`; returns their paths. */

@@ -18,9 +18,17 @@ import { type BenchStack, startBenchStack } from './bench-stack.ts';
 import { readDbFigures, waitForTerminal } from './db-figures.ts';
 import { sampleHistories } from './history.ts';
 import { sendMessages } from './load.ts';
-import { cpuBetween, type PidGroups, readCpuSeconds, snapshotCpu, startRssSampler } from './proc-stats.ts';
+import {
+  cpuBetween,
+  type PidGroups,
+  readCpuSeconds,
+  readMachineBusySeconds,
+  snapshotCpu,
+  startRssSampler,
+} from './proc-stats.ts';
 import { formatTable, type SendBenchReport, TARGETS, writeReports } from './report.ts';
 import { summarize } from './stats.ts';
+import { scrapeMetrics, temporalCost } from './temporal-metrics.ts';
 
 const RESULTS_DIR = resolve(import.meta.dirname, 'results');
 const TUNING_VARS = [
@@ -85,7 +93,9 @@ async function run(
     ...(stack.dbKind === 'postgres' ? { postgres: () => stack.pids.postgres() } : {}),
     bench: () => [process.pid],
   };
+  const metricsBefore = await scrapeMetrics(stack.temporalMetricsUrl);
   const cpuBefore = snapshotCpu(groups);
+  const machineBefore = readMachineBusySeconds() ?? 0;
   const cpuStartedAt = Date.now();
 
   log(`sending ${args.messages} messages, ${args.concurrency} in flight`);
@@ -108,8 +118,10 @@ async function run(
     onProgress: (n) => log(`${n} of ${load.ids.length} terminal`),
   });
   const cpuAfter = snapshotCpu(groups);
+  const machineBusy = (readMachineBusySeconds() ?? 0) - machineBefore;
   const cpuWallSec = (Date.now() - cpuStartedAt) / 1000;
   const peaks = memory.stop();
+  const metricsAfter = await scrapeMetrics(stack.temporalMetricsUrl);
   if (terminal.reason !== 'done') {
     failed.push(`only ${terminal.terminal} of ${load.ids.length} messages terminal (${terminal.reason})`);
   }
@@ -124,7 +136,12 @@ async function run(
   const requestPhaseSec = Math.max(0.001, (load.finishedAt - load.startedAt) / 1000);
   const acceptLatencyMs = summarize(load.latenciesMs);
   const messagesPerSecond = terminal.reason === 'done' ? load.ids.length / endToEndSec : 0;
-  const cpuSeconds = cpuBetween(cpuBefore, cpuAfter);
+  const ours = cpuBetween(cpuBefore, cpuAfter);
+  // Whatever else ran on the machine meanwhile (other test runs skew a benchmark).
+  const cpuSeconds = {
+    ...ours,
+    others: Math.max(0, machineBusy - Object.values(ours).reduce((s, v) => s + v, 0)),
+  };
 
   const report: SendBenchReport = {
     kind: 'send',
@@ -164,6 +181,8 @@ async function run(
     },
     terminal: { count: terminal.terminal, reason: terminal.reason },
     history,
+    temporalCost:
+      metricsBefore && metricsAfter ? temporalCost(metricsBefore, metricsAfter, load.ids.length) : null,
     memory: peaks,
     cpu: {
       wallSec: cpuWallSec,

@@ -121,7 +121,13 @@ describe('submit', () => {
       apiSecret: 'secret',
       baseUrl: 'https://api.test',
     }).submit(req);
-    expect(r).toEqual({ ok: true, carrierMessageId: 'ID1', segments: 1, priceMicros: 33_300n });
+    expect(r).toEqual({
+      ok: true,
+      carrierMessageId: 'ID1',
+      segments: 1,
+      receiptParts: 1,
+      priceMicros: 33_300n,
+    });
     const [url, init] = fetchMock.mock.calls[0] ?? [];
     expect(url).toBe('https://api.test/sms/json');
     expect(Object.fromEntries(new URLSearchParams(String(init?.body)))).toEqual({
@@ -210,7 +216,13 @@ describe('interpretVonageReply', () => {
         })),
       }),
     );
-    expect(r).toEqual({ ok: true, carrierMessageId: 'A', segments: 3, priceMicros: 19_500n });
+    expect(r).toEqual({
+      ok: true,
+      carrierMessageId: 'A',
+      segments: 3,
+      receiptParts: 3,
+      priceMicros: 19_500n,
+    });
   });
 
   it('a failing part decides the result', () => {
@@ -233,6 +245,7 @@ describe('interpretVonageReply', () => {
       ok: true,
       carrierMessageId: 'A',
       segments: 1,
+      receiptParts: 1,
     });
   });
 
