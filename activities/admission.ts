@@ -3,6 +3,7 @@ import { reserve } from '../db/ledger.ts';
 import { transitionMessage } from '../db/messages.ts';
 import { formatMoney } from '../domain/money.ts';
 import { rankRoutes, worstCaseQuote } from '../domain/routing.ts';
+import { afterTransition } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
 import type { AdmitInput, AdmitResult } from './types.ts';
 
@@ -11,10 +12,12 @@ import type { AdmitInput, AdmitResult } from './types.ts';
  * never overdraw. Idempotent: the reservation is keyed by message id and the status move is a
  * no-op the second time.
  */
-export function createAdmissionActivities({ db }: ActivityDeps) {
+export function createAdmissionActivities(deps: ActivityDeps) {
+  const { db } = deps;
   return {
     async admitMessage(input: AdmitInput): Promise<AdmitResult> {
-      await transitionMessage(db, input.messageId, 'queued');
+      const queued = await transitionMessage(db, input.messageId, 'queued');
+      await afterTransition(deps, queued.message, { mustSucceed: false });
       const routes = rankRoutes(await listRouteCandidates(db, input.country));
       if (routes.length === 0) return { outcome: 'no_route' };
       const quote = worstCaseQuote(routes, input.segments);

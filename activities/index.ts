@@ -1,4 +1,5 @@
 import { createAdmissionActivities } from './admission.ts';
+import { createCallbackActivities } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createSettlementActivities } from './settlement.ts';
 import { createSubmissionActivities } from './submission.ts';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAdmissionActivities(deps),
     ...createSubmissionActivities(deps),
     ...createSettlementActivities(deps),
+    ...createCallbackActivities(deps),
   };
 }
 

@@ -1,6 +1,7 @@
 import { settle } from '../db/ledger.ts';
 import { transitionMessage } from '../db/messages.ts';
 import { formatMoney, parseMoney } from '../domain/money.ts';
+import { afterTransition } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
 import type { FinishInput, FinishResult } from './types.ts';
 
@@ -8,7 +9,8 @@ import type { FinishInput, FinishResult } from './types.ts';
  * Capture what the carrier billed, release the rest, then record the final status: money is
  * settled before a message is ever seen terminal. Both steps are idempotent per message id.
  */
-export function createSettlementActivities({ db }: ActivityDeps) {
+export function createSettlementActivities(deps: ActivityDeps) {
+  const { db } = deps;
   return {
     async finishMessage(input: FinishInput): Promise<FinishResult> {
       const settled = await settle(db, {
@@ -16,7 +18,7 @@ export function createSettlementActivities({ db }: ActivityDeps) {
         messageId: input.messageId,
         captureMicros: parseMoney(input.capture),
       });
-      await transitionMessage(
+      const finished = await transitionMessage(
         db,
         input.messageId,
         input.status,
@@ -30,6 +32,9 @@ export function createSettlementActivities({ db }: ActivityDeps) {
         },
         input.error ? { error: input.error.code } : undefined,
       );
+      // The final status must reach the callback workflow: a failure here retries this activity,
+      // and the retry signals again even though the transition is then a no-op.
+      await afterTransition(deps, finished.message, { mustSucceed: true });
       return { captured: formatMoney(settled.capturedMicros), released: formatMoney(settled.releasedMicros) };
     },
   };

@@ -2,6 +2,7 @@ import { heartbeat } from '@temporalio/activity';
 import { recordRouteOutcome } from '../db/carriers.ts';
 import { beginAttempt, finishAttempt, transitionMessage } from '../db/messages.ts';
 import type { CarrierError } from '../domain/carrier-error.ts';
+import { afterTransition } from './callbacks.ts';
 import { type ActivityDeps, statusCallbackUrl } from './deps.ts';
 import type { SubmitInput, SubmitOutcome } from './types.ts';
 
@@ -19,7 +20,8 @@ const MAYBE_SENT: CarrierError = {
  * rate limit of that queue is the carrier's TPS. Never throws for a carrier's answer: the
  * workflow decides what an error class means.
  */
-export function createSubmissionActivities({ db, adapterFor, publicBaseUrl }: ActivityDeps) {
+export function createSubmissionActivities(deps: ActivityDeps) {
+  const { db, adapterFor, publicBaseUrl } = deps;
   return {
     async submitToCarrier(input: SubmitInput): Promise<SubmitOutcome> {
       const adapter = adapterFor(input.carrierId);
@@ -54,7 +56,12 @@ export function createSubmissionActivities({ db, adapterFor, publicBaseUrl }: Ac
               },
             };
       }
-      await transitionMessage(db, input.messageId, 'sending', { carrier_id: input.carrierId });
+      const sending = await transitionMessage(db, input.messageId, 'sending', {
+        carrier_id: input.carrierId,
+      });
+      // Best effort (never throws: a retry would think the carrier may have the message), and
+      // alongside the submit so the carrier call is not delayed.
+      const sendingQueued = afterTransition(deps, sending.message, { mustSucceed: false });
 
       const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
       let result: Awaited<ReturnType<typeof adapter.submit>>;
@@ -72,6 +79,7 @@ export function createSubmissionActivities({ db, adapterFor, publicBaseUrl }: Ac
       } finally {
         clearInterval(beat);
       }
+      await sendingQueued;
 
       if (result.ok) {
         await finishAttempt(db, {
@@ -80,10 +88,11 @@ export function createSubmissionActivities({ db, adapterFor, publicBaseUrl }: Ac
           outcome: 'accepted',
           carrierMessageId: result.carrierMessageId,
         });
-        await transitionMessage(db, input.messageId, 'sent', {
+        const sent = await transitionMessage(db, input.messageId, 'sent', {
           carrier_id: input.carrierId,
           carrier_message_id: result.carrierMessageId,
         });
+        await afterTransition(deps, sent.message, { mustSucceed: false });
         await recordRouteOutcome(db, { carrierId: input.carrierId, country: input.country, success: true });
         return {
           ok: true,

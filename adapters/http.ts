@@ -245,3 +245,10 @@ export function parseJsonSafe(text: string): unknown {
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 }
+
+/** A 2xx reply we cannot read: the carrier may have taken the message, so the error is `ambiguous`. */
+export function unreadableReply(status: number, carrier: string, why: string): CarrierError {
+  return carrierError('ambiguous', 'unparseable_reply', `unreadable ${status} reply from ${carrier}: ${why}`, {
+    carrierCode: `HTTP ${status}`,
+  });
+}

@@ -12,6 +12,7 @@ import { formatMoney } from '../domain/money.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import { worstCaseQuote } from '../domain/routing.ts';
 import { analyzeBody, MAX_BODY_CHARS } from '../domain/segments.ts';
+import { checkCallbackUrl } from '../services/ssrf.ts';
 import type { AppContext } from './context.ts';
 import { ApiError } from './errors.ts';
 import { type CreateMessageBody, DEFAULT_SENDER, DEFAULT_VALIDITY_SECONDS } from './schemas.ts';
@@ -30,7 +31,7 @@ interface NormalizedRequest {
  * Accepts a message for `account`, or answers the message an earlier request with the same
  * `idempotencyKey` created (same request) / a 409 (different request).
  *
- * @throws ApiError 400 `body_too_long` / `invalid_phone_number`, 402 `insufficient_funds`,
+ * @throws ApiError 400 `body_too_long` / `invalid_phone_number` / `invalid_callback_url`, 402 `insufficient_funds`,
  *   409 `idempotency_conflict`, 422 `no_route`, 503 when the workflow cannot be started.
  */
 export async function acceptMessage(
@@ -44,6 +45,13 @@ export async function acceptMessage(
   }
   const phone = normalizePhone(input.to);
   if (!phone.ok) throw new ApiError(400, 'invalid_phone_number', `to: ${phone.reason}`);
+  if (input.callbackUrl !== undefined) {
+    // SSRF: refused before anything is stored; checked again before each delivery.
+    const checked = await checkCallbackUrl(input.callbackUrl, {
+      allowedHosts: ctx.callbackAllowedHosts ?? [],
+    });
+    if (!checked.ok) throw new ApiError(400, 'invalid_callback_url', checked.reason);
+  }
 
   const request: NormalizedRequest = {
     to: phone.e164,

@@ -11,6 +11,7 @@ import { accountRoutes } from './routes/accounts.ts';
 import { balanceRoutes } from './routes/balance.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { webhookSecretRoutes } from './routes/webhook-secret.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 export type { AppDeps } from './context.ts';
@@ -25,6 +26,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(healthRoutes(ctx), accountRoutes(ctx), balanceRoutes(ctx), messageRoutes(ctx), webhookRoutes(ctx));
+  app.use(webhookSecretRoutes(ctx));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.log));
   return app;

@@ -20,6 +20,11 @@ export interface AppDeps {
   readonly currency: string;
   /** Default: JSON lines at `info` and above. */
   readonly log?: Logger;
+  /**
+   * Callback URLs may point at these hosts, addresses or CIDR ranges despite the SSRF rules
+   * (services/ssrf.ts); `CALLBACK_ALLOWED_HOSTS`. Default none.
+   */
+  readonly callbackAllowedHosts?: readonly string[];
 }
 
 /** AppDeps with defaults applied, plus the per-app caches. */

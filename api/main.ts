@@ -3,6 +3,8 @@
  * DATABASE_URL, Temporal at TEMPORAL_ADDRESS, graceful shutdown on SIGINT / SIGTERM.
  */
 import { Client, Connection } from '@temporalio/client';
+import { heraldDataConverter } from '../codec/data-converter.ts';
+import { keyringFromEnv } from '../codec/from-env.ts';
 import { ConfigError, loadEnv, requireEnv } from '../config/env.ts';
 import { createDb, destroyDb } from '../db/connection.ts';
 import { createJsonLogger } from './log.ts';
@@ -16,7 +18,11 @@ async function main(): Promise<void> {
   const log = createJsonLogger(env.LOG_LEVEL);
   const db = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  const temporal = new Client({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    dataConverter: heraldDataConverter(keyringFromEnv(env)),
+  });
   const api = await startApi({
     db,
     temporal,
@@ -25,6 +31,7 @@ async function main(): Promise<void> {
     log,
     port: env.PORT,
     host: LISTEN_HOST,
+    callbackAllowedHosts: env.CALLBACK_ALLOWED_HOSTS,
     ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
   });
   console.log(`api: listening on ${api.url}`);

@@ -1,4 +1,5 @@
 /** Loading one of the caller's messages, and its full view with attempts and events. */
+import { listCallbackAttempts } from '../db/callbacks.ts';
 import { getMessageForAccount, listAttempts, listEvents } from '../db/messages.ts';
 import type { Message } from '../db/schema.ts';
 import { isMessageId } from '../domain/ids.ts';
@@ -17,9 +18,13 @@ export async function loadOwnMessage(ctx: AppContext, accountId: string, id: str
   return message;
 }
 
-/** The single-message view: the account's message with its attempts and events. */
+/** The single-message view: the account's message with its attempts, events and callback attempts. */
 export async function messageDetail(ctx: AppContext, accountId: string, id: string): Promise<MessageJson> {
   const message = await loadOwnMessage(ctx, accountId, id);
-  const [attempts, events] = await Promise.all([listAttempts(ctx.db, id), listEvents(ctx.db, id)]);
-  return toMessageJson(message, attempts, events);
+  const [attempts, events, callbacks] = await Promise.all([
+    listAttempts(ctx.db, id),
+    listEvents(ctx.db, id),
+    listCallbackAttempts(ctx.db, id),
+  ]);
+  return toMessageJson(message, attempts, events, callbacks);
 }

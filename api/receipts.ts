@@ -8,9 +8,11 @@ import { findMessageIdByCarrierMessageId, type TransitionPatch, transitionMessag
 import { insertReceipt } from '../db/receipts.ts';
 import { isMessageId } from '../domain/ids.ts';
 import type { MessageStatus } from '../domain/status.ts';
+import { signalStatusCallbacks } from '../services/status-callbacks.ts';
 import type { ReceiptSignal } from '../workflows/definitions.ts';
 import type { AppContext } from './context.ts';
-import { signalReceipt } from './workflow-client.ts';
+import { serviceUnavailable } from './errors.ts';
+import { signalReceipt, TEMPORAL_CALL_TIMEOUT_MS } from './workflow-client.ts';
 
 /**
  * Handles every receipt of one webhook call. All are attempted even when one fails.
@@ -94,12 +96,20 @@ async function applyLateReceipt(
           error_message: r.errorMessage ?? `carrier reported ${r.carrierStatus}`,
           carrier_error_code: r.errorCode ?? null,
         };
-  const { changed } = await transitionMessage(ctx.db, messageId, late, patch, {
+  const { changed, message } = await transitionMessage(ctx.db, messageId, late, patch, {
     source: 'late_receipt',
     carrierId,
     carrierStatus: r.carrierStatus,
   });
   ctx.log('info', 'late receipt', { messageId, carrierId, status: late, applied: changed });
+  // Also when nothing changed: the carrier's retry of a receipt whose signal failed gets it out.
+  try {
+    await ctx.temporal.withDeadline(Date.now() + TEMPORAL_CALL_TIMEOUT_MS, () =>
+      signalStatusCallbacks(ctx.db, ctx.temporal, message),
+    );
+  } catch (err) {
+    throw serviceUnavailable('could not queue the status callback; retry later', err);
+  }
 }
 
 function lateStatus(

@@ -95,3 +95,20 @@ export const listMessagesQuery = z.strictObject({
   cursor: z.string().min(1).max(512).optional().meta({ description: 'nextCursor of the previous page' }),
 });
 export type ListMessagesQuery = z.output<typeof listMessagesQuery>;
+
+/** Longest grace period of a rotated webhook secret: 7 days. */
+export const MAX_SECRET_GRACE_SECONDS = 604_800;
+/** Grace period when the client gives none: 24 hours. */
+export const DEFAULT_SECRET_GRACE_SECONDS = 86_400;
+
+/** `POST /v1/webhook-secret/rotate` (body optional). */
+export const rotateWebhookSecretBody = z.strictObject({
+  gracePeriodSeconds: z
+    .int()
+    .min(0)
+    .max(MAX_SECRET_GRACE_SECONDS)
+    .default(DEFAULT_SECRET_GRACE_SECONDS)
+    .meta({
+      description: `Seconds the previous secret keeps signing callbacks next to the new one (a second v1=); 0 stops it at once. Default ${DEFAULT_SECRET_GRACE_SECONDS}`,
+    }),
+});

@@ -2,7 +2,7 @@
  * Database rows → the JSON the API answers with (DESIGN §7). Amounts are six-place decimal
  * strings, times ISO-8601 UTC, and nothing beyond the documented fields leaves the process.
  */
-import type { Account, Message, MessageAttempt, MessageEvent } from '../db/schema.ts';
+import type { Account, CallbackAttempt, Message, MessageAttempt, MessageEvent } from '../db/schema.ts';
 import { formatMoney } from '../domain/money.ts';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
@@ -26,6 +26,19 @@ export interface EventJson {
   readonly at: string;
 }
 
+/** One status callback attempt (or the verdict on an event given up: `attempt` null). */
+export interface CallbackAttemptJson {
+  readonly eventId: string;
+  /** The status the callback reports. */
+  readonly status: MessageStatus;
+  readonly attempt: number | null;
+  /** `delivered`; `failed` (retried); `gone` (410: no more callbacks); `refused` (SSRF); `abandoned`. */
+  readonly outcome: CallbackAttempt['outcome'];
+  readonly httpStatus: number | null;
+  readonly error: string | null;
+  readonly at: string;
+}
+
 export interface MessageJson {
   readonly id: string;
   readonly status: MessageStatus;
@@ -42,6 +55,7 @@ export interface MessageJson {
   readonly error: MessageErrorJson | null;
   readonly attempts?: AttemptJson[];
   readonly events?: EventJson[];
+  readonly callbacks?: CallbackAttemptJson[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -60,6 +74,7 @@ export function toMessageJson(
   message: Message,
   attempts?: readonly MessageAttempt[],
   events?: readonly MessageEvent[],
+  callbacks?: readonly CallbackAttempt[],
 ): MessageJson {
   return {
     id: message.id,
@@ -77,6 +92,7 @@ export function toMessageJson(
     error: toErrorJson(message),
     ...(attempts ? { attempts: attempts.map(toAttemptJson) } : {}),
     ...(events ? { events: events.map(toEventJson) } : {}),
+    ...(callbacks ? { callbacks: callbacks.map(toCallbackAttemptJson) } : {}),
     createdAt: isoTime(message.created_at),
     updatedAt: isoTime(message.updated_at),
   };
@@ -120,6 +136,18 @@ function toAttemptJson(attempt: MessageAttempt): AttemptJson {
 
 function toEventJson(event: MessageEvent): EventJson {
   return { status: event.status, at: isoTime(event.at) };
+}
+
+function toCallbackAttemptJson(a: CallbackAttempt): CallbackAttemptJson {
+  return {
+    eventId: a.event_id,
+    status: a.status,
+    attempt: a.attempt,
+    outcome: a.outcome,
+    httpStatus: a.http_status,
+    error: a.error,
+    at: isoTime(a.at),
+  };
 }
 
 /** ISO-8601 UTC; drivers hand back Date, but a string from a raw query is accepted too. */

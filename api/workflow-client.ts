@@ -50,6 +50,8 @@ export async function startMessageWorkflow(temporal: Client, message: Message): 
         args: [workflowInput(message)],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: workflowSummary(message),
+        staticDetails: workflowDetails(message),
         typedSearchAttributes: [
           { key: HeraldStatus, value: 'accepted' },
           { key: HeraldAccount, value: message.account_id },
@@ -64,6 +66,26 @@ export async function startMessageWorkflow(temporal: Client, message: Message): 
       err,
     );
   }
+}
+
+/**
+ * One line the Temporal UI shows for the run, e.g. `US · acc_… · GSM-7 · 1 segment`. Never the
+ * number or the body (the UI lists it beside every run).
+ */
+export function workflowSummary(message: Message): string {
+  const segments = `${message.segments} segment${message.segments === 1 ? '' : 's'}`;
+  return [message.country, message.account_id, message.encoding, segments].join(' · ');
+}
+
+/** The run's static details (Temporal markdown): what was asked, not what happened. */
+export function workflowDetails(message: Message): string {
+  return [
+    `**Message** ${message.id}`,
+    `**Account** ${message.account_id}`,
+    `**Country** ${message.country}`,
+    `**Encoding** ${message.encoding}, ${message.segments} segment(s)`,
+    `**Validity** ${message.validity_seconds} s`,
+  ].join('  \n');
 }
 
 /** The workflow's input, built from the stored row so a replayed request starts the same workflow. */

@@ -14,6 +14,13 @@ export interface SendBenchArgs {
   readonly warmup: number;
   /** Free text stored with the results, e.g. what was changed for this run (`--label`). Default ''. */
   readonly label: string;
+  /** Run the worker and the API under `node --cpu-prof` (`--profile`); profiles go to a temp dir. */
+  readonly profile: boolean;
+  /**
+   * Extra Temporal dev-server dynamic config for experiments (`--dynamic-config KEY=JSON`,
+   * repeatable), merged over scripts/temporal-dev-server.ts DEV_SERVER_DYNAMIC_CONFIG. Default none.
+   */
+  readonly dynamicConfig: Readonly<Record<string, string | number | boolean>>;
 }
 
 const argsSchema = z.object({
@@ -22,14 +29,45 @@ const argsSchema = z.object({
   db: z.enum(['postgres', 'pglite']).default('postgres'),
   warmup: z.coerce.number().int().min(0).max(10_000).default(20),
   label: z.string().default(''),
+  profile: z.boolean().default(false),
+  'dynamic-config': z
+    .array(z.string().regex(/^[\w.]+=.+$/, 'expected KEY=JSON'))
+    .default([])
+    .transform((pairs, ctx) => {
+      const out: Record<string, string | number | boolean> = {};
+      for (const pair of pairs) {
+        const at = pair.indexOf('=');
+        const value = parseJsonScalar(pair.slice(at + 1));
+        if (value === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${pair}: the value must be a JSON string, number or boolean`,
+          });
+          return z.NEVER;
+        }
+        out[pair.slice(0, at)] = value;
+      }
+      return out;
+    }),
 });
 
+function parseJsonScalar(text: string): string | number | boolean | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const USAGE =
-  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT]';
+  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT] [--profile] [--dynamic-config KEY=JSON ...]';
 
 /** Parses `argv` (without node and script); throws an Error naming the bad flag and the usage. */
 export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   try {
     values = parseArgs({
       args: [...argv],
@@ -39,6 +77,8 @@ export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
         db: { type: 'string' },
         warmup: { type: 'string' },
         label: { type: 'string' },
+        profile: { type: 'boolean' },
+        'dynamic-config': { type: 'string', multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -51,5 +91,6 @@ export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
     const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`${problems}\n${USAGE}`);
   }
-  return parsed.data;
+  const { 'dynamic-config': dynamicConfig, ...rest } = parsed.data;
+  return { ...rest, dynamicConfig };
 }

@@ -51,6 +51,10 @@ export interface BenchStackOptions {
   readonly credit: string;
   /** Progress lines. */
   readonly log: (msg: string) => void;
+  /** When set, the worker and the API run under `node --cpu-prof` writing into this directory. */
+  readonly profileDir?: string;
+  /** Merged over the project's dev-server dynamic config. Default none. */
+  readonly dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** A funded account and its API key. */
@@ -115,6 +119,7 @@ async function assemble(
     port: 0,
     uiPort: false,
     searchAttributes: SEARCH_ATTRIBUTES,
+    ...(opts.dynamicConfig ? { dynamicConfig: opts.dynamicConfig } : {}),
     // Persistence and RPC counts per message come from here.
     extraArgs: ['--metrics-port', String(metricsPort)],
   });
@@ -178,9 +183,10 @@ async function assemble(
   const onExit = (name: string) => (code: number | null, signal: NodeJS.Signals | null) => {
     if (!stopping) failure ??= `${name} exited (${signal ?? `code ${code}`})`;
   };
-  const worker = launch('worker', 'workers/main.ts', childEnv, onExit('worker'));
+  const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
+  const worker = launch('worker', 'workers/main.ts', nodeArgs, childEnv, onExit('worker'));
   cleanups.push(() => stopChild(worker));
-  const api = launch('api', 'api/main.ts', childEnv, onExit('api'));
+  const api = launch('api', 'api/main.ts', nodeArgs, childEnv, onExit('api'));
   cleanups.push(() => stopChild(api));
   try {
     await Promise.all([
@@ -279,10 +285,11 @@ interface LaunchedChild {
 function launch(
   name: string,
   entry: string,
+  nodeArgs: readonly string[],
   env: NodeJS.ProcessEnv,
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
 ): LaunchedChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(projectRoot, entry)], {
     cwd: projectRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -61,6 +61,8 @@ export interface SendBenchReport {
     readonly wallSec: number;
     readonly seconds: Record<string, number>;
     readonly cores: Record<string, number>;
+    /** CPU milliseconds per accepted message (the stable figure on a shared machine). */
+    readonly msPerMessage: Record<string, number>;
   };
   readonly targetsMet: boolean;
 }
@@ -123,6 +125,12 @@ function rows(r: SendBenchReport): Array<[string, string]> {
       `${f(m.peakRssMb)} MiB (VmHWM ${f(m.hwmMb)} MiB)`,
     ]),
     [
+      'CPU ms / message',
+      Object.entries(r.cpu.msPerMessage)
+        .map(([name, ms]) => `${name} ${f(ms)}`)
+        .join(' · '),
+    ],
+    [
       'CPU cores used',
       Object.entries(r.cpu.cores)
         .map(([name, c]) => `${name} ${f(c, 2)}`)
@@ -159,7 +167,10 @@ export function toMarkdown(r: SendBenchReport, jsonFile: string): string {
     .map(([type, n]) => `| ${type} | ${f(n, 2)} |`)
     .join('\n');
   const cpu = Object.entries(r.cpu.seconds)
-    .map(([name, s]) => `| ${name} | ${f(s, 2)} | ${f(r.cpu.cores[name] ?? 0, 2)} |`)
+    .map(
+      ([name, s]) =>
+        `| ${name} | ${f(s, 2)} | ${f(r.cpu.cores[name] ?? 0, 2)} | ${name === 'others' ? '' : f(r.cpu.msPerMessage[name] ?? 0)} |`,
+    )
     .join('\n');
   const stages = Object.entries(r.stagesMs)
     .map(([status, l]) => `| ${status} | ${f(l.p50)} | ${f(l.p95)} | ${f(l.p99)} | ${f(l.max)} |`)
@@ -202,8 +213,8 @@ ${stages}
 
 ## CPU over the measured phase (${f(r.cpu.wallSec, 2)} s wall)
 
-| process | CPU s | cores |
-|---|---|---|
+| process | CPU s | cores | CPU ms / message |
+|---|---|---|---|
 ${cpu}
 
 "bench" is this process: the load generator, both carrier simulators${r.environment.db === 'pglite' ? ' and PGlite' : ''}; "others" is everything else the machine ran meanwhile (other test runs skew the figures).

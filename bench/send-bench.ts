@@ -11,8 +11,9 @@
  * worker and the API from the environment.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseBenchArgs, type SendBenchArgs } from './bench-args.ts';
 import { type BenchStack, startBenchStack } from './bench-stack.ts';
 import { readDbFigures, waitForTerminal } from './db-figures.ts';
@@ -154,7 +155,10 @@ async function run(
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       loadAvgAtStart,
       db: stack.dbKind,
-      tuning: Object.fromEntries(TUNING_VARS.map((k) => [k, process.env[k] || 'default'])),
+      tuning: {
+        ...Object.fromEntries(TUNING_VARS.map((k) => [k, process.env[k] || 'default'])),
+        ...Object.fromEntries(Object.entries(args.dynamicConfig).map(([k, v]) => [k, JSON.stringify(v)])),
+      },
     },
     messages: args.messages,
     concurrency: args.concurrency,
@@ -188,6 +192,10 @@ async function run(
       wallSec: cpuWallSec,
       seconds: cpuSeconds,
       cores: Object.fromEntries(Object.entries(cpuSeconds).map(([k, s]) => [k, s / cpuWallSec])),
+      msPerMessage: Object.fromEntries([
+        ...Object.entries(ours).map(([k, s]) => [k, (s * 1000) / Math.max(1, load.ids.length)]),
+        ['total', (Object.values(ours).reduce((a, b) => a + b, 0) * 1000) / Math.max(1, load.ids.length)],
+      ]),
     },
     targetsMet: messagesPerSecond >= TARGETS.messagesPerSecond && acceptLatencyMs.p99 < TARGETS.p99AcceptMs,
   };
@@ -205,10 +213,13 @@ async function main(): Promise<number> {
   // Fail fast where /proc readings are impossible rather than print zeros as figures.
   if (readCpuSeconds(process.pid) === undefined) log('note: no /proc here; CPU and RSS figures will be 0');
   log(`starting the stack (db ${args.db})`);
+  const profileDir = args.profile ? await mkdtemp(join(tmpdir(), 'herald-bench-profiles-')) : undefined;
   const stack = await startBenchStack({
     db: args.db,
     credit: String(100 + args.messages + args.warmup),
     log,
+    dynamicConfig: args.dynamicConfig,
+    ...(profileDir ? { profileDir } : {}),
   });
   let interrupted = false;
   const onSignal = (): void => {
@@ -235,6 +246,8 @@ async function main(): Promise<number> {
   } finally {
     log('tearing down');
     await stack.stop();
+    // Written by the children as they exit (SIGTERM lets them); open them in Chrome DevTools.
+    if (profileDir) log(`CPU profiles of the worker and the API: ${profileDir}`);
   }
 }
 

@@ -98,7 +98,13 @@ function costs(ops: Map<string, { count: number; sumSec: number }>, messages: nu
 /** Per-message Temporal cost of `messages` messages between two scrapes. */
 export function temporalCost(before: MetricsScrape, after: MetricsScrape, messages: number): TemporalCost {
   const n = Math.max(1, messages);
-  const persistence = perOperation(before, after, 'persistence_latency', () => true);
+  // Visibility (search attributes, list filters) is its own SQLite store with its own metric.
+  const persistence = new Map([
+    ...perOperation(before, after, 'persistence_latency', () => true),
+    ...[...perOperation(before, after, 'visibility_persistence_latency', () => true)].map(
+      ([op, v]): [string, { count: number; sumSec: number }] => [op.replace(/^\S+/, 'visibility'), v],
+    ),
+  ]);
   // Long polls are RPCs too but mostly wait; they are listed with the rest.
   const frontend = perOperation(
     before,

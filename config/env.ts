@@ -3,6 +3,8 @@
  * message that names it, never with a stack trace from deep inside a client library.
  */
 import { z } from 'zod';
+import { isAllowListEntry } from '../services/ssrf.ts';
+import { KEY_ID_PATTERN, parseCodecKeys, toKeyring } from '../codec/keys.ts';
 
 const envSchema = z.object({
   /** PostgreSQL URL. Required by `npm run api` / `npm run worker`; `npm start` supplies embedded PGlite when unset. */
@@ -22,12 +24,80 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   /** Currency code of the deployment's balance. Default USD. */
   CURRENCY: z.string().length(3).default('USD'),
+  /**
+   * Status callbacks may reach these despite the SSRF rules (loopback, private, link-local …):
+   * comma-separated host names, IP addresses or CIDR ranges, e.g. `127.0.0.1,localhost`. Default none.
+   */
+  CALLBACK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== ''),
+    )
+    .pipe(z.array(z.string().refine(isAllowListEntry, 'must be a host name, an IP address or a CIDR range'))),
+  /** First retry delay of a failed status callback (doubling, at most 1 h apart, for 24 h). Default 1000. */
+  CALLBACK_RETRY_INITIAL_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
+  /** Timeout of one status callback request. Default 10000. */
+  CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** Worker: concurrent workflow tasks / activities. */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   /** Database pool size per process. Default 10. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * Payload-encryption keys: `{"k1":"<base64 32 bytes>"}` or `k1:<base64>,k2:<base64>`. Required by
+   * `npm run api` / `npm run worker` / the codec server; `npm start` keeps its own in
+   * `.data/codec-keys.json`. Old keys stay listed after a rotation so old history still decrypts.
+   */
+  HERALD_CODEC_KEYS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseCodecKeys(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** Id of the key that encrypts new payloads; may be left out when HERALD_CODEC_KEYS holds one key. */
+  HERALD_CODEC_KEY_ID: z
+    .string()
+    .regex(KEY_ID_PATTERN, 'must be 1–64 letters, digits, ".", "_" or "-"')
+    .optional(),
+  /** Bearer token of the codec server. Required by the codec server; `npm start` generates one. */
+  CODEC_TOKEN: z.string().min(16, 'CODEC_TOKEN must be at least 16 characters').optional(),
+  /** Codec server port. Default 8888 (0 = a free port). */
+  CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8888),
+  /** Comma-separated origins (the Temporal UI's) allowed to call the codec server. `npm start` adds its UI. */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .pipe(z.array(z.union([z.url(), z.literal('*')])))
+    .optional(),
+});
+
+/** The current key id must name a configured key (or be implied by a single key). */
+const checkedEnvSchema = envSchema.superRefine((env, ctx) => {
+  if (!env.HERALD_CODEC_KEYS) return;
+  try {
+    toKeyring(env.HERALD_CODEC_KEYS, env.HERALD_CODEC_KEY_ID);
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HERALD_CODEC_KEY_ID'],
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -40,7 +110,7 @@ export class ConfigError extends Error {
 export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
   // Empty strings mean "unset" (shell habits such as `FOO= npm start`).
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = checkedEnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`Invalid configuration: ${problems}`);

@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
 import * as initial from './migrations/2026_11_26_0001_initial.ts';
+import * as callbackAttempts from './migrations/2026_11_26_0040_callback_attempts.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -9,6 +10,7 @@ import type { Database } from './schema.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_26_0001_initial': initial,
+  '2026_11_26_0040_callback_attempts': callbackAttempts,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */

@@ -16,6 +16,13 @@ export interface AccountsTable {
   /** Held for messages in flight. CHECK (reserved_micros >= 0). */
   reserved_micros: ColumnType<bigint, bigint | undefined, bigint>;
   webhook_secret: string;
+  /** The secret before the last rotation; callbacks are signed with it too until it expires. */
+  previous_webhook_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_webhook_secret_expires_at: ColumnType<
+    Date | null,
+    Date | string | null | undefined,
+    Date | string | null
+  >;
   created_at: CreatedAt;
 }
 
@@ -145,6 +152,25 @@ export interface ReceiptsTable {
   received_at: CreatedAt;
 }
 
+/** What came of one status callback attempt (`failed` is retried; the others are final). */
+export type CallbackOutcome = 'delivered' | 'failed' | 'gone' | 'refused' | 'abandoned';
+
+export interface CallbackAttemptsTable {
+  id: Generated<bigint>;
+  message_id: string;
+  /** `Herald-Event-Id` of the callback. */
+  event_id: string;
+  /** The message status the event reports. */
+  status: MessageStatus;
+  /** Temporal's attempt number of the delivery; null on a verdict row (the event was given up). */
+  attempt: number | null;
+  outcome: CallbackOutcome;
+  /** The receiver's answer; null when none came (network error, refused URL). */
+  http_status: number | null;
+  error: string | null;
+  at: CreatedAt;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -156,6 +182,7 @@ export interface Database {
   carrier_prices: CarrierPricesTable;
   route_stats: RouteStatsTable;
   receipts: ReceiptsTable;
+  callback_attempts: CallbackAttemptsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -170,3 +197,4 @@ export type Carrier = Selectable<CarriersTable>;
 export type CarrierPrice = Selectable<CarrierPricesTable>;
 export type RouteStats = Selectable<RouteStatsTable>;
 export type ReceiptRow = Selectable<ReceiptsTable>;
+export type CallbackAttempt = Selectable<CallbackAttemptsTable>;

@@ -10,6 +10,10 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { z } from 'zod';
+import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec.ts';
+import { devCodecSecrets } from '../codec/from-env.ts';
+import { formatCodecKeys } from '../codec/keys.ts';
+import { startCodecServer } from '../codec/server.ts';
 import { loadEnv } from '../config/env.ts';
 import { createDb } from '../db/connection.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
@@ -17,6 +21,7 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { startTwilioSimulator } from '../simulators/twilio-sim.ts';
 import { startVonageSimulator } from '../simulators/vonage-sim.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
+import { getFreePort } from './ports.ts';
 import { DEMO_PRICES, ensureDemoAccount, seedCarriers } from './seed.ts';
 import { resolveTemporalCli } from './temporal-cli.ts';
 import { ensureSearchAttributes, startTemporalDevServer } from './temporal-dev-server.ts';
@@ -52,6 +57,11 @@ async function main(): Promise<void> {
   const step = (msg: string): void =>
     console.log(`[herald] ${msg} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
+  // Payload encryption: keys and the codec server's token (kept in the data dir unless set in env).
+  const codecSecrets = devCodecSecrets(env, join(dataDir, 'codec-keys.json'));
+  const codecPort = env.CODEC_PORT === 0 ? await getFreePort() : env.CODEC_PORT;
+  const codecUrl = `http://127.0.0.1:${codecPort}`;
+
   // Temporal
   let temporalAddress = env.TEMPORAL_ADDRESS;
   let uiUrl: string | null = null;
@@ -69,12 +79,27 @@ async function main(): Promise<void> {
       uiPort: startEnv.TEMPORAL_UI_PORT,
       namespace: env.TEMPORAL_NAMESPACE,
       searchAttributes: SEARCH_ATTRIBUTES,
+      // Without the token the UI's calls get 401 and it shows ciphertext; see the README.
+      extraArgs: ['--ui-codec-endpoint', codecUrl],
     });
     cleanups.push(() => server.stop());
     temporalAddress = server.address;
     uiUrl = server.uiUrl;
     step(`Temporal dev server at ${temporalAddress}`);
   }
+
+  const codec = await startCodecServer({
+    codec: new AesGcmPayloadCodec(codecSecrets.keyring),
+    token: codecSecrets.token,
+    port: codecPort,
+    // The UI is reached as 127.0.0.1 or localhost: both are its origin.
+    allowedOrigins: [
+      ...(env.CODEC_CORS_ORIGINS ?? []),
+      ...(uiUrl ? [uiUrl, uiUrl.replace('127.0.0.1', 'localhost')] : []),
+    ],
+  });
+  cleanups.push(() => codec.close());
+  step(`codec server at ${codec.url}`);
 
   // Database
   let databaseUrl = env.DATABASE_URL;
@@ -136,6 +161,8 @@ async function main(): Promise<void> {
     ADMIN_API_KEY: demo.adminApiKey,
     PORT: String(env.PORT),
     PUBLIC_BASE_URL: env.PUBLIC_BASE_URL ?? apiUrl,
+    HERALD_CODEC_KEYS: formatCodecKeys(codecSecrets.keyring.keys),
+    HERALD_CODEC_KEY_ID: codecSecrets.keyring.currentKeyId,
   };
   const worker = launch('worker', 'workers/main.ts', childEnv);
   const api = launch('api', 'api/main.ts', childEnv);
@@ -146,6 +173,9 @@ async function main(): Promise<void> {
 Herald is up.
   API          ${apiUrl}
   Temporal UI  ${uiUrl ?? '(external Temporal: use its UI)'}
+  Codec server ${codec.url} (payloads are encrypted; the UI shows them in clear only with the token)
+  Codec (UI)   ${codec.endpointWithToken}
+               paste into the UI's Data Encoder settings (tick "override") to read payloads
   Demo API key ${demo.apiKey}
   Admin key    ${demo.adminApiKey}
 

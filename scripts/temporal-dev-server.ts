@@ -54,11 +54,18 @@ export interface TemporalDevServer {
  * Dynamic config Herald applies to every dev server. One task-queue partition (default 4): the
  * server splits a task queue's rate limit across partitions, so one partition keeps each carrier
  * queue's server-side TPS limit exact, and with few pollers it avoids forwarding hops between
- * partitions. Everything else stays at the dev server's defaults.
+ * partitions.
+ *
+ * Search-attribute cache refresh on read off: the dev server turns it on so attributes added at
+ * run time show at once, at the price of two SQLite reads (cluster metadata, namespace) every time
+ * an attribute is read — 26 of the 42 persistence calls a message cost (bench/results/README.md).
+ * Herald registers its attributes with `--search-attribute` before the server starts, so the
+ * regular cache always holds them. Everything else stays at the dev server's defaults.
  */
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number | boolean>> = {
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
+  'system.forceSearchAttributesCacheRefreshOnRead': false,
 };
 
 const KILL_AFTER_MS = 5_000;

@@ -1,5 +1,7 @@
 /** `npm run worker`: the production worker process, against DATABASE_URL and TEMPORAL_ADDRESS. */
 import { NativeConnection } from '@temporalio/worker';
+import { heraldDataConverter } from '../codec/data-converter.ts';
+import { keyringFromEnv } from '../codec/from-env.ts';
 import { loadEnv, requireEnv } from '../config/env.ts';
 import { createDb } from '../db/connection.ts';
 import { runWorkers } from './run-workers.ts';
@@ -14,9 +16,15 @@ async function main(): Promise<void> {
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     db,
+    dataConverter: heraldDataConverter(keyringFromEnv(env)),
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`,
     maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    callbacks: {
+      allowedHosts: env.CALLBACK_ALLOWED_HOSTS,
+      retryInitialMs: env.CALLBACK_RETRY_INITIAL_MS,
+      requestTimeoutMs: env.CALLBACK_TIMEOUT_MS,
+    },
   });
   console.log(
     `worker: polling herald-main and ${workers.carrierIds.map((id) => `carrier-${id}`).join(', ')}`,

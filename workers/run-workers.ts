@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   type NativeConnection,
@@ -6,11 +8,14 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
+import type { CallbackDeps } from '../activities/callbacks.ts';
 import { createActivities } from '../activities/index.ts';
 import { createAdapter } from '../adapters/registry.ts';
 import type { CarrierAdapter } from '../adapters/types.ts';
+import { FAILURE_CONVERTER_PATH } from '../codec/data-converter.ts';
 import { listCarriers } from '../db/carriers.ts';
 import type { Database } from '../db/schema.ts';
+import { signalStatusCallbacks } from '../services/status-callbacks.ts';
 import { carrierTaskQueue, MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
 
 export interface RunWorkersOptions {
@@ -18,14 +23,18 @@ export interface RunWorkersOptions {
   /** Default `default`. */
   readonly namespace?: string;
   readonly db: Kysely<Database>;
+  /** Payload codec and failure converter (`heraldDataConverter(keyring)`): history holds ciphertext. */
+  readonly dataConverter: DataConverter;
   /** Base URL carriers post receipts to. */
   readonly publicBaseUrl: string;
   /** Concurrent submit activities per carrier queue. Default 200. */
   readonly maxConcurrentActivities?: number;
   /** Default 100. */
   readonly maxConcurrentWorkflowTasks?: number;
-  /** A prebuilt bundle (tests share one); built from workflows/index.ts when omitted. */
+  /** A prebuilt bundle (from {@link buildWorkflowBundle}); built from workflows/index.ts when omitted. */
   readonly workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Status callback settings (SSRF allow-list, retry timing); defaults in activities/callbacks.ts. */
+  readonly callbacks?: Omit<CallbackDeps, 'queue'>;
 }
 
 export interface RunningWorkers {
@@ -38,8 +47,13 @@ export interface RunningWorkers {
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** The workflow bundle, with Herald's failure converter (failure messages encoded) inside. */
 export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: quietBundlerLogger,
+  });
 }
 
 /**
@@ -50,10 +64,17 @@ export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorkers> {
   const carriers = await listCarriers(opts.db, { enabledOnly: true });
   const adapters = new Map<string, CarrierAdapter>(carriers.map((c) => [c.id, createAdapter(c)]));
+  // Activities signal the callback workflows after status changes, over the worker's connection.
+  const temporal = new Client({
+    connection: opts.connection,
+    namespace: opts.namespace ?? 'default',
+    dataConverter: opts.dataConverter,
+  });
   const activities = createActivities({
     db: opts.db,
     adapterFor: (id) => adapters.get(id),
     publicBaseUrl: opts.publicBaseUrl,
+    callbacks: { ...opts.callbacks, queue: (m) => signalStatusCallbacks(opts.db, temporal, m) },
   });
   const namespace = opts.namespace ?? 'default';
   const maxActivities = opts.maxConcurrentActivities ?? 200;
@@ -61,6 +82,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
   const main = await Worker.create({
     connection: opts.connection,
     namespace,
+    dataConverter: opts.dataConverter,
     taskQueue: MAIN_TASK_QUEUE,
     workflowBundle: opts.workflowBundle ?? (await buildWorkflowBundle()),
     activities,
@@ -73,6 +95,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
       Worker.create({
         connection: opts.connection,
         namespace,
+        dataConverter: opts.dataConverter,
         taskQueue: carrierTaskQueue(c.id),
         activities: { submitToCarrier: activities.submitToCarrier },
         maxConcurrentActivityTaskExecutions: maxActivities,

@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow type the worker registers.
+export { deliverCallbacks } from './deliver-callbacks.ts';
 export { sendMessage } from './send-message.ts';

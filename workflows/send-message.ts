@@ -8,6 +8,7 @@ import {
   log,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -40,9 +41,10 @@ const db = proxyLocalActivities<HeraldActivities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
-/** The submit activity on the carrier's own, rate-limited task queue. */
-function carrier(carrierId: string) {
+/** The submit activity on the carrier's own, rate-limited task queue; `summary` names it in the UI. */
+function carrier(carrierId: string, summary: string) {
   return proxyActivities<HeraldActivities>({
+    summary,
     taskQueue: carrierTaskQueue(carrierId),
     startToCloseTimeout: '60s',
     // The activity heartbeats while its HTTP call is in flight, so a dead worker is noticed fast.
@@ -64,6 +66,7 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
   let carrierId: string | null = null;
   let carrierMessageId: string | null = null;
   let attempts = 0;
+  let lastErrorCode: string | null = null;
   let submissionStarted = false;
   let cancelRequested = false;
   // Receipts may arrive before the submit call returns; they wait here, never dropped.
@@ -82,12 +85,23 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
     return { canceled: current() === 'canceled' };
   });
 
+  // What the Temporal UI shows as the run's current details; never a number or a body.
+  const describeProgress = (): void =>
+    setCurrentDetails(
+      [
+        `**Status** ${status}`,
+        `**Carrier** ${carrierId ?? '—'}`,
+        `**Attempts** ${attempts}`,
+        `**Last error** ${lastErrorCode ?? '—'}`,
+      ].join('  \n'),
+    );
   const show = (next: MessageStatus, carrier?: string): void => {
     status = next;
     upsertSearchAttributes([
       { key: HeraldStatus, value: next },
       ...(carrier ? [{ key: HeraldCarrier, value: carrier }] : []),
     ]);
+    describeProgress();
   };
 
   const finish = async (
@@ -95,25 +109,37 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
     capture: bigint,
     error?: FinishInput['error'],
   ): Promise<SendMessageResult> => {
-    const settled = await db.finishMessage({
-      messageId: input.messageId,
-      accountId: input.accountId,
-      status: final,
-      capture: formatMoney(capture),
-      ...(carrierId ? { carrierId } : {}),
-      ...(carrierMessageId ? { carrierMessageId } : {}),
-      ...(error ? { error } : {}),
-    });
+    if (error) lastErrorCode = error.code;
+    const settled = await db.finishMessage.executeWithOptions(
+      { summary: `settle: ${final}, capture ${formatMoney(capture)}` },
+      [
+        {
+          messageId: input.messageId,
+          accountId: input.accountId,
+          status: final,
+          capture: formatMoney(capture),
+          ...(carrierId ? { carrierId } : {}),
+          ...(carrierMessageId ? { carrierMessageId } : {}),
+          ...(error ? { error } : {}),
+        },
+      ],
+    );
     show(final);
     return { status: final, carrierId, captured: settled.captured };
   };
 
-  const admitted = await db.admitMessage({
-    messageId: input.messageId,
-    accountId: input.accountId,
-    country: input.country,
-    segments: input.segments,
-  });
+  describeProgress();
+  const admitted = await db.admitMessage.executeWithOptions(
+    { summary: `admit: rank routes for ${input.country}, reserve ${input.segments} segment(s)` },
+    [
+      {
+        messageId: input.messageId,
+        accountId: input.accountId,
+        country: input.country,
+        segments: input.segments,
+      },
+    ],
+  );
   if (admitted.outcome !== 'reserved') {
     const message =
       admitted.outcome === 'no_route'
@@ -131,6 +157,9 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
       carrierId = route.carrierId;
       show('sending', route.carrierId);
       return attempts;
+    },
+    onError: (error) => {
+      lastErrorCode = error.code;
     },
   });
   if (!taken.ok) return finish('failed', 0n, toMessageError(taken.error));
@@ -179,7 +208,7 @@ type Taken =
 async function submitWithFailover(
   input: SendMessageInput,
   routes: readonly PlannedRoute[],
-  hooks: { onAttempt: (route: PlannedRoute) => number },
+  hooks: { onAttempt: (route: PlannedRoute) => number; onError: (error: CarrierError) => void },
 ): Promise<Taken> {
   let lastError: CarrierError = {
     class: 'failover',
@@ -189,7 +218,10 @@ async function submitWithFailover(
   for (const route of routes) {
     for (let tryNo = 1; tryNo <= TRIES_PER_ROUTE; tryNo++) {
       const attempt = hooks.onAttempt(route);
-      const outcome: SubmitOutcome = await carrier(route.carrierId)({
+      const outcome: SubmitOutcome = await carrier(
+        route.carrierId,
+        `submit to ${route.carrierId}, attempt ${tryNo}`,
+      )({
         messageId: input.messageId,
         carrierId: route.carrierId,
         country: input.country,
@@ -220,6 +252,7 @@ async function submitWithFailover(
         };
       }
       lastError = outcome.error;
+      hooks.onError(outcome.error);
       const cls = outcome.error.class;
       if (cls === 'permanent') return { ok: false, error: outcome.error };
       if (cls === 'ambiguous') {

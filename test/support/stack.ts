@@ -11,6 +11,9 @@ import { NativeConnection } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
 import { startApi } from '../../api/server.ts';
+import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.ts';
+import { heraldDataConverter } from '../../codec/data-converter.ts';
+import { type CodecKeyring, formatCodecKeys, generateKey } from '../../codec/keys.ts';
 import type { Database } from '../../db/schema.ts';
 import { DEMO_PRICES, seedCarriers } from '../../scripts/seed.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal-dev-server.ts';
@@ -34,6 +37,11 @@ export interface StackOptions {
   readonly workerProcess?: boolean;
   /** Override prices: carrier kind → country → price. Default DEMO_PRICES. */
   readonly prices?: { twilio?: Record<string, string>; vonage?: Record<string, string> };
+  /**
+   * Status callbacks: SSRF allow-list of the API and worker (e.g. `['127.0.0.1']` for receivers in
+   * the test) and the first retry delay. Default: no allow-list, production timing (1 s).
+   */
+  readonly callbacks?: { readonly allowedHosts?: readonly string[]; readonly retryInitialMs?: number };
 }
 
 export interface Stack {
@@ -43,6 +51,10 @@ export interface Stack {
   readonly twilio: RunningSimulator;
   readonly vonage: RunningSimulator;
   readonly temporal: TemporalDevServer;
+  /** The stack's payload-encryption keys (every client and worker encrypts with them). */
+  readonly keyring: CodecKeyring;
+  /** A codec over {@link keyring}, to decode raw history in tests. */
+  readonly codec: AesGcmPayloadCodec;
   /** Start (or restart) the worker; a no-op while one runs. */
   startWorker(): Promise<void>;
   /** SIGKILL the child worker process (workerProcess only). */
@@ -90,14 +102,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
   ]);
 
+  // Tests run with encryption on, as production does: a fresh key per stack.
+  const keyring: CodecKeyring = { keys: new Map([['test-1', generateKey()]]), currentKeyId: 'test-1' };
+  const dataConverter = heraldDataConverter(keyring);
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter });
   const api = await startApi({
     db: database.db,
     temporal: client,
     adminApiKey: ADMIN_KEY,
     currency: 'USD',
     port: 0,
+    ...(opts.callbacks?.allowedHosts ? { callbackAllowedHosts: opts.callbacks.allowedHosts } : {}),
   });
   cleanups.push(() => api.close());
   // The API's URL is where carriers post receipts; workers put it into each callback URL.
@@ -112,6 +128,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         DATABASE_URL: database.url,
         TEMPORAL_ADDRESS: temporal.address,
         PUBLIC_BASE_URL: publicBaseUrl,
+        HERALD_CODEC_KEYS: formatCodecKeys(keyring.keys),
+        HERALD_CODEC_KEY_ID: keyring.currentKeyId,
+        ...(opts.callbacks?.allowedHosts
+          ? { CALLBACK_ALLOWED_HOSTS: opts.callbacks.allowedHosts.join(',') }
+          : {}),
+        ...(opts.callbacks?.retryInitialMs
+          ? { CALLBACK_RETRY_INITIAL_MS: String(opts.callbacks.retryInitialMs) }
+          : {}),
       });
       await waitForOutput(child, /worker: polling/);
       return;
@@ -119,7 +143,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (inProcess) return;
     installWorkerRuntime('warn');
     const nc = await NativeConnection.connect({ address: temporal.address });
-    const workers = await runWorkers({ connection: nc, db: database.db, publicBaseUrl });
+    const workers = await runWorkers({
+      connection: nc,
+      db: database.db,
+      dataConverter,
+      publicBaseUrl,
+      ...(opts.callbacks ? { callbacks: opts.callbacks } : {}),
+    });
     inProcess = { workers, connection: nc };
   };
   await startWorker();
@@ -131,6 +161,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     twilio,
     vonage,
     temporal,
+    keyring,
+    codec: new AesGcmPayloadCodec(keyring),
     startWorker,
     killWorker() {
       child?.kill('SIGKILL');
