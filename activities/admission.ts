@@ -1,10 +1,10 @@
-import { listRouteCandidates } from '../db/carriers.ts';
 import { reserve } from '../db/ledger.ts';
 import { transitionMessage } from '../db/messages.ts';
 import { formatMoney } from '../domain/money.ts';
-import { rankRoutes, worstCaseQuote } from '../domain/routing.ts';
+import { worstCaseQuote } from '../domain/routing.ts';
 import { afterTransition } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
+import { planRoutes } from './route-planning.ts';
 import type { AdmitInput, AdmitResult } from './types.ts';
 
 /**
@@ -18,9 +18,10 @@ export function createAdmissionActivities(deps: ActivityDeps) {
     async admitMessage(input: AdmitInput): Promise<AdmitResult> {
       const queued = await transitionMessage(db, input.messageId, 'queued');
       await afterTransition(deps, queued.message, { mustSucceed: false });
-      const routes = rankRoutes(await listRouteCandidates(db, input.country));
+      const { ranked: routes, all } = await planRoutes(deps, input.country);
       if (routes.length === 0) return { outcome: 'no_route' };
-      const quote = worstCaseQuote(routes, input.segments);
+      // Over every eligible route, open circuits included: the worst case whatever happens.
+      const quote = worstCaseQuote(all, input.segments);
       const reserved = await reserve(db, {
         accountId: input.accountId,
         messageId: input.messageId,
@@ -34,6 +35,9 @@ export function createAdmissionActivities(deps: ActivityDeps) {
           carrierId: r.carrierId,
           kind: r.kind,
           price: formatMoney(r.priceMicros),
+          circuit: r.circuit,
+          ...(r.probe ? { probe: true } : {}),
+          ...(r.failoverReceiptCodes.length > 0 ? { failoverReceiptCodes: r.failoverReceiptCodes } : {}),
         })),
       };
     },

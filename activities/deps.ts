@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { CarrierAdapter } from '../adapters/types.ts';
 import type { Database } from '../db/schema.ts';
 import type { CallbackDeps } from './callbacks.ts';
+import { type Circuit, DEFAULT_COOL_DOWN_MS, DEFAULT_FAILURE_THRESHOLD } from '../domain/circuit.ts';
+import { DEFAULT_WEIGHTS, type RoutingWeights } from '../domain/routing.ts';
 
 /** Everything activities touch, handed in by the worker process (no globals). */
 export interface ActivityDeps {
@@ -12,7 +14,39 @@ export interface ActivityDeps {
   readonly publicBaseUrl: string;
   /** Signed status callbacks; without it no callback is queued or sent. */
   readonly callbacks?: CallbackDeps;
+  /** Where route observations go (workers/route-stats-buffer.ts); without it none are recorded. */
+  readonly routeStats?: RouteFeedback;
+  /** Routing settings (score weights, exploration, breaker); defaults in {@link DEFAULT_ROUTING}. */
+  readonly routing?: Partial<RoutingSettings>;
+  /** A carrier's throughput limit in segments per second; undefined = not paced by us. */
+  readonly carrierSegmentsPerSecond?: (carrierId: string) => number | undefined;
 }
+
+/** Route observations from the activities, batched into `route_stats` by the worker. */
+export interface RouteFeedback {
+  /** A submit's outcome (accepted or a route failure) and its round trip, ms. */
+  submitOutcome(carrierId: string, country: string, ok: boolean, latencyMs: number): void;
+  /** A final receipt: delivered or not, and the time from acceptance to it, ms. */
+  receiptOutcome(carrierId: string, country: string, delivered: boolean, latencyMs: number): void;
+  /** This worker's latest view of a route's circuit (undefined when it has none). */
+  circuit(carrierId: string, country: string): Circuit | undefined;
+}
+
+/** How admission ranks routes and the breaker behaves (env: see config/env.ts). */
+export interface RoutingSettings {
+  readonly weights: RoutingWeights;
+  /** Share of messages that try a non-top route first, 0..1. */
+  readonly explorationShare: number;
+  readonly failureThreshold: number;
+  readonly coolDownMs: number;
+}
+
+export const DEFAULT_ROUTING: RoutingSettings = {
+  weights: DEFAULT_WEIGHTS,
+  explorationShare: 0.05,
+  failureThreshold: DEFAULT_FAILURE_THRESHOLD,
+  coolDownMs: DEFAULT_COOL_DOWN_MS,
+};
 
 /** The per-message receipt URL: our message id rides along so early receipts can be matched. */
 export function statusCallbackUrl(publicBaseUrl: string, carrierId: string, messageId: string): string {

@@ -1,6 +1,7 @@
 import { createAdmissionActivities } from './admission.ts';
 import { createCallbackActivities } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
+import { createFailoverActivities } from './failover.ts';
 import { createSettlementActivities } from './settlement.ts';
 import { createSubmissionActivities } from './submission.ts';
 
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAdmissionActivities(deps),
     ...createSubmissionActivities(deps),
     ...createSettlementActivities(deps),
+    ...createFailoverActivities(deps),
     ...createCallbackActivities(deps),
   };
 }

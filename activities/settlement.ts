@@ -3,6 +3,7 @@ import { transitionMessage } from '../db/messages.ts';
 import { formatMoney, parseMoney } from '../domain/money.ts';
 import { afterTransition } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
+import { settleFailoverLeg } from './failover.ts';
 import type { FinishInput, FinishResult } from './types.ts';
 
 /**
@@ -18,12 +19,19 @@ export function createSettlementActivities(deps: ActivityDeps) {
         messageId: input.messageId,
         captureMicros: parseMoney(input.capture),
       });
+      // A failover after a receipt reserved its second leg apart; each leg captures its own bill.
+      const leg =
+        input.failoverCapture === undefined
+          ? { capturedMicros: 0n, releasedMicros: 0n }
+          : await settleFailoverLeg(deps, { ...input, capture: input.failoverCapture });
+      const capturedMicros = settled.capturedMicros + leg.capturedMicros;
+      const releasedMicros = settled.releasedMicros + leg.releasedMicros;
       const finished = await transitionMessage(
         db,
         input.messageId,
         input.status,
         {
-          price_micros: settled.capturedMicros,
+          price_micros: capturedMicros,
           ...(input.carrierId ? { carrier_id: input.carrierId } : {}),
           ...(input.carrierMessageId ? { carrier_message_id: input.carrierMessageId } : {}),
           error_code: input.error?.code ?? null,
@@ -35,7 +43,10 @@ export function createSettlementActivities(deps: ActivityDeps) {
       // The final status must reach the callback workflow: a failure here retries this activity,
       // and the retry signals again even though the transition is then a no-op.
       await afterTransition(deps, finished.message, { mustSucceed: true });
-      return { captured: formatMoney(settled.capturedMicros), released: formatMoney(settled.releasedMicros) };
+      for (const o of input.deliveryOutcomes ?? []) {
+        deps.routeStats?.receiptOutcome(o.carrierId, o.country, o.delivered, o.latencyMs);
+      }
+      return { captured: formatMoney(capturedMicros), released: formatMoney(releasedMicros) };
     },
   };
 }

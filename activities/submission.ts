@@ -1,9 +1,13 @@
 import { heartbeat } from '@temporalio/activity';
 import { recordRouteOutcome } from '../db/carriers.ts';
+import { reserveSendSlot } from '../db/rate-limit.ts';
+import { recordMessageParts } from '../db/message-parts.ts';
 import { beginAttempt, finishAttempt, transitionMessage } from '../db/messages.ts';
 import type { CarrierError } from '../domain/carrier-error.ts';
+import { circuitState } from '../domain/circuit.ts';
 import { afterTransition } from './callbacks.ts';
 import { type ActivityDeps, statusCallbackUrl } from './deps.ts';
+import { routingSettings } from './route-planning.ts';
 import type { SubmitInput, SubmitOutcome } from './types.ts';
 
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -35,6 +39,16 @@ export function createSubmissionActivities(deps: ActivityDeps) {
           },
         };
       }
+      // Tripped since this message was planned: fail over at once instead of piling on.
+      const circuit = input.skipIfOpen ? deps.routeStats?.circuit(input.carrierId, input.country) : undefined;
+      if (circuit && circuitState(circuit, Date.now(), routingSettings(deps)) !== 'closed') {
+        return {
+          ok: false,
+          error: { class: 'failover', code: 'circuit_open', message: `the route via ${input.carrierId} is open` },
+        };
+      }
+      const paced = await waitForSendSlot(deps, input);
+      if (paced) return { ok: false, error: paced };
       // The attempt row is written before the request: if this process dies mid-request the
       // retry finds it unfinished and must not send blindly a second time.
       const { fresh, row } = await beginAttempt(db, {
@@ -65,6 +79,7 @@ export function createSubmissionActivities(deps: ActivityDeps) {
 
       const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
       let result: Awaited<ReturnType<typeof adapter.submit>>;
+      const startedAt = Date.now();
       try {
         result = await adapter.submit({
           messageId: input.messageId,
@@ -82,6 +97,14 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       await sendingQueued;
 
       if (result.ok) {
+        // Per-part ids first: receipts naming only a part (SMPP) match from here on.
+        if (result.partIds) {
+          await recordMessageParts(db, {
+            messageId: input.messageId,
+            carrierId: input.carrierId,
+            partIds: result.partIds,
+          });
+        }
         await finishAttempt(db, {
           messageId: input.messageId,
           attempt: input.attempt,
@@ -93,7 +116,7 @@ export function createSubmissionActivities(deps: ActivityDeps) {
           carrier_message_id: result.carrierMessageId,
         });
         await afterTransition(deps, sent.message, { mustSucceed: false });
-        await recordRouteOutcome(db, { carrierId: input.carrierId, country: input.country, success: true });
+        await routeOutcome(deps, input, true, Date.now() - startedAt);
         return {
           ok: true,
           carrierMessageId: result.carrierMessageId,
@@ -112,9 +135,46 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       });
       // A recipient problem says nothing about the route's health.
       if (error.class !== 'permanent') {
-        await recordRouteOutcome(db, { carrierId: input.carrierId, country: input.country, success: false });
+        await routeOutcome(deps, input, false, Date.now() - startedAt);
       }
       return { ok: false, error };
     },
   };
+}
+
+/** Feeds the worker's batched route stats; without them, the single-row update of old. */
+async function routeOutcome(deps: ActivityDeps, input: SubmitInput, ok: boolean, latencyMs: number): Promise<void> {
+  if (deps.routeStats) deps.routeStats.submitOutcome(input.carrierId, input.country, ok, latencyMs);
+  else await recordRouteOutcome(deps.db, { carrierId: input.carrierId, country: input.country, success: ok });
+}
+
+/**
+ * Paces the carrier in segments per second across every worker (db/rate-limit.ts): waits for
+ * this message's slot, heartbeating. Returns a `retry` error when the carrier's timeline is
+ * booked too far ahead (the workflow backs off, then fails over), undefined once it may send.
+ */
+async function waitForSendSlot(deps: ActivityDeps, input: SubmitInput): Promise<CarrierError | undefined> {
+  const segmentsPerSecond = deps.carrierSegmentsPerSecond?.(input.carrierId);
+  if (segmentsPerSecond === undefined) return undefined;
+  const slot = await reserveSendSlot(deps.db, {
+    carrierId: input.carrierId,
+    segments: input.segments,
+    segmentsPerSecond,
+  });
+  if (!slot.ok) {
+    return {
+      class: 'retry',
+      code: 'rate_limited',
+      message: `${input.carrierId} is booked beyond its throughput limit`,
+      retryAfterMs: slot.retryAfterMs,
+    };
+  }
+  if (slot.waitMs <= 0) return undefined;
+  const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, slot.waitMs));
+  } finally {
+    clearInterval(beat);
+  }
+  return undefined;
 }

@@ -11,6 +11,12 @@ export interface PlannedRoute {
   readonly kind: string;
   /** Per segment, decimal string. */
   readonly price: string;
+  /** The breaker's state when the route was planned. */
+  readonly circuit?: 'closed' | 'open' | 'half_open';
+  /** This message holds the half-open route's single probe. */
+  readonly probe?: boolean;
+  /** Receipt error codes of this carrier that mean "try the next route" (carrier config). */
+  readonly failoverReceiptCodes?: readonly string[];
 }
 
 export interface AdmitInput {
@@ -36,6 +42,11 @@ export interface SubmitInput {
   readonly encoding: Encoding;
   readonly segments: number;
   readonly validitySeconds: number;
+  /**
+   * Refuse at once (class `failover`, code `circuit_open`) when this worker has seen the route's
+   * breaker open since planning. False for probes and for routes planned while open.
+   */
+  readonly skipIfOpen?: boolean;
 }
 
 export type SubmitOutcome =
@@ -57,6 +68,28 @@ export interface FinishInput {
   readonly carrierId?: string;
   readonly carrierMessageId?: string;
   readonly error?: { readonly code: string; readonly message: string; readonly carrierCode?: string };
+  /** Final receipts seen, for the route score (delivered or not, ms from acceptance). */
+  readonly deliveryOutcomes?: readonly DeliveryOutcome[];
+  /**
+   * A failover after a receipt was reserved separately (see {@link ReserveFailoverInput}):
+   * what the second carrier billed, decimal string; the rest of that reservation is released.
+   */
+  readonly failoverCapture?: string;
+}
+
+export interface DeliveryOutcome {
+  readonly carrierId: string;
+  readonly country: string;
+  readonly delivered: boolean;
+  readonly latencyMs: number;
+}
+
+/** The extra reservation a failover after a receipt needs: the next route's price × segments. */
+export interface ReserveFailoverInput {
+  readonly messageId: string;
+  readonly accountId: string;
+  /** Decimal string. */
+  readonly amount: string;
 }
 
 export interface FinishResult {

@@ -176,13 +176,15 @@ export const configuredCarrierSchema = z
     if (format === 'json' && typeof template === 'string') {
       ctx.addIssue({ code: 'custom', path: at, message: 'a json template must be an object or array' });
     }
+    let placeholdersOk = true;
     for (const text of stringsIn(template)) {
       for (const name of placeholdersIn(text)) {
         const why = badPlaceholder(name, def.variables);
         if (why) ctx.addIssue({ code: 'custom', path: at, message: why });
+        if (why) placeholdersOk = false;
       }
     }
-    if (format === 'xml' && typeof template === 'string') {
+    if (format === 'xml' && typeof template === 'string' && placeholdersOk) {
       const sample = renderText(template, placeholderValues(SAMPLE_REQUEST, def.variables), escapeXml);
       if (parseXmlSafe(sample) === undefined) {
         ctx.addIssue({ code: 'custom', path: at, message: 'the xml template is not well-formed XML' });

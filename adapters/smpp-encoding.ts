@@ -39,7 +39,9 @@ export function concatUdh(ref: number, total: number, seq: number): Buffer {
 /** Reads a concatenation UDH (IEI 0x00 or 0x08) at the start of a short_message, if any. */
 export function readConcatUdh(
   shortMessage: Buffer,
-): { readonly ref: number; readonly total: number; readonly seq: number; readonly headerLength: number } | undefined {
+):
+  | { readonly ref: number; readonly total: number; readonly seq: number; readonly headerLength: number }
+  | undefined {
   const udhl = shortMessage[0];
   if (udhl === undefined || shortMessage.length < udhl + 1) return undefined;
   let i = 1;
@@ -47,7 +49,12 @@ export function readConcatUdh(
     const iei = shortMessage[i] ?? 0;
     const len = shortMessage[i + 1] ?? 0;
     if (iei === 0x00 && len === 3) {
-      return { ref: shortMessage[i + 2] ?? 0, total: shortMessage[i + 3] ?? 0, seq: shortMessage[i + 4] ?? 0, headerLength: udhl + 1 };
+      return {
+        ref: shortMessage[i + 2] ?? 0,
+        total: shortMessage[i + 3] ?? 0,
+        seq: shortMessage[i + 4] ?? 0,
+        headerLength: udhl + 1,
+      };
     }
     if (iei === 0x08 && len === 4) {
       const ref = ((shortMessage[i + 2] ?? 0) << 8) | (shortMessage[i + 3] ?? 0);
@@ -76,13 +83,21 @@ export function encodeParts(body: string, encoding: Encoding, ref: number): Enco
 }
 
 /** Source address TON/NPI: alphanumeric sender → 5/0, E.164 → 1/1 (international, ISDN). */
-export function sourceAddress(from: string): { readonly ton: number; readonly npi: number; readonly addr: string } {
+export function sourceAddress(from: string): {
+  readonly ton: number;
+  readonly npi: number;
+  readonly addr: string;
+} {
   if (/^\+?[0-9]{3,15}$/.test(from)) return { ton: 1, npi: 1, addr: from.replace(/^\+/, '') };
   return { ton: 5, npi: 0, addr: from };
 }
 
 /** An E.164 destination as SMPP wants it: international TON, ISDN NPI, no `+`. */
-export function destinationAddress(to: string): { readonly ton: number; readonly npi: number; readonly addr: string } {
+export function destinationAddress(to: string): {
+  readonly ton: number;
+  readonly npi: number;
+  readonly addr: string;
+} {
   return { ton: 1, npi: 1, addr: to.replace(/^\+/, '') };
 }
 

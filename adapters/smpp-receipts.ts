@@ -4,8 +4,9 @@
  * `receipted_message_id` (0x001E) / `message_state` (0x0427) TLVs. TLVs win when present.
  * Tolerant of the usual quirks: `Text:` capitalised, sub/dlvrd left out, 12-digit dates.
  */
-import { type Receipt, ReceiptParseError, type ReceiptStatus } from './types.ts';
+
 import { normalizeSmppId, type SmppIdBase } from './smpp-ids.ts';
+import { type Receipt, ReceiptParseError, type ReceiptStatus } from './types.ts';
 
 /** The fields of a decoded `deliver_sm` the parser reads (as the `smpp` package decodes them). */
 export interface DeliverSmFields {
@@ -154,6 +155,7 @@ export function rawReceiptRecord(pdu: DeliverSmFields): string {
   const record: Record<string, unknown> = { short_message: receiptText(pdu) };
   if (pdu.receipted_message_id !== undefined) record.receipted_message_id = pdu.receipted_message_id;
   if (pdu.message_state !== undefined) record.message_state = pdu.message_state;
-  if (Buffer.isBuffer(pdu.network_error_code)) record.network_error_code = pdu.network_error_code.toString('hex');
+  if (Buffer.isBuffer(pdu.network_error_code))
+    record.network_error_code = pdu.network_error_code.toString('hex');
   return JSON.stringify(record);
 }

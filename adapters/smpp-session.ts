@@ -78,7 +78,11 @@ export interface SmppSessionOptions {
   /** Every state change. */
   readonly onState?: (state: SmppSessionState) => void;
   /** Log lines (never a phone number or a body). Default: silent. */
-  readonly log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  readonly log?: (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => void;
 }
 
 /** Refill-on-demand token bucket: `rate` tokens per second, holding at most `capacity`. */
@@ -188,7 +192,14 @@ export class SmppSession {
   }
 
   /** Counters since start: binds, bind failures, connection drops, submits written, receipts. */
-  stats(): Readonly<{ binds: number; bindFailures: number; drops: number; submits: number; receipts: number; inFlight: number }> {
+  stats(): Readonly<{
+    binds: number;
+    bindFailures: number;
+    drops: number;
+    submits: number;
+    receipts: number;
+    inFlight: number;
+  }> {
     return { ...this.counters, inFlight: this.window.inFlight };
   }
 

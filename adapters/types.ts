@@ -28,6 +28,8 @@ export type SubmitResult =
       readonly priceMicros?: bigint;
       /** Receipts to expect: carriers such as Vonage send one per part. Default 1. */
       readonly receiptParts?: number;
+      /** Every part's carrier id (SMPP: one per submit_sm), stored so per-part receipts match. */
+      readonly partIds?: readonly string[];
     }
   | { readonly ok: false; readonly error: CarrierError };
 

@@ -7,10 +7,13 @@ import { createAdapterCache } from './adapter-cache.ts';
 import type { AppContext, AppDeps } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createJsonLogger } from './log.ts';
+import { createApiMetrics } from './metrics.ts';
+import { requestLog } from './request-log.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { balanceRoutes } from './routes/balance.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { observabilityRoutes } from './routes/observability.ts';
 import { webhookSecretRoutes } from './routes/webhook-secret.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -25,8 +28,10 @@ export function createApp(deps: AppDeps): express.Express {
   };
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLog(ctx.log));
   app.use(healthRoutes(ctx), accountRoutes(ctx), balanceRoutes(ctx), messageRoutes(ctx), webhookRoutes(ctx));
   app.use(webhookSecretRoutes(ctx));
+  app.use(observabilityRoutes(createApiMetrics(ctx.db)));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.log));
   return app;

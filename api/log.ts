@@ -1,36 +1,35 @@
 /**
- * The API's logger: a plain function, so the caller decides where lines go (JSON on stdout in
- * production, silence or a spy in tests).
+ * The API's logger: a plain function, so callers stay independent of the logging library and
+ * tests can pass a spy. Production lines are pino JSON (observability/logger.ts), redacted.
  */
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
+import { createLogger } from '../observability/logger.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** Writes one log line. `fields` must never carry a phone number, a body or a key. */
+/**
+ * Writes one log line. `fields` must not carry a key; `to`, `from`, `body` (and the same one
+ * level down) are redacted and E.164 numbers anywhere are masked, as a safety net.
+ */
 export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
-const RANK: Readonly<Record<LogLevel | 'silent', number>> = {
-  debug: 10,
-  info: 20,
-  warn: 30,
-  error: 40,
-  silent: 99,
-};
-
 /**
- * A logger printing one JSON object per line (`{ time, level, msg, ...fields }`): errors and
- * warnings to stderr, the rest to stdout.
+ * A logger printing one JSON object per line (`{ level, time, service: "api", msg, ...fields }`)
+ * through pino.
  *
  * @param minLevel - lines below this level are dropped. Default `info`.
+ * @param destination - where lines go. Default stdout.
  */
-export function createJsonLogger(minLevel: LogLevel | 'silent' = 'info'): Logger {
-  const min = RANK[minLevel];
-  return (level, msg, fields) => {
-    if (RANK[level] < min) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, bigintReplacer);
-    (RANK[level] >= RANK.warn ? process.stderr : process.stdout).write(`${line}\n`);
-  };
+export function createJsonLogger(
+  minLevel: LogLevel | 'silent' = 'info',
+  destination?: DestinationStream,
+): Logger {
+  return fromPino(createLogger({ level: minLevel, service: 'api', ...(destination ? { destination } : {}) }));
 }
 
-function bigintReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+/** Wraps a pino logger in the {@link Logger} function shape. */
+export function fromPino(pino: PinoLogger): Logger {
+  return (level, msg, fields) => {
+    pino[level](fields ?? {}, msg);
+  };
 }

@@ -3,8 +3,8 @@
  * message that names it, never with a stack trace from deep inside a client library.
  */
 import { z } from 'zod';
-import { isAllowListEntry } from '../services/ssrf.ts';
 import { KEY_ID_PATTERN, parseCodecKeys, toKeyring } from '../codec/keys.ts';
+import { isAllowListEntry } from '../services/ssrf.ts';
 
 const envSchema = z.object({
   /** PostgreSQL URL. Required by `npm run api` / `npm run worker`; `npm start` supplies embedded PGlite when unset. */
@@ -48,6 +48,15 @@ const envSchema = z.object({
   /** Database pool size per process. Default 10. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * Worker: port of its Prometheus `/metrics` (Herald's activity metrics and the Temporal runtime's).
+   * Unset = no metrics server; the container image sets 9464.
+   */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Worker: interface of the metrics server. Default 127.0.0.1; the container image sets 0.0.0.0. */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Worker: a prebuilt workflow bundle (`scripts/bundle-workflows.ts`); unset = bundle at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   /**
    * Payload-encryption keys: `{"k1":"<base64 32 bytes>"}` or `k1:<base64>,k2:<base64>`. Required by
    * `npm run api` / `npm run worker` / the codec server; `npm start` keeps its own in
@@ -101,6 +110,9 @@ const checkedEnvSchema = envSchema.superRefine((env, ctx) => {
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Every variable the configuration reads (deployment files are checked against it in tests). */
+export const ENV_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

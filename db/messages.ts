@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { canTransition, type MessageStatus } from '../domain/status.ts';
 import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
+import { findMessageIdByPartId } from './message-parts.ts';
 import type {
   AttemptOutcome,
   Database,
@@ -270,7 +271,10 @@ export async function listAttempts(db: Kysely<Database>, messageId: string): Pro
     .execute();
 }
 
-/** Our message id for a carrier's message id (receipts matched without a client reference). */
+/**
+ * Our message id for a carrier's message id (receipts matched without a client reference): the
+ * message's own carrier id, else any part id stored in `message_parts` (SMPP, one per segment).
+ */
 export async function findMessageIdByCarrierMessageId(
   db: Kysely<Database>,
   carrierId: string,
@@ -282,5 +286,5 @@ export async function findMessageIdByCarrierMessageId(
     .where('carrier_id', '=', carrierId)
     .where('carrier_message_id', '=', carrierMessageId)
     .executeTakeFirst();
-  return row?.id;
+  return row?.id ?? (await findMessageIdByPartId(db, carrierId, carrierMessageId));
 }

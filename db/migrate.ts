@@ -1,5 +1,8 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator } from 'kysely';
 import * as initial from './migrations/2026_11_26_0001_initial.ts';
+import * as messageParts from './migrations/2026_11_26_0010_message_parts.ts';
+import * as routeScore from './migrations/2026_11_26_0030_route_score.ts';
+import * as carrierRateLimits from './migrations/2026_11_26_0031_carrier_rate_limits.ts';
 import * as callbackAttempts from './migrations/2026_11_26_0040_callback_attempts.ts';
 import type { Database } from './schema.ts';
 
@@ -10,6 +13,9 @@ import type { Database } from './schema.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_26_0001_initial': initial,
+  '2026_11_26_0010_message_parts': messageParts,
+  '2026_11_26_0030_route_score': routeScore,
+  '2026_11_26_0031_carrier_rate_limits': carrierRateLimits,
   '2026_11_26_0040_callback_attempts': callbackAttempts,
 };
 

@@ -138,6 +138,25 @@ export interface RouteStatsTable {
   attempts: number;
   consecutive_failures: number;
   updated_at: UpdatedAt;
+  /** Exponentially weighted delivery rate (final receipts) in [0, 1]; 1 before any receipt. */
+  delivery_ewma: ColumnType<number, number | undefined, number>;
+  /** Final receipts folded into delivery_ewma. */
+  receipts: ColumnType<number, number | undefined, number>;
+  /** EWMA of the submit round trip, ms; 0 before any. */
+  submit_latency_ms: ColumnType<number, number | undefined, number>;
+  /** EWMA of acceptance → final receipt, ms; 0 before any. */
+  receipt_latency_ms: ColumnType<number, number | undefined, number>;
+  /** Circuit breaker; half-open is derived (open and cooled down). */
+  circuit_state: ColumnType<'closed' | 'open', 'closed' | 'open' | undefined, 'closed' | 'open'>;
+  opened_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The single half-open probe handed out, if any. */
+  probe_started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface CarrierRateLimitsTable {
+  carrier_id: string;
+  /** Epoch ms (database clock) from which the carrier's next segment may go. */
+  next_free_ms: number;
 }
 
 export interface ReceiptsTable {
@@ -171,6 +190,16 @@ export interface CallbackAttemptsTable {
   at: CreatedAt;
 }
 
+/** One part of a multi-part message as the carrier numbered it (SMPP: one id per segment). */
+export interface MessagePartsTable {
+  message_id: string;
+  carrier_id: string;
+  /** 1-based. */
+  part: number;
+  /** Normalized (adapters/smpp-ids.ts). */
+  carrier_message_id: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
@@ -181,7 +210,9 @@ export interface Database {
   carriers: CarriersTable;
   carrier_prices: CarrierPricesTable;
   route_stats: RouteStatsTable;
+  carrier_rate_limits: CarrierRateLimitsTable;
   receipts: ReceiptsTable;
+  message_parts: MessagePartsTable;
   callback_attempts: CallbackAttemptsTable;
 }
 

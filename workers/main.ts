@@ -4,13 +4,29 @@ import { heraldDataConverter } from '../codec/data-converter.ts';
 import { keyringFromEnv } from '../codec/from-env.ts';
 import { loadEnv, requireEnv } from '../config/env.ts';
 import { createDb } from '../db/connection.ts';
+import { activityTelemetry } from './activity-telemetry.ts';
+import { createWorkerMetrics, findFreePort, startWorkerMetricsServer } from './metrics.ts';
 import { runWorkers } from './run-workers.ts';
 import { installWorkerRuntime } from './runtime.ts';
 
 async function main(): Promise<void> {
   const env = requireEnv(loadEnv(), 'DATABASE_URL', 'TEMPORAL_ADDRESS');
-  installWorkerRuntime(env.LOG_LEVEL);
+  // The runtime's exporter sits on an internal port; the metrics server appends its text to ours.
+  const runtimePort = env.WORKER_METRICS_PORT === undefined ? undefined : await findFreePort();
+  installWorkerRuntime(env.LOG_LEVEL, {
+    ...(runtimePort ? { prometheusBindAddress: `127.0.0.1:${runtimePort}` } : {}),
+  });
   const db = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
+  const metrics = createWorkerMetrics();
+  const metricsServer =
+    env.WORKER_METRICS_PORT === undefined
+      ? undefined
+      : await startWorkerMetricsServer({
+          metrics,
+          port: env.WORKER_METRICS_PORT,
+          host: env.WORKER_METRICS_HOST,
+          ...(runtimePort ? { runtimeMetricsUrl: `http://127.0.0.1:${runtimePort}/metrics` } : {}),
+        });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const workers = await runWorkers({
     connection,
@@ -20,12 +36,15 @@ async function main(): Promise<void> {
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`,
     maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    activityInterceptors: [activityTelemetry(metrics, db)],
+    ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: env.WORKFLOW_BUNDLE_PATH } } : {}),
     callbacks: {
       allowedHosts: env.CALLBACK_ALLOWED_HOSTS,
       retryInitialMs: env.CALLBACK_RETRY_INITIAL_MS,
       requestTimeoutMs: env.CALLBACK_TIMEOUT_MS,
     },
   });
+  if (metricsServer) console.log(`worker: metrics on ${metricsServer.url}`);
   console.log(
     `worker: polling herald-main and ${workers.carrierIds.map((id) => `carrier-${id}`).join(', ')}`,
   );
@@ -35,6 +54,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await workers.done;
+  await metricsServer?.close();
   await connection.close();
   await db.destroy();
 }

@@ -2,13 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import {
+  type ActivityInterceptorsFactory,
   bundleWorkflowCode,
   type NativeConnection,
+  Runtime,
   Worker,
+  type WorkflowBundleOption,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import type { CallbackDeps } from '../activities/callbacks.ts';
+import { DEFAULT_ROUTING, type RoutingSettings } from '../activities/deps.ts';
 import { createActivities } from '../activities/index.ts';
 import { createAdapter } from '../adapters/registry.ts';
 import type { CarrierAdapter } from '../adapters/types.ts';
@@ -17,6 +21,8 @@ import { listCarriers } from '../db/carriers.ts';
 import type { Database } from '../db/schema.ts';
 import { signalStatusCallbacks } from '../services/status-callbacks.ts';
 import { carrierTaskQueue, MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
+import { createRouteStatsBuffer, type RouteStatsBuffer } from './route-stats-buffer.ts';
+import { startSmppSessions } from './smpp-sessions.ts';
 
 export interface RunWorkersOptions {
   readonly connection: NativeConnection;
@@ -32,9 +38,18 @@ export interface RunWorkersOptions {
   /** Default 100. */
   readonly maxConcurrentWorkflowTasks?: number;
   /** A prebuilt bundle (from {@link buildWorkflowBundle}); built from workflows/index.ts when omitted. */
-  readonly workflowBundle?: WorkflowBundleWithSourceMap;
+  readonly workflowBundle?: WorkflowBundleOption;
+  /** Activity interceptors of every worker (workers/activity-telemetry.ts). Default none. */
+  readonly activityInterceptors?: readonly ActivityInterceptorsFactory[];
   /** Status callback settings (SSRF allow-list, retry timing); defaults in activities/callbacks.ts. */
   readonly callbacks?: Omit<CallbackDeps, 'queue'>;
+  /** Route score, exploration and breaker settings; defaults in activities/deps.ts (DEFAULT_ROUTING). */
+  readonly routing?: Partial<RoutingSettings> & {
+    /** EWMA weight of one observation. Default 0.1. */
+    readonly ewmaAlpha?: number;
+    /** Route stats flush period, ms. Default 500. */
+    readonly statsFlushMs?: number;
+  };
 }
 
 export interface RunningWorkers {
@@ -42,6 +57,8 @@ export interface RunningWorkers {
   readonly carrierIds: readonly string[];
   /** Resolves when every worker has stopped; rejects if one fails. */
   readonly done: Promise<void>;
+  /** This process's batched route stats and breaker view (for metrics). */
+  readonly routeStats: RouteStatsBuffer;
   shutdown(): Promise<void>;
 }
 
@@ -70,9 +87,23 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
     namespace: opts.namespace ?? 'default',
     dataConverter: opts.dataConverter,
   });
+  // SMPP carriers send over this process's own binds; receipts arrive on them too.
+  const smpp = startSmppSessions(carriers, { db: opts.db, temporal, log: runtimeLog });
+  const routing = { ...DEFAULT_ROUTING, ...opts.routing };
+  const routeStats = createRouteStatsBuffer({
+    db: opts.db,
+    ...(opts.routing?.ewmaAlpha !== undefined ? { alpha: opts.routing.ewmaAlpha } : {}),
+    ...(opts.routing?.statsFlushMs !== undefined ? { flushMs: opts.routing.statsFlushMs } : {}),
+    circuit: { failureThreshold: routing.failureThreshold, coolDownMs: routing.coolDownMs },
+  });
+  // A carrier's `tps` is its limit in segments per second, paced across workers (db/rate-limit.ts).
+  const segmentsPerSecond = new Map(carriers.map((c) => [c.id, c.tps]));
   const activities = createActivities({
     db: opts.db,
-    adapterFor: (id) => adapters.get(id),
+    routeStats,
+    routing,
+    carrierSegmentsPerSecond: (id) => segmentsPerSecond.get(id),
+    adapterFor: (id) => smpp.adapterFor(id) ?? adapters.get(id),
     publicBaseUrl: opts.publicBaseUrl,
     callbacks: { ...opts.callbacks, queue: (m) => signalStatusCallbacks(opts.db, temporal, m) },
   });
@@ -85,6 +116,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
     dataConverter: opts.dataConverter,
     taskQueue: MAIN_TASK_QUEUE,
     workflowBundle: opts.workflowBundle ?? (await buildWorkflowBundle()),
+    interceptors: { activity: [...(opts.activityInterceptors ?? [])] },
     activities,
     maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 100,
     maxConcurrentLocalActivityExecutions: maxActivities,
@@ -98,6 +130,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
         dataConverter: opts.dataConverter,
         taskQueue: carrierTaskQueue(c.id),
         activities: { submitToCarrier: activities.submitToCarrier },
+        interceptors: { activity: [...(opts.activityInterceptors ?? [])] },
         maxConcurrentActivityTaskExecutions: maxActivities,
         // Enforced by the server across every worker polling this queue.
         maxTaskQueueActivitiesPerSecond: c.tps,
@@ -109,11 +142,19 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
   return {
     carrierIds: carriers.map((c) => c.id),
     done,
+    routeStats,
     async shutdown() {
       for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
       await done.catch(() => undefined);
+      await routeStats.stop();
+      await smpp.close();
     },
   };
+}
+
+/** SMPP session logs through the Temporal runtime's logger (LOG_LEVEL, JSON lines). */
+function runtimeLog(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
+  Runtime.instance().logger[level](msg, fields);
 }
 
 // webpack's progress chatter is noise in a terminal that shows the stack's URLs.

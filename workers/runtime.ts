@@ -1,6 +1,8 @@
-import { DefaultLogger, type LogLevel, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import { type LogLevel, type Logger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import { createLogger, type HeraldLogLevel } from '../observability/logger.ts';
+import { PinoTemporalLogger } from '../observability/temporal-logger.ts';
 
-const LEVELS: Record<string, LogLevel> = {
+const LEVELS: Readonly<Record<HeraldLogLevel, LogLevel>> = {
   debug: 'DEBUG',
   info: 'INFO',
   warn: 'WARN',
@@ -8,20 +10,44 @@ const LEVELS: Record<string, LogLevel> = {
   silent: 'ERROR',
 };
 
+/** Options of {@link installWorkerRuntime}. */
+export interface WorkerRuntimeOptions {
+  /**
+   * Where the runtime's logs go (SDK, core, activity `Context.log`, workflow `log`). Default:
+   * Herald's pino JSON lines on stdout (`service: "worker"`) at the given level.
+   */
+  readonly logger?: Logger;
+  /**
+   * `host:port` the runtime's own Prometheus exporter binds (`/metrics`: workflow and activity task
+   * latencies, poller counts, cache …). Default none: the runtime exports no metrics.
+   */
+  readonly prometheusBindAddress?: string;
+}
+
 let installed = false;
 
 /**
- * Installs the Temporal runtime's logger at our LOG_LEVEL (the SDK's default INFO narrates every
- * worker state change). Once per process, before the first connection; later calls are no-ops.
+ * Installs the Temporal runtime once per process, before the first connection: its logger at our
+ * LOG_LEVEL through pino (the SDK's default INFO narrates every worker state change) and,
+ * optionally, its Prometheus exporter. Later calls are no-ops and return false.
  */
-export function installWorkerRuntime(level: keyof typeof LEVELS = 'info'): void {
-  if (installed) return;
+export function installWorkerRuntime(
+  level: HeraldLogLevel = 'info',
+  opts: WorkerRuntimeOptions = {},
+): boolean {
+  if (installed) return false;
   installed = true;
-  const sdkLevel = LEVELS[level] ?? 'INFO';
+  const sdkLevel = LEVELS[level];
   Runtime.install({
-    logger: new DefaultLogger(sdkLevel),
+    logger:
+      opts.logger ??
+      new PinoTemporalLogger(createLogger({ level, service: 'worker' })),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: sdkLevel }), forward: {} },
+      ...(opts.prometheusBindAddress
+        ? { metrics: { prometheus: { bindAddress: opts.prometheusBindAddress, countersTotalSuffix: true } } }
+        : {}),
     },
   });
+  return true;
 }

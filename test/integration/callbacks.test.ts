@@ -10,7 +10,9 @@ import { verifyHeraldSignature } from '../../services/callback-signature.ts';
 import { apiClient, createFundedAccount, type Stack, startStack, waitForMessage } from '../support/stack.ts';
 
 const US = '+14155552671';
-const RETRY_INITIAL_MS = 50;
+// The Temporal server rounds activity retry delays up to whole seconds, so backoff is visible
+// from 1 s on: 1 s, 2 s, 4 s.
+const RETRY_INITIAL_MS = 1_000;
 
 interface Received {
   readonly path: string;

@@ -56,6 +56,8 @@ export interface ReceiptFixture {
   readonly expect: Partial<Receipt> & { readonly status: ReceiptStatus };
   /** The fixture is signed: verify must pass as given and fail once altered. */
   readonly signed?: boolean;
+  /** Headers the receipt came with (a signature header, for instance). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface ContractHarness {
@@ -74,6 +76,12 @@ export interface ContractHarness {
   readonly priceMicros: bigint;
   /** The carrier sends one receipt per part of a multi-part message (Vonage). */
   readonly receiptPerPart?: boolean;
+  /** The submit reply carries a price (Infobip's does not). Default true. */
+  readonly pricedReplies?: boolean;
+  /** Headers that authenticate a receipt, removed to make it unsigned. Default ['x-twilio-signature']. */
+  readonly receiptAuthHeaders?: readonly string[];
+  /** Receipt authentication covers the body (a signature, not a shared secret). Default true. */
+  readonly signsBody?: boolean;
 }
 
 /** The simulator's happy path, restored before every test. */
@@ -242,7 +250,7 @@ export function describeAdapterContract(name: string, setup: () => Promise<Contr
         if (!r.ok) return;
         expect(r.carrierMessageId).toMatch(h.carrierMessageId);
         expect(r.segments).toBe(1);
-        expect(r.priceMicros).toBe(h.priceMicros);
+        expect(r.priceMicros).toBe(h.pricedReplies === false ? undefined : h.priceMicros);
         expect(h.sim.stats()).toMatchObject({ submissions: 1, accepted: 1, rejected: 0, duplicates: 0 });
       });
 
@@ -251,7 +259,7 @@ export function describeAdapterContract(name: string, setup: () => Promise<Contr
         expect(r.ok).toBe(true);
         if (!r.ok) return;
         expect(r.segments).toBe(2);
-        expect(r.priceMicros).toBe(h.priceMicros * 2n);
+        expect(r.priceMicros).toBe(h.pricedReplies === false ? undefined : h.priceMicros * 2n);
       });
 
       it('server error → retry, keeping the carrier code', async () => {
@@ -446,13 +454,16 @@ export function describeAdapterContract(name: string, setup: () => Promise<Contr
           rawBody: tamper(good.rawBody),
           url: good.method === 'GET' ? tamper(good.url) : good.url,
         };
-        expect(adapter.verify(body)).toBe(false);
+        if (h.signsBody !== false) expect(adapter.verify(body)).toBe(false);
         expect(adapter.verify({ ...good, url: good.url.replace(`mid=${req.mid}`, 'mid=msg_other') })).toBe(
           false,
         );
+        const stripped = Object.fromEntries(
+          (h.receiptAuthHeaders ?? ['x-twilio-signature']).map((name) => [name.toLowerCase(), undefined]),
+        );
         const unsigned = {
           ...good,
-          headers: { ...good.headers, 'x-twilio-signature': undefined },
+          headers: { ...good.headers, ...stripped },
           rawBody: good.rawBody.replace(/&sig=[0-9a-f]+/, ''),
         };
         expect(adapter.verify(unsigned)).toBe(false);
@@ -489,9 +500,10 @@ export function describeAdapterContract(name: string, setup: () => Promise<Contr
             ...partial,
           };
           expect(() => adapter.parseReceipts(inbound)).toThrow(ReceiptParseError);
-          expect(
-            adapter.verify({ ...inbound, headers: { ...inbound.headers, 'x-twilio-signature': 'AAAA' } }),
-          ).toBe(false);
+          const bogus = Object.fromEntries(
+            (h.receiptAuthHeaders ?? ['x-twilio-signature']).map((name) => [name.toLowerCase(), 'AAAA']),
+          );
+          expect(adapter.verify({ ...inbound, headers: { ...inbound.headers, ...bogus } })).toBe(false);
         });
       }
     });
@@ -525,7 +537,10 @@ export function describeAdapterContract(name: string, setup: () => Promise<Contr
           const inbound: InboundHttp = {
             method: get ? 'GET' : 'POST',
             url,
-            headers: get ? {} : { 'content-type': f.contentType ?? 'application/x-www-form-urlencoded' },
+            headers: {
+              ...(get ? {} : { 'content-type': f.contentType ?? 'application/x-www-form-urlencoded' }),
+              ...f.headers,
+            },
             rawBody: get ? '' : text,
           };
           const [receipt, ...rest] = fa.parseReceipts(inbound);

@@ -18,6 +18,7 @@ import type { Database } from '../../db/schema.ts';
 import { DEMO_PRICES, seedCarriers } from '../../scripts/seed.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal-dev-server.ts';
 import type { RunningSimulator, SimConfig } from '../../simulators/sim-core.ts';
+import { type RunningSmsc, type SmscConfigPatch, startSmscSimulator } from '../../simulators/smsc-sim.ts';
 import { startTwilioSimulator } from '../../simulators/twilio-sim.ts';
 import { startVonageSimulator } from '../../simulators/vonage-sim.ts';
 import { type RunningWorkers, runWorkers } from '../../workers/run-workers.ts';
@@ -28,6 +29,10 @@ import { createTestDatabase } from './db.ts';
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 const TWILIO_CREDS = { accountSid: 'AC11111111111111111111111111111111', authToken: 'twilio-test-token' };
 const VONAGE_CREDS = { apiKey: 'testkey1', apiSecret: 'vonage-test-secret' };
+const SMSC_CREDS = { systemId: 'herald', password: 'smpp-pw' };
+/** The `smpp-sim` carrier (opt-in, `smsc` option) is the cheapest route for this country only. */
+export const SMPP_TEST_COUNTRY = 'FR';
+export const SMPP_TEST_PRICE = '0.050000';
 const projectRoot = resolve(import.meta.dirname, '../..');
 
 export interface StackOptions {
@@ -42,6 +47,11 @@ export interface StackOptions {
    * the test) and the first retry delay. Default: no allow-list, production timing (1 s).
    */
   readonly callbacks?: { readonly allowedHosts?: readonly string[]; readonly retryInitialMs?: number };
+  /**
+   * Start the SMSC simulator with this config and seed carrier `smpp-sim` (kind `smpp`), the
+   * cheapest route for {@link SMPP_TEST_COUNTRY} at {@link SMPP_TEST_PRICE}. Default: no SMSC.
+   */
+  readonly smsc?: SmscConfigPatch;
 }
 
 export interface Stack {
@@ -50,6 +60,8 @@ export interface Stack {
   readonly client: Client;
   readonly twilio: RunningSimulator;
   readonly vonage: RunningSimulator;
+  /** The SMSC simulator, when `smsc` was given. */
+  readonly smsc?: RunningSmsc;
   readonly temporal: TemporalDevServer;
   /** The stack's payload-encryption keys (every client and worker encrypts with them). */
   readonly keyring: CodecKeyring;
@@ -87,6 +99,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     () => twilio.close(),
     () => vonage.close(),
   );
+  const smsc = opts.smsc
+    ? await startSmscSimulator({ credentials: SMSC_CREDS, config: opts.smsc, control: false })
+    : undefined;
+  if (smsc) cleanups.push(() => smsc.close());
   await seedCarriers(database.db, [
     {
       id: 'twilio-sim',
@@ -100,6 +116,26 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       config: { baseUrl: vonage.url, ...VONAGE_CREDS, timeoutMs: 2_000 },
       prices: opts.prices?.vonage ?? DEMO_PRICES.vonage,
     },
+    ...(smsc
+      ? [
+          {
+            id: 'smpp-sim',
+            kind: 'smpp',
+            tps: 500,
+            config: {
+              host: smsc.host,
+              port: smsc.port,
+              ...SMSC_CREDS,
+              idBase: 'hex',
+              receiptIdBase: 'decimal',
+              submitTimeoutMs: 2_000,
+              reconnectInitialMs: 100,
+              reconnectMaxMs: 500,
+            },
+            prices: { [SMPP_TEST_COUNTRY]: SMPP_TEST_PRICE },
+          },
+        ]
+      : []),
   ]);
 
   // Tests run with encryption on, as production does: a fresh key per stack.
@@ -160,6 +196,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     client,
     twilio,
     vonage,
+    ...(smsc ? { smsc } : {}),
     temporal,
     keyring,
     codec: new AesGcmPayloadCodec(keyring),

@@ -1,10 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  effectiveSuccess,
-  PRIOR_SUCCESS,
+  DEFAULT_WEIGHTS,
+  explore,
+  foldEwma,
   type RouteCandidate,
+  type RoutingWeights,
   rankRoutes,
+  scoreRoutes,
   updateEwma,
   worstCaseQuote,
 } from '../../domain/routing.ts';
@@ -13,15 +16,18 @@ const route = (carrierId: string, over: Partial<RouteCandidate> = {}): RouteCand
   carrierId,
   kind: 'twilio',
   priceMicros: 7_900n,
-  successEwma: 0.95,
-  attempts: 100,
+  acceptanceEwma: 0.99,
+  deliveryEwma: 0.95,
+  submitLatencyMs: 200,
+  receiptLatencyMs: 2_000,
   consecutiveFailures: 0,
+  circuit: 'closed',
   ...over,
 });
 const ids = (routes: readonly RouteCandidate[]) => routes.map((r) => r.carrierId);
 
 describe('rankRoutes', () => {
-  it('puts the cheapest of equally reliable routes first, ties by carrier id', () => {
+  it('puts the cheapest of otherwise equal routes first, ties by carrier id', () => {
     const ranked = rankRoutes([
       route('c', { priceMicros: 9_000n }),
       route('b', { priceMicros: 7_000n }),
@@ -30,49 +36,52 @@ describe('rankRoutes', () => {
     expect(ids(ranked)).toEqual(['b', 'a', 'c']);
   });
 
-  it('prefers a dearer route that delivers over a cheap one that does not', () => {
+  it('prefers a dearer route that delivers 95 % over a cheaper one that delivers 60 %', () => {
     const ranked = rankRoutes([
-      route('cheap', { priceMicros: 5_000n, successEwma: 0.4 }),
-      route('solid', { priceMicros: 8_000n, successEwma: 0.98 }),
+      route('cheap', { priceMicros: 6_000n, deliveryEwma: 0.6 }),
+      route('solid', { priceMicros: 7_900n, deliveryEwma: 0.95 }),
     ]);
     expect(ids(ranked)).toEqual(['solid', 'cheap']);
   });
 
-  it('uses the 0.9 prior for routes with fewer than 20 attempts', () => {
-    expect(effectiveSuccess(route('new', { attempts: 19, successEwma: 0 }))).toBe(PRIOR_SUCCESS);
-    expect(effectiveSuccess(route('old', { attempts: 20, successEwma: 0.5 }))).toBe(0.5);
-    // The new route's 0.0 stat is ignored; the old route's 0.5 counts: 9_000/0.9 < 7_000/0.5.
-    const ranked = rankRoutes([
-      route('old', { attempts: 20, successEwma: 0.5, priceMicros: 7_000n }),
-      route('new', { attempts: 3, successEwma: 0, priceMicros: 9_000n }),
-    ]);
-    expect(ids(ranked)).toEqual(['new', 'old']);
+  it('follows the weights: with only price weighted, the cheapest wins whatever it delivers', () => {
+    const priceOnly: RoutingWeights = {
+      acceptance: 0,
+      delivery: 0,
+      submitLatency: 0,
+      receiptLatency: 0,
+      price: 1,
+    };
+    const ranked = rankRoutes(
+      [route('solid', { deliveryEwma: 1 }), route('cheap', { priceMicros: 100n, deliveryEwma: 0.1 })],
+      { weights: priceOnly },
+    );
+    expect(ids(ranked)).toEqual(['cheap', 'solid']);
   });
 
-  it('floors success at 0.05 so a dead route still has a finite cost', () => {
-    expect(effectiveSuccess(route('x', { successEwma: 0 }))).toBe(0.05);
-    expect(effectiveSuccess(route('x', { successEwma: 1.5 }))).toBe(1);
-    expect(effectiveSuccess(route('x', { successEwma: Number.NaN }))).toBe(PRIOR_SUCCESS);
+  it('skips open routes and half-open ones without the probe', () => {
     const ranked = rankRoutes([
-      route('dead', { successEwma: 0, priceMicros: 100n }),
-      route('dearer', { successEwma: 0.01, priceMicros: 99n }),
+      route('open', { priceMicros: 1n, circuit: 'open' }),
+      route('half', { priceMicros: 1n, circuit: 'half_open' }),
+      route('ok', { priceMicros: 9_000n }),
     ]);
-    expect(ids(ranked)).toEqual(['dearer', 'dead']);
+    expect(ids(ranked)).toEqual(['ok']);
   });
 
-  it('moves routes with too many consecutive failures to the end without removing them', () => {
-    const candidates = [
-      route('tripped', { priceMicros: 1n, consecutiveFailures: 5 }),
-      route('ok', { priceMicros: 9_000n, consecutiveFailures: 4 }),
-      route('tripped2', { priceMicros: 2n, consecutiveFailures: 50 }),
-    ];
-    expect(ids(rankRoutes(candidates))).toEqual(['ok', 'tripped', 'tripped2']);
-    expect(ids(rankRoutes(candidates, { maxConsecutiveFailures: 100 }))).toEqual([
-      'tripped',
-      'tripped2',
-      'ok',
+  it('puts the half-open route first for the message holding its probe', () => {
+    const ranked = rankRoutes([
+      route('ok', { priceMicros: 1n, deliveryEwma: 1 }),
+      route('half', { priceMicros: 9_000n, circuit: 'half_open', probe: true, deliveryEwma: 0 }),
     ]);
-    expect(ids(rankRoutes(candidates, { maxConsecutiveFailures: 4 }))).toEqual(['tripped', 'tripped2', 'ok']);
+    expect(ids(ranked)).toEqual(['half', 'ok']);
+  });
+
+  it('returns every route by score when all are open, rather than none', () => {
+    const ranked = rankRoutes([
+      route('worse', { circuit: 'open', deliveryEwma: 0.2 }),
+      route('better', { circuit: 'half_open', deliveryEwma: 0.9 }),
+    ]);
+    expect(ids(ranked)).toEqual(['better', 'worse']);
   });
 
   it('returns a new array and leaves the input alone', () => {
@@ -83,43 +92,113 @@ describe('rankRoutes', () => {
     expect(rankRoutes([])).toEqual([]);
   });
 
+  const rate = fc.double({ min: 0, max: 1, noNaN: true });
+  const ms = fc.integer({ min: 0, max: 60_000 });
   const candidate = fc.record({
     carrierId: fc.string({ minLength: 1, maxLength: 6 }),
     kind: fc.constantFrom('twilio', 'smpp'),
     priceMicros: fc.bigInt({ min: 0n, max: 1_000_000n }),
-    successEwma: fc.double({ min: 0, max: 1, noNaN: true }),
-    attempts: fc.nat({ max: 60 }),
+    acceptanceEwma: rate,
+    deliveryEwma: rate,
+    submitLatencyMs: ms,
+    receiptLatencyMs: ms,
     consecutiveFailures: fc.nat({ max: 8 }),
+    circuit: fc.constantFrom<RouteCandidate['circuit']>('closed', 'open', 'half_open'),
+    probe: fc.boolean(),
+  });
+  const weight = fc.double({ min: 0, max: 10, noNaN: true });
+  const weights = fc.record({
+    acceptance: weight,
+    delivery: weight,
+    submitLatency: weight,
+    receiptLatency: weight,
+    price: weight,
   });
 
-  it('never ranks a cheaper, no less reliable, no more failing route below the other (property)', () => {
+  it('never ranks a cheaper route that is no worse on acceptance, delivery and latency below the other (property)', () => {
     fc.assert(
-      fc.property(
-        candidate,
-        candidate,
-        fc.array(candidate, { maxLength: 5 }),
-        fc.integer({ min: 1, max: 8 }),
-        (x, y, others, maxConsecutiveFailures) => {
-          const [a, b] = x.priceMicros <= y.priceMicros ? [x, y] : [y, x];
-          fc.pre(a.priceMicros < b.priceMicros);
-          fc.pre(effectiveSuccess(a) >= effectiveSuccess(b));
-          fc.pre(a.consecutiveFailures <= b.consecutiveFailures);
-          const ranked = rankRoutes([...others, b, a], { maxConsecutiveFailures });
-          expect(ranked.indexOf(a)).toBeLessThan(ranked.indexOf(b));
-        },
-      ),
+      fc.property(candidate, candidate, fc.array(candidate, { maxLength: 5 }), weights, (x, y, others, w) => {
+        const [a, b] = x.priceMicros <= y.priceMicros ? [x, y] : [y, x];
+        fc.pre(a.priceMicros < b.priceMicros);
+        fc.pre(a.acceptanceEwma >= b.acceptanceEwma && a.deliveryEwma >= b.deliveryEwma);
+        fc.pre(a.submitLatencyMs <= b.submitLatencyMs && a.receiptLatencyMs <= b.receiptLatencyMs);
+        // Same breaker standing: the circuit filters before the score decides.
+        const sameCircuit = { ...a, circuit: b.circuit, probe: b.probe };
+        const ranked = rankRoutes([...others, b, sameCircuit], { weights: w });
+        if (ranked.includes(b)) expect(ranked.indexOf(sameCircuit)).toBeLessThan(ranked.indexOf(b));
+        const scores = scoreRoutes([...others, b, sameCircuit], w);
+        expect(scores.at(-1)?.score).toBeGreaterThanOrEqual(scores.at(-2)?.score ?? Number.NaN);
+      }),
       { numRuns: 500 },
     );
   });
 
-  it('is a permutation, independent of input order (property)', () => {
+  it('never puts an open route before a closed one, and keeps every route when all are open (property)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(candidate, { selector: (c) => c.carrierId, maxLength: 8 }), (cs) => {
+      fc.property(fc.array(candidate, { maxLength: 8 }), (cs) => {
         const ranked = rankRoutes(cs);
-        expect(new Set(ranked)).toEqual(new Set(cs));
-        expect(ids(rankRoutes([...cs].reverse()))).toEqual(ids(ranked));
+        const usable = cs.filter((c) => c.circuit === 'closed' || (c.circuit === 'half_open' && c.probe));
+        if (usable.length > 0) {
+          expect(new Set(ranked)).toEqual(new Set(usable));
+          const firstClosed = ranked.findIndex((c) => c.circuit === 'closed');
+          const lastProbe = ranked.findLastIndex((c) => c.circuit !== 'closed');
+          if (firstClosed >= 0 && lastProbe >= 0) expect(lastProbe).toBeLessThan(firstClosed);
+        } else {
+          expect(new Set(ranked)).toEqual(new Set(cs));
+        }
       }),
     );
+  });
+
+  it('is independent of input order (property)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(candidate, { selector: (c) => c.carrierId, maxLength: 8 }), (cs) => {
+        expect(ids(rankRoutes([...cs].reverse()))).toEqual(ids(rankRoutes(cs)));
+      }),
+    );
+  });
+
+  it('scores stay within the sum of the weights', () => {
+    const [s] = scoreRoutes([route('a')]);
+    const total = Object.values(DEFAULT_WEIGHTS).reduce((x, y) => x + y, 0);
+    expect(s?.score).toBeGreaterThan(0);
+    expect(s?.score).toBeLessThanOrEqual(total + 1e-12);
+    expect(s?.terms.price).toBe(1);
+  });
+});
+
+describe('explore', () => {
+  const seq = (...values: number[]) => {
+    let i = 0;
+    return () => values[i++ % values.length] ?? 0;
+  };
+  const routes = [route('a'), route('b'), route('c')];
+
+  it('leaves the order alone when the dice say no', () => {
+    expect(ids(explore(routes, 0.05, seq(0.5)))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('moves a non-top route to the front when the dice say yes', () => {
+    expect(ids(explore(routes, 0.05, seq(0.01, 0)))).toEqual(['b', 'a', 'c']);
+    expect(ids(explore(routes, 0.05, seq(0.01, 0.99)))).toEqual(['c', 'a', 'b']);
+  });
+
+  it('never moves a probing route from the front, nor a single route', () => {
+    const probing = [route('p', { probe: true, circuit: 'half_open' }), route('b')];
+    expect(ids(explore(probing, 1, seq(0)))).toEqual(['p', 'b']);
+    expect(ids(explore([route('a')], 1, seq(0)))).toEqual(['a']);
+  });
+
+  it('explores about `share` of the time (property of the dice)', () => {
+    let rngState = 42;
+    const rng = () => {
+      rngState = (rngState * 1_103_515_245 + 12_345) % 2 ** 31;
+      return rngState / 2 ** 31;
+    };
+    let explored = 0;
+    for (let i = 0; i < 10_000; i++) if (explore(routes, 0.05, rng)[0]?.carrierId !== 'a') explored++;
+    expect(explored / 10_000).toBeGreaterThan(0.035);
+    expect(explored / 10_000).toBeLessThan(0.065);
   });
 });
 
@@ -139,7 +218,7 @@ describe('worstCaseQuote', () => {
   });
 });
 
-describe('updateEwma', () => {
+describe('updateEwma / foldEwma', () => {
   it('moves toward 1 on success and toward 0 on failure by alpha', () => {
     expect(updateEwma(0.5, true)).toBeCloseTo(0.6, 12);
     expect(updateEwma(0.5, false)).toBeCloseTo(0.4, 12);
@@ -150,23 +229,28 @@ describe('updateEwma', () => {
   it('rejects alpha outside (0, 1]', () => {
     expect(() => updateEwma(0.5, true, 0)).toThrow(RangeError);
     expect(() => updateEwma(0.5, true, 1.1)).toThrow(RangeError);
-    expect(() => updateEwma(0.5, true, Number.NaN)).toThrow(RangeError);
+    expect(() => foldEwma([1], 0)).toThrow(RangeError);
   });
 
-  it('stays within [0, 1] and moves the right way (property)', () => {
+  it('folding a batch equals applying it one by one (property)', () => {
     fc.assert(
       fc.property(
         fc.double({ min: 0, max: 1, noNaN: true }),
-        fc.boolean(),
-        fc.double({ min: Number.MIN_VALUE, max: 1, noNaN: true }),
-        (prev, success, alpha) => {
-          const next = updateEwma(prev, success, alpha);
-          expect(next).toBeGreaterThanOrEqual(0);
-          expect(next).toBeLessThanOrEqual(1);
-          if (success) expect(next).toBeGreaterThanOrEqual(prev);
-          else expect(next).toBeLessThanOrEqual(prev);
+        fc.array(fc.boolean(), { maxLength: 50 }),
+        fc.double({ min: 0.001, max: 1, noNaN: true }),
+        (prev, outcomes, alpha) => {
+          const stepwise = outcomes.reduce((p, ok) => updateEwma(p, ok, alpha), prev);
+          const { decay, add } = foldEwma(
+            outcomes.map((ok) => (ok ? 1 : 0)),
+            alpha,
+          );
+          expect(prev * decay + add).toBeCloseTo(stepwise, 9);
         },
       ),
     );
+  });
+
+  it('an empty batch changes nothing', () => {
+    expect(foldEwma([], 0.3)).toEqual({ decay: 1, add: 0 });
   });
 });

@@ -1,0 +1,501 @@
+/**
+ * The API reference (`GET /openapi.json`, OpenAPI 3.1) generated from the same zod schemas that
+ * validate requests (api/schemas.ts) plus the response schemas (api/response-schemas.ts). Each
+ * route is described once in {@link ROUTE_DOCS}; tests check that every Express route is listed
+ * and that every example parses with its schema.
+ */
+import { z } from 'zod';
+import {
+  accountCreatedResponse,
+  balanceResponse,
+  carrierReceiptBody,
+  errorResponse,
+  healthResponse,
+  messageListResponse,
+  messageResponse,
+  readinessResponse,
+  webhookSecretResponse,
+} from './response-schemas.ts';
+import {
+  addCreditBody,
+  createAccountBody,
+  createMessageBody,
+  idempotencyKeyHeader,
+  listMessagesQuery,
+  rotateWebhookSecretBody,
+} from './schemas.ts';
+
+/** Who may call a route: an account key, the admin key, or anyone (carriers sign their own requests). */
+export type RouteAuth = 'account' | 'admin' | 'none';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** One response of a route. */
+export interface ResponseDoc {
+  readonly description: string;
+  /** JSON body schema; none for bodies that are not JSON (see `contentType`). */
+  readonly schema?: z.ZodType;
+  /** Default `application/json` when a schema is given. */
+  readonly contentType?: string;
+  readonly example?: unknown;
+}
+
+/** One route as the reference shows it. */
+export interface RouteDoc {
+  readonly method: HttpMethod;
+  /** Express syntax (`/v1/messages/:id`); converted to `{id}` in the document. */
+  readonly path: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: string;
+  readonly auth: RouteAuth;
+  readonly body?: {
+    readonly schema: z.ZodType;
+    readonly example: unknown;
+    /** Default `['application/json']`. */
+    readonly contentTypes?: readonly string[];
+  };
+  readonly query?: z.ZodObject;
+  readonly headers?: ReadonlyArray<{
+    readonly name: string;
+    readonly schema: z.ZodType;
+    readonly description: string;
+    readonly example?: string;
+  }>;
+  readonly responses: Readonly<Record<number, ResponseDoc>>;
+}
+
+const TIME = '2026-11-26T10:00:00.000Z';
+const MESSAGE_ID = 'msg_0h4z7x2m9k3q8r5t1v6w0y4b2c';
+const ACCOUNT_ID = 'acc_5n8p2r4t6v8x0z2b4d6f8h0j2k';
+
+const acceptedMessage = {
+  id: MESSAGE_ID,
+  status: 'accepted',
+  to: '+14155552671',
+  from: 'Herald',
+  body: 'Your code is 123456',
+  country: 'US',
+  encoding: 'GSM-7',
+  segments: 1,
+  quote: '0.008500',
+  price: null,
+  carrier: null,
+  carrierMessageId: null,
+  error: null,
+  createdAt: TIME,
+  updatedAt: TIME,
+};
+
+const deliveredMessage = {
+  ...acceptedMessage,
+  status: 'delivered',
+  price: '0.007900',
+  carrier: 'twilio-sim',
+  carrierMessageId: 'SM0123456789abcdef0123456789abcdef',
+  attempts: [{ carrier: 'twilio-sim', outcome: 'accepted', errorCode: null, at: TIME }],
+  events: [
+    { status: 'accepted', at: TIME },
+    { status: 'queued', at: TIME },
+    { status: 'sending', at: TIME },
+    { status: 'sent', at: TIME },
+    { status: 'delivered', at: TIME },
+  ],
+};
+
+const webhookSecret = { secret: 'whsec_8f2b6c0e4a9d1f3b5c7e9a1d3f5b7c9e', previousSecretExpiresAt: null };
+
+const balance = { available: '9.991500', reserved: '0.008500', currency: 'USD' };
+
+function error(description: string, code: string, message: string, details?: unknown): ResponseDoc {
+  return {
+    description,
+    schema: errorResponse,
+    example: { error: { code, message, ...(details === undefined ? {} : { details }) } },
+  };
+}
+
+const unauthorized = error(
+  'Missing or invalid key',
+  'unauthorized',
+  'missing or invalid API key (Authorization: Bearer <key>)',
+);
+const invalid = (message: string, field: string): ResponseDoc =>
+  error('Invalid input', 'invalid_request', message, [{ field, message: message.split(': ').pop() }]);
+const messageNotFound = error('Unknown message, or another account’s', 'not_found', 'message not found');
+
+/** Every route of the API. Add a route here when you add one to the app (a test insists). */
+export const ROUTE_DOCS: readonly RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/accounts',
+    summary: 'Create an account',
+    description: 'The account’s API key is in the answer, this once; only its hash is stored.',
+    tag: 'Admin',
+    auth: 'admin',
+    body: { schema: createAccountBody, example: { name: 'Acme' } },
+    responses: {
+      201: {
+        description: 'Created',
+        schema: accountCreatedResponse,
+        example: { id: ACCOUNT_ID, name: 'Acme', apiKey: 'hk_live_3f9a…' },
+      },
+      400: invalid('body field "name": Too small: expected string to have >=1 characters', 'name'),
+      401: unauthorized,
+      403: error('An account key, not the admin key', 'forbidden', 'this call needs the admin key'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/accounts/:id/credits',
+    summary: 'Add credit to an account',
+    description: 'A `reference` makes the top-up idempotent: the same reference is applied once.',
+    tag: 'Admin',
+    auth: 'admin',
+    body: { schema: addCreditBody, example: { amount: '10.00', reference: 'invoice-42' } },
+    responses: {
+      200: { description: 'The new balance', schema: balanceResponse, example: balance },
+      400: invalid('body field "amount": amount must be greater than zero', 'amount'),
+      401: unauthorized,
+      403: error('An account key, not the admin key', 'forbidden', 'this call needs the admin key'),
+      404: error('Unknown account', 'not_found', 'account not found'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/balance',
+    summary: 'The caller’s balance',
+    tag: 'Account',
+    auth: 'account',
+    responses: {
+      200: { description: 'Available and reserved balance', schema: balanceResponse, example: balance },
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/messages',
+    summary: 'Send a message',
+    description:
+      'Accepted at once (202); delivery follows in a durable workflow. Same `Idempotency-Key` and ' +
+      'body → the same message; same key, different body → 409.',
+    tag: 'Messages',
+    auth: 'account',
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        schema: idempotencyKeyHeader,
+        description: '1–255 printable ASCII characters; retries with it never send twice',
+        example: 'otp-7781',
+      },
+    ],
+    body: {
+      schema: createMessageBody,
+      example: { to: '+14155552671', body: 'Your code is 123456', validitySeconds: 600 },
+    },
+    responses: {
+      202: { description: 'Accepted', schema: messageResponse, example: acceptedMessage },
+      400: error('Bad input', 'invalid_phone_number', 'to: not a valid phone number'),
+      401: unauthorized,
+      402: error('Balance too low', 'insufficient_funds', 'balance too low for this message'),
+      409: error('Key reused with another body', 'idempotency_conflict', 'Idempotency-Key was used with another body'),
+      422: error('No carrier serves the destination', 'no_route', 'no carrier serves this destination'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/messages',
+    summary: 'List messages, newest first',
+    tag: 'Messages',
+    auth: 'account',
+    query: listMessagesQuery,
+    responses: {
+      200: {
+        description: 'One page',
+        schema: messageListResponse,
+        example: { data: [acceptedMessage], nextCursor: null },
+      },
+      400: invalid('query field "limit": Too big: expected number to be <=100', 'limit'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/messages/:id',
+    summary: 'One message, with its attempts and events',
+    tag: 'Messages',
+    auth: 'account',
+    responses: {
+      200: { description: 'The message', schema: messageResponse, example: deliveredMessage },
+      401: unauthorized,
+      404: messageNotFound,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/messages/:id/cancel',
+    summary: 'Cancel a message before any carrier has it',
+    tag: 'Messages',
+    auth: 'account',
+    responses: {
+      200: {
+        description: 'Canceled',
+        schema: messageResponse,
+        example: { ...acceptedMessage, status: 'canceled', quote: '0.008500' },
+      },
+      401: unauthorized,
+      404: messageNotFound,
+      409: error('Already submitted or finished', 'invalid_state', 'message can no longer be canceled'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/webhook-secret',
+    summary: 'The secret that signs your status callbacks',
+    description: 'Verify `Herald-Signature` with it: HMAC-SHA256 over `<timestamp>.<body>`.',
+    tag: 'Callbacks',
+    auth: 'account',
+    responses: {
+      200: { description: 'The current secret', schema: webhookSecretResponse, example: webhookSecret },
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/webhook-secret/rotate',
+    summary: 'Rotate the callback signing secret',
+    description:
+      'The previous secret keeps signing (a second `v1=`) for the grace period, so receivers can switch without rejecting a callback.',
+    tag: 'Callbacks',
+    auth: 'account',
+    body: { schema: rotateWebhookSecretBody, example: { gracePeriodSeconds: 86_400 } },
+    responses: {
+      200: {
+        description: 'The new secret',
+        schema: webhookSecretResponse,
+        example: { ...webhookSecret, previousSecretExpiresAt: TIME },
+      },
+      400: invalid('body field "gracePeriodSeconds": Too small: expected number to be >=0', 'gracePeriodSeconds'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'post',
+    path: '/webhooks/carriers/:carrierId',
+    summary: 'Delivery receipts from a carrier',
+    description:
+      'In the carrier’s own format and signature scheme (Twilio form posts signed with ' +
+      '`X-Twilio-Signature`, Vonage JSON …); answered the way that carrier expects.',
+    tag: 'Carriers',
+    auth: 'none',
+    body: {
+      schema: carrierReceiptBody,
+      example: { MessageSid: 'SM0123456789abcdef0123456789abcdef', MessageStatus: 'delivered' },
+      contentTypes: ['application/x-www-form-urlencoded', 'application/json'],
+    },
+    responses: {
+      200: { description: 'Receipt stored', contentType: 'text/plain', example: 'OK' },
+      400: error('Unparseable receipt', 'invalid_request', 'receipt has no message id'),
+      403: error('Bad signature', 'forbidden', 'receipt signature is invalid'),
+      404: error('Unknown carrier', 'not_found', 'carrier not found'),
+      503: error('Temporal unreachable; the carrier retries', 'service_unavailable', 'try again later'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    tag: 'Operations',
+    auth: 'none',
+    responses: { 200: { description: 'The process answers', schema: healthResponse, example: { status: 'ok' } } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness: the database and Temporal answer',
+    tag: 'Operations',
+    auth: 'none',
+    responses: {
+      200: {
+        description: 'Ready',
+        schema: readinessResponse,
+        example: { status: 'ok', checks: { database: 'ok', temporal: 'ok' } },
+      },
+      503: {
+        description: 'A dependency is down',
+        schema: readinessResponse,
+        example: { status: 'unavailable', checks: { database: 'ok', temporal: 'failed' } },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    description: 'Deployment-wide message, route, ledger and callback metrics read from the database, plus process metrics.',
+    tag: 'Operations',
+    auth: 'none',
+    responses: {
+      200: {
+        description: 'Prometheus text exposition format 0.0.4',
+        contentType: 'text/plain',
+        example: '# HELP herald_messages Messages by current status and carrier\n# TYPE herald_messages gauge\nherald_messages{status="delivered",carrier="twilio-sim"} 42\n',
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    tag: 'Operations',
+    auth: 'none',
+    responses: { 200: { description: 'OpenAPI 3.1', contentType: 'application/json' } },
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    summary: 'Interactive API reference (Swagger UI)',
+    tag: 'Operations',
+    auth: 'none',
+    responses: { 200: { description: 'HTML page', contentType: 'text/html' }, 301: { description: 'To /docs/' } },
+  },
+];
+
+/** A JSON value, as the document is made of. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+export interface OpenApiOptions {
+  /** `info.version`. Default `0.1.0`. */
+  readonly version?: string;
+  /** A `servers` entry; default none (the document's own origin). */
+  readonly serverUrl?: string;
+}
+
+/** Express `:param` → OpenAPI `{param}`. */
+export function toOpenApiPath(expressPath: string): string {
+  return expressPath.replace(/:(\w+)/g, '{$1}');
+}
+
+/** The OpenAPI 3.1 document for {@link ROUTE_DOCS}. */
+export function buildOpenApiDocument(opts: OpenApiOptions = {}): { [key: string]: Json } {
+  const paths: { [path: string]: { [method: string]: Json } } = {};
+  for (const route of ROUTE_DOCS) {
+    const path = toOpenApiPath(route.path);
+    paths[path] ??= {};
+    paths[path][route.method] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Herald SMS gateway',
+      version: opts.version ?? '0.1.0',
+      description:
+        'Every message is a durable Temporal workflow. JSON in and out; errors are ' +
+        '`{ "error": { "code", "message", "details"? } }`. Amounts are decimal strings with six places.',
+    },
+    ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
+    tags: [...new Set(ROUTE_DOCS.map((r) => r.tag))].map((name) => ({ name })),
+    components: {
+      securitySchemes: {
+        accountKey: { type: 'http', scheme: 'bearer', description: 'An account API key (`hk_…`)' },
+        adminKey: { type: 'http', scheme: 'bearer', description: 'The deployment’s ADMIN_API_KEY' },
+      },
+      schemas: { Error: jsonSchema(errorResponse, 'output') },
+    },
+    paths,
+  };
+}
+
+function operation(route: RouteDoc): Json {
+  const parameters: Json[] = [
+    ...[...route.path.matchAll(/:(\w+)/g)].map(
+      ([, name]): Json => ({ name: name ?? '', in: 'path', required: true, schema: { type: 'string' } }),
+    ),
+    ...(route.headers ?? []).map(
+      (h): Json => ({
+        name: h.name,
+        in: 'header',
+        required: false,
+        description: h.description,
+        schema: jsonSchema(h.schema, 'input'),
+        ...(h.example ? { example: h.example } : {}),
+      }),
+    ),
+    ...(route.query ? queryParameters(route.query) : []),
+  ];
+  const responses: { [status: string]: Json } = {};
+  for (const [status, r] of Object.entries(route.responses)) {
+    const contentType = r.contentType ?? (r.schema ? 'application/json' : undefined);
+    const schema: Json = r.schema
+      ? r.schema === errorResponse
+        ? { $ref: '#/components/schemas/Error' }
+        : jsonSchema(r.schema, 'output')
+      : { type: 'string' };
+    responses[status] = {
+      description: r.description,
+      ...(contentType ? { content: { [contentType]: { schema, ...withExample(r.example) } } } : {}),
+    };
+  }
+  return {
+    operationId: operationId(route),
+    summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
+    tags: [route.tag],
+    security: route.auth === 'account' ? [{ accountKey: [] }] : route.auth === 'admin' ? [{ adminKey: [] }] : [],
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: Object.fromEntries(
+              (route.body.contentTypes ?? ['application/json']).map((type) => [
+                type,
+                { schema: jsonSchema(route.body?.schema ?? z.unknown(), 'input'), ...withExample(route.body?.example) },
+              ]),
+            ),
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+function queryParameters(query: z.ZodObject): Json[] {
+  const schema = jsonSchema(query, 'input') as { properties?: { [k: string]: Json }; required?: string[] };
+  return Object.entries(schema.properties ?? {}).map(([name, s]) => {
+    const description = typeof s === 'object' && s && !Array.isArray(s) ? s.description : undefined;
+    return {
+      name,
+      in: 'query',
+      required: schema.required?.includes(name) ?? false,
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: s,
+    };
+  });
+}
+
+/** A zod schema as a draft 2020-12 JSON Schema (OpenAPI 3.1's dialect), without `$schema`. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    io,
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+  }) as { [key: string]: Json };
+  return rest;
+}
+
+function withExample(example: unknown): { example?: Json } {
+  return example === undefined ? {} : { example: example as Json };
+}
+
+function operationId(route: RouteDoc): string {
+  const words = route.path
+    .split('/')
+    .filter((p) => p !== '' && p !== 'v1')
+    .map((p) => (p.startsWith(':') ? `by-${p.slice(1)}` : p.replace(/\W/g, '-')));
+  return [route.method, ...words]
+    .join('-')
+    .replace(/-+(\w)/g, (_, c: string) => c.toUpperCase())
+    .replace(/-/g, '');
+}

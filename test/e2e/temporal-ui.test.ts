@@ -1,0 +1,182 @@
+/**
+ * The Temporal UI of the `npm start` stack in Debian's headless Chromium (playwright-core): filter
+ * by HeraldStatus, open a delivered message, and read its body decrypted through the codec server
+ * when the codec endpoint carries the token; the same page without the token shows ciphertext
+ * only. Screenshots land in test/artifacts/.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, expect, it } from 'vitest';
+import { getFreePort } from '../../scripts/ports.ts';
+import { waitForMessage } from '../support/stack.ts';
+
+const projectRoot = resolve(import.meta.dirname, '../..');
+const artifacts = join(projectRoot, 'test/artifacts');
+const CHROMIUM = '/usr/bin/chromium';
+const TO = '+14155552671';
+const BODY = 'Your code is 123456';
+const dataDir = mkdtempSync(join(tmpdir(), 'herald-ui-'));
+let stackProcess: ChildProcess | undefined;
+let browser: Browser | undefined;
+
+afterAll(async () => {
+  await browser?.close();
+  const child = stackProcess;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    await new Promise((ok) => {
+      child.once('exit', ok);
+      child.kill('SIGINT');
+    });
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Runs scripts/start.ts on free ports; resolves with everything it printed once ready. */
+async function startStack(ports: Record<'api' | 'temporal' | 'ui' | 'codec', number>): Promise<string> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HERALD_DATA_DIR: dataDir,
+    PORT: String(ports.api),
+    TEMPORAL_PORT: String(ports.temporal),
+    TEMPORAL_UI_PORT: String(ports.ui),
+    CODEC_PORT: String(ports.codec),
+    TWILIO_SIM_PORT: '0',
+    VONAGE_SIM_PORT: '0',
+  };
+  for (const name of [
+    'DATABASE_URL',
+    'TEMPORAL_ADDRESS',
+    'ADMIN_API_KEY',
+    'HERALD_CODEC_KEYS',
+    'CODEC_TOKEN',
+  ]) {
+    delete env[name];
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'scripts/start.ts')], {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  stackProcess = child;
+  let output = '';
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`not ready within 60 s:\n${output}`)), 60_000);
+    const onData = (c: Buffer): void => {
+      output += c.toString();
+      if (output.includes('[herald] ready')) {
+        clearTimeout(timer);
+        ok();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`npm start exited with ${code}:\n${output}`));
+    });
+  });
+  return output;
+}
+
+/** The page's visible text once the run's input has rendered (decoded or not). */
+async function inputText(page: Page, messageId: string): Promise<string> {
+  await page.getByRole('heading', { name: messageId }).first().waitFor({ timeout: 30_000 });
+  await page.getByText('Input', { exact: true }).first().waitFor({ timeout: 30_000 });
+  return page.locator('body').innerText();
+}
+
+it('the Temporal UI shows a delivered message decrypted with the codec token, ciphertext without', async () => {
+  expect(existsSync(CHROMIUM), 'Chromium missing: apt-get install -y chromium (.ci/run does)').toBe(true);
+  mkdirSync(artifacts, { recursive: true });
+  const ports = {
+    api: await getFreePort(),
+    temporal: await getFreePort(),
+    ui: await getFreePort(),
+    codec: await getFreePort(),
+  };
+  const output = await startStack(ports);
+  const endpointWithToken = /Codec \(UI\)\s+(\S+)/.exec(output)?.[1];
+  expect(endpointWithToken).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${ports.codec}/t/\\S{16,}$`));
+  const apiKey = /Bearer (hk_[^']+)'/.exec(output)?.[1];
+  expect(apiKey).toBeDefined();
+  const apiUrl = `http://127.0.0.1:${ports.api}`;
+  const uiUrl = `http://127.0.0.1:${ports.ui}`;
+
+  const res = await fetch(`${apiUrl}/v1/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ to: TO, body: BODY }),
+  });
+  expect(res.status).toBe(202);
+  const { id } = (await res.json()) as { id: string };
+  await waitForMessage(apiUrl, apiKey!, id, (m) => m.status === 'delivered', 30_000);
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  const codecStatuses = (page: Page): number[] => {
+    const seen: number[] = [];
+    page.on('response', (r) => {
+      if (r.url().startsWith(`http://127.0.0.1:${ports.codec}/`) && r.request().method() === 'POST') {
+        seen.push(r.status());
+      }
+    });
+    return seen;
+  };
+
+  // An operator with the token: the codec endpoint (with the token) set in the UI's Data Encoder
+  // settings, as local storage holds them.
+  const operator = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  await operator.addInitScript((endpoint) => {
+    localStorage.setItem('endpoint', JSON.stringify(endpoint));
+    localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
+  }, endpointWithToken!);
+  const page = await operator.newPage();
+  const withToken = codecStatuses(page);
+  const query = encodeURIComponent('HeraldStatus = "delivered"');
+  await page.goto(`${uiUrl}/namespaces/default/workflows?query=${query}`);
+  const row = page.locator(`a[href*="/workflows/${id}"]`).first();
+  await row.waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: join(artifacts, 'temporal-ui-list.png'), fullPage: true });
+  await row.click();
+  await page.getByText(BODY).first().waitFor({ timeout: 30_000 });
+  const decrypted = await inputText(page, id);
+  expect(decrypted).toContain(`"body": "${BODY}"`);
+  expect(decrypted).toContain(TO);
+  await page.screenshot({ path: join(artifacts, 'temporal-ui-decrypted.png'), fullPage: true });
+  expect(withToken.length).toBeGreaterThan(0);
+  expect(withToken.every((s) => s === 200)).toBe(true);
+  await operator.close();
+
+  // The same page without the token: the dev server's codec endpoint answers 401, the UI keeps
+  // the stored ciphertext.
+  const stranger = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const bare = await stranger.newPage();
+  const withoutToken = codecStatuses(bare);
+  await bare.goto(`${uiUrl}/namespaces/default/workflows/${id}`);
+  await bare.getByText('Codec Server could not connect').first().waitFor({ timeout: 30_000 });
+  const ciphertext = await inputText(bare, id);
+  expect(ciphertext).toMatch(/[A-Za-z0-9+/]{100,}/);
+  await bare.screenshot({ path: join(artifacts, 'temporal-ui-no-token.png'), fullPage: true });
+  const html = await bare.content();
+  for (const secret of [BODY, '123456', TO]) {
+    expect(ciphertext, secret).not.toContain(secret);
+    expect(html, secret).not.toContain(secret);
+  }
+  expect(withoutToken.length).toBeGreaterThan(0);
+  expect(withoutToken.every((s) => s === 401)).toBe(true);
+  await stranger.close();
+}, 90_000);
