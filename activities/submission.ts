@@ -1,8 +1,8 @@
 import { heartbeat } from '@temporalio/activity';
 import { recordRouteOutcome } from '../db/carriers.ts';
-import { reserveSendSlot } from '../db/rate-limit.ts';
 import { recordMessageParts } from '../db/message-parts.ts';
 import { beginAttempt, finishAttempt, transitionMessage } from '../db/messages.ts';
+import { reserveSendSlot } from '../db/rate-limit.ts';
 import type { CarrierError } from '../domain/carrier-error.ts';
 import { circuitState } from '../domain/circuit.ts';
 import { afterTransition } from './callbacks.ts';

@@ -171,7 +171,8 @@ export const configuredCarrierSchema = z
         typeof template === 'object' &&
         !Array.isArray(template) &&
         Object.values(template).every((v) => typeof v === 'string');
-      if (!ok) ctx.addIssue({ code: 'custom', path: at, message: 'a form template maps field names to strings' });
+      if (!ok)
+        ctx.addIssue({ code: 'custom', path: at, message: 'a form template maps field names to strings' });
     }
     if (format === 'json' && typeof template === 'string') {
       ctx.addIssue({ code: 'custom', path: at, message: 'a json template must be an object or array' });
@@ -322,7 +323,8 @@ export function interpretConfiguredReply(def: Definition, reply: HttpReply, labe
       },
     };
   }
-  if (doc === undefined) return { ok: false, error: unreadableReply(reply.status, label, `not ${rd.format}`) };
+  if (doc === undefined)
+    return { ok: false, error: unreadableReply(reply.status, label, `not ${rd.format}`) };
   if (code !== undefined && cls === undefined && rd.codes.accepted.length > 0) {
     const name = rd.codeNames[code] ?? DEFAULT_NAMES[rd.unknownCode];
     return {

@@ -248,7 +248,12 @@ export function basicAuth(user: string, password: string): string {
 
 /** A 2xx reply we cannot read: the carrier may have taken the message, so the error is `ambiguous`. */
 export function unreadableReply(status: number, carrier: string, why: string): CarrierError {
-  return carrierError('ambiguous', 'unparseable_reply', `unreadable ${status} reply from ${carrier}: ${why}`, {
-    carrierCode: `HTTP ${status}`,
-  });
+  return carrierError(
+    'ambiguous',
+    'unparseable_reply',
+    `unreadable ${status} reply from ${carrier}: ${why}`,
+    {
+      carrierCode: `HTTP ${status}`,
+    },
+  );
 }

@@ -212,12 +212,17 @@ export function interpretInfobipReply(reply: HttpReply): SubmitResult {
   if (reply.status < 200 || reply.status >= 300) {
     const retryAfterMs = parseRetryAfter(reply.headers.get('retry-after'));
     const body = errorReplySchema.safeParse(parseJsonSafe(reply.text));
-    return { ok: false, error: classifyInfobipError(reply.status, body.success ? body.data : {}, retryAfterMs) };
+    return {
+      ok: false,
+      error: classifyInfobipError(reply.status, body.success ? body.data : {}, retryAfterMs),
+    };
   }
   const parsed = replySchema.safeParse(parseJsonSafe(reply.text));
-  if (!parsed.success) return { ok: false, error: unreadableReply(reply.status, 'Infobip', 'not a message list') };
+  if (!parsed.success)
+    return { ok: false, error: unreadableReply(reply.status, 'Infobip', 'not a message list') };
   const [first] = parsed.data.messages;
-  if (!first?.messageId) return { ok: false, error: unreadableReply(reply.status, 'Infobip', 'no messageId') };
+  if (!first?.messageId)
+    return { ok: false, error: unreadableReply(reply.status, 'Infobip', 'no messageId') };
   const { status } = first;
   const name = status.name ?? status.groupName;
   if (status.groupName === 'PENDING' || status.groupName === 'DELIVERED' || name === DUPLICATE_MESSAGE_ID) {

@@ -111,7 +111,8 @@ export function valueAt(root: unknown, path: string): unknown {
 export function scalarAt(root: unknown, path: string): string | undefined {
   let v = valueAt(root, path);
   if (Array.isArray(v)) v = v[0];
-  if (typeof v === 'object' && v !== null && Object.hasOwn(v, '#text')) v = (v as { '#text': unknown })['#text'];
+  if (typeof v === 'object' && v !== null && Object.hasOwn(v, '#text'))
+    v = (v as { '#text': unknown })['#text'];
   if (typeof v === 'string') return v === '' ? undefined : v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return undefined;

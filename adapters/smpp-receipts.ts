@@ -17,6 +17,8 @@ export interface DeliverSmFields {
   readonly receipted_message_id?: unknown;
   readonly message_state?: unknown;
   readonly network_error_code?: unknown;
+  /** Any other PDU field (a decoded `smpp.PDU` fits as it is). */
+  readonly [field: string]: unknown;
 }
 
 /** Bases the ids of a carrier's receipts are written in. */

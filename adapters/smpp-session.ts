@@ -333,7 +333,8 @@ export class SmppSession {
     if (this.stateNow === next) return;
     this.stateNow = next;
     this.opts.onState?.(next);
-    if (next === 'bound') for (const wake of [...this.bindWaiters]) wake();
+    // Waiters learn the outcome of a bind attempt either way (bound, or down again).
+    if (next !== 'connecting') for (const wake of [...this.bindWaiters]) wake();
   }
 
   private connect(): void {

@@ -47,7 +47,10 @@ export function stringsIn(value: unknown): string[] {
 }
 
 /** Why a placeholder name is not allowed, or undefined when it is. */
-export function badPlaceholder(name: string, variables: Readonly<Record<string, string>>): string | undefined {
+export function badPlaceholder(
+  name: string,
+  variables: Readonly<Record<string, string>>,
+): string | undefined {
   if (name.startsWith(VARIABLE_PREFIX)) {
     const v = name.slice(VARIABLE_PREFIX.length);
     return Object.hasOwn(variables, v) ? undefined : `unknown variable "${v}" in {{${name}}}`;
@@ -85,12 +88,12 @@ export function placeholderValues(
 export function renderText(
   text: string,
   values: Readonly<Record<string, string>>,
-  escape: (value: string) => string = (v) => v,
+  escapeValue: (value: string) => string = (v) => v,
 ): string {
   return text.replace(PLACEHOLDER, (_all, name: string) => {
     const v = values[name];
     if (v === undefined) throw new Error(`unknown placeholder {{${name}}}`);
-    return escape(v);
+    return escapeValue(v);
   });
 }
 

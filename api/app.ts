@@ -11,6 +11,7 @@ import { createApiMetrics } from './metrics.ts';
 import { requestLog } from './request-log.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { balanceRoutes } from './routes/balance.ts';
+import { carrierRoutes } from './routes/carriers.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { observabilityRoutes } from './routes/observability.ts';
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestLog(ctx.log));
   app.use(healthRoutes(ctx), accountRoutes(ctx), balanceRoutes(ctx), messageRoutes(ctx), webhookRoutes(ctx));
   app.use(webhookSecretRoutes(ctx));
+  app.use(carrierRoutes(ctx));
   app.use(observabilityRoutes(createApiMetrics(ctx.db)));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.log));

@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import type { RoutingWeights } from '../domain/routing.ts';
 import type { AdapterCache } from './adapter-cache.ts';
 import type { Logger } from './log.ts';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
    * (services/ssrf.ts); `CALLBACK_ALLOWED_HOSTS`. Default none.
    */
   readonly callbackAllowedHosts?: readonly string[];
+  /** Score weights and breaker cool-down, as the workers use them (for `GET /v1/carriers`). Default: the defaults. */
+  readonly routing?: { readonly weights?: RoutingWeights; readonly coolDownMs?: number };
 }
 
 /** AppDeps with defaults applied, plus the per-app caches. */

@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     port: env.PORT,
     host: LISTEN_HOST,
     callbackAllowedHosts: env.CALLBACK_ALLOWED_HOSTS,
+    routing: { weights: env.ROUTING_WEIGHTS, coolDownMs: env.CIRCUIT_COOL_DOWN_MS },
     ...(env.PUBLIC_BASE_URL ? { publicBaseUrl: env.PUBLIC_BASE_URL } : {}),
   });
   console.log(`api: listening on ${api.url}`);

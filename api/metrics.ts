@@ -7,9 +7,10 @@
  * come from rows that are only ever added (attempts, ledger entries, callback attempts), so they
  * are monotonic as Prometheus expects, and exact across restarts.
  */
-import { type RawBuilder, sql } from 'kysely';
+
 import type { Kysely } from 'kysely';
-import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
+import { type RawBuilder, sql } from 'kysely';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
 import { DEFAULT_FAILURE_THRESHOLD } from '../domain/circuit.ts';
 
@@ -195,14 +196,23 @@ function dbHistogram<L extends string>(opts: DbHistogramOptions<L>): Metric {
     aggregator: 'sum',
     async get() {
       const { rows } = await query.execute(opts.db);
-      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> =
+        [];
       for (const row of rows) {
         const labels: Record<string, string> = {};
         for (const l of opts.labels) labels[l] = String(row[l] ?? 'none');
         opts.buckets.forEach((b, i) => {
-          values.push({ metricName: `${opts.name}_bucket`, labels: { ...labels, le: b }, value: Number(row[`b${i}`]) });
+          values.push({
+            metricName: `${opts.name}_bucket`,
+            labels: { ...labels, le: b },
+            value: Number(row[`b${i}`]),
+          });
         });
-        values.push({ metricName: `${opts.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: Number(row.n) });
+        values.push({
+          metricName: `${opts.name}_bucket`,
+          labels: { ...labels, le: '+Inf' },
+          value: Number(row.n),
+        });
         values.push({ metricName: `${opts.name}_sum`, labels, value: Number(row.total) });
         values.push({ metricName: `${opts.name}_count`, labels, value: Number(row.n) });
       }

@@ -198,7 +198,11 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
       400: error('Bad input', 'invalid_phone_number', 'to: not a valid phone number'),
       401: unauthorized,
       402: error('Balance too low', 'insufficient_funds', 'balance too low for this message'),
-      409: error('Key reused with another body', 'idempotency_conflict', 'Idempotency-Key was used with another body'),
+      409: error(
+        'Key reused with another body',
+        'idempotency_conflict',
+        'Idempotency-Key was used with another body',
+      ),
       422: error('No carrier serves the destination', 'no_route', 'no carrier serves this destination'),
     },
   },
@@ -275,7 +279,10 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
         schema: webhookSecretResponse,
         example: { ...webhookSecret, previousSecretExpiresAt: TIME },
       },
-      400: invalid('body field "gracePeriodSeconds": Too small: expected number to be >=0', 'gracePeriodSeconds'),
+      400: invalid(
+        'body field "gracePeriodSeconds": Too small: expected number to be >=0',
+        'gracePeriodSeconds',
+      ),
       401: unauthorized,
     },
   },
@@ -307,7 +314,9 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     summary: 'Liveness',
     tag: 'Operations',
     auth: 'none',
-    responses: { 200: { description: 'The process answers', schema: healthResponse, example: { status: 'ok' } } },
+    responses: {
+      200: { description: 'The process answers', schema: healthResponse, example: { status: 'ok' } },
+    },
   },
   {
     method: 'get',
@@ -332,14 +341,16 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     method: 'get',
     path: '/metrics',
     summary: 'Prometheus metrics',
-    description: 'Deployment-wide message, route, ledger and callback metrics read from the database, plus process metrics.',
+    description:
+      'Deployment-wide message, route, ledger and callback metrics read from the database, plus process metrics.',
     tag: 'Operations',
     auth: 'none',
     responses: {
       200: {
         description: 'Prometheus text exposition format 0.0.4',
         contentType: 'text/plain',
-        example: '# HELP herald_messages Messages by current status and carrier\n# TYPE herald_messages gauge\nherald_messages{status="delivered",carrier="twilio-sim"} 42\n',
+        example:
+          '# HELP herald_messages Messages by current status and carrier\n# TYPE herald_messages gauge\nherald_messages{status="delivered",carrier="twilio-sim"} 42\n',
       },
     },
   },
@@ -357,7 +368,10 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     summary: 'Interactive API reference (Swagger UI)',
     tag: 'Operations',
     auth: 'none',
-    responses: { 200: { description: 'HTML page', contentType: 'text/html' }, 301: { description: 'To /docs/' } },
+    responses: {
+      200: { description: 'HTML page', contentType: 'text/html' },
+      301: { description: 'To /docs/' },
+    },
   },
 ];
 
@@ -442,7 +456,8 @@ function operation(route: RouteDoc): Json {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: [route.tag],
-    security: route.auth === 'account' ? [{ accountKey: [] }] : route.auth === 'admin' ? [{ adminKey: [] }] : [],
+    security:
+      route.auth === 'account' ? [{ accountKey: [] }] : route.auth === 'admin' ? [{ adminKey: [] }] : [],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
       ? {
@@ -451,7 +466,10 @@ function operation(route: RouteDoc): Json {
             content: Object.fromEntries(
               (route.body.contentTypes ?? ['application/json']).map((type) => [
                 type,
-                { schema: jsonSchema(route.body?.schema ?? z.unknown(), 'input'), ...withExample(route.body?.example) },
+                {
+                  schema: jsonSchema(route.body?.schema ?? z.unknown(), 'input'),
+                  ...withExample(route.body?.example),
+                },
               ]),
             ),
           },

@@ -7,13 +7,19 @@ import { z } from 'zod';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
 
 /** Six-place decimal amount string. */
-const money = z.string().regex(/^-?\d+\.\d{6}$/).meta({ description: 'Decimal amount, six places', example: '0.008500' });
+const money = z
+  .string()
+  .regex(/^-?\d+\.\d{6}$/)
+  .meta({ description: 'Decimal amount, six places', example: '0.008500' });
 const isoTime = z.iso.datetime().meta({ description: 'ISO-8601 UTC' });
 
 /** `{ "error": { "code", "message", "details"? } }`, the one error shape. */
 export const errorResponse = z.looseObject({
   error: z.looseObject({
-    code: z.string().regex(/^[a-z_]+$/).meta({ description: 'snake_case error code' }),
+    code: z
+      .string()
+      .regex(/^[a-z_]+$/)
+      .meta({ description: 'snake_case error code' }),
     message: z.string(),
     details: z.unknown().optional().meta({ description: 'Per-field problems for invalid_request' }),
   }),
@@ -58,6 +64,20 @@ export const messageResponse = z.looseObject({
     .nullable(),
   attempts: z.array(attempt).optional().meta({ description: 'Single-message view only' }),
   events: z.array(event).optional().meta({ description: 'Single-message view only' }),
+  callbacks: z
+    .array(
+      z.looseObject({
+        eventId: z.string(),
+        status: z.enum(MESSAGE_STATUSES),
+        attempt: z.int().nullable(),
+        outcome: z.string(),
+        httpStatus: z.int().nullable(),
+        error: z.string().nullable(),
+        at: isoTime,
+      }),
+    )
+    .optional()
+    .meta({ description: 'Single-message view only: status callback delivery attempts' }),
   createdAt: isoTime,
   updatedAt: isoTime,
 });
@@ -77,7 +97,9 @@ export const readinessResponse = z.looseObject({
 /** `GET /v1/webhook-secret` and its rotation. */
 export const webhookSecretResponse = z.looseObject({
   secret: z.string().min(16),
-  previousSecretExpiresAt: isoTime.nullable().meta({ description: 'Until when the previous secret also signs' }),
+  previousSecretExpiresAt: isoTime
+    .nullable()
+    .meta({ description: 'Until when the previous secret also signs' }),
 });
 
 /** A carrier's receipt: its own format (Twilio form fields, Vonage JSON …), checked by its adapter. */

@@ -21,6 +21,11 @@ export interface SendBenchArgs {
    * repeatable), merged over scripts/temporal-dev-server.ts DEV_SERVER_DYNAMIC_CONFIG. Default none.
    */
   readonly dynamicConfig: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * `http` (Twilio and Vonage simulators, default) or `smpp` (`--carrier smpp`: every message over
+   * an SMPP bind to the SMSC simulator; reports go to `send-smpp-*`).
+   */
+  readonly carrier: 'http' | 'smpp';
 }
 
 const argsSchema = z.object({
@@ -30,6 +35,7 @@ const argsSchema = z.object({
   warmup: z.coerce.number().int().min(0).max(10_000).default(20),
   label: z.string().default(''),
   profile: z.boolean().default(false),
+  carrier: z.enum(['http', 'smpp']).default('http'),
   'dynamic-config': z
     .array(z.string().regex(/^[\w.]+=.+$/, 'expected KEY=JSON'))
     .default([])
@@ -63,7 +69,7 @@ function parseJsonScalar(text: string): string | number | boolean | undefined {
 }
 
 export const USAGE =
-  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT] [--profile] [--dynamic-config KEY=JSON ...]';
+  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT] [--profile] [--dynamic-config KEY=JSON ...] [--carrier http|smpp]';
 
 /** Parses `argv` (without node and script); throws an Error naming the bad flag and the usage. */
 export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
@@ -78,6 +84,7 @@ export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
         warmup: { type: 'string' },
         label: { type: 'string' },
         profile: { type: 'boolean' },
+        carrier: { type: 'string' },
         'dynamic-config': { type: 'string', multiple: true },
       },
       strict: true,

@@ -13,6 +13,8 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
+import { heraldDataConverter } from '../codec/data-converter.ts';
+import { type CodecKeyring, formatCodecKeys, generateKey } from '../codec/keys.ts';
 import { addCredit, createAccount } from '../db/accounts.ts';
 import { createDb, destroyDb } from '../db/connection.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
@@ -24,6 +26,7 @@ import { getFreePort } from '../scripts/ports.ts';
 import { DEMO_PRICES, seedCarriers } from '../scripts/seed.ts';
 import { resolveTemporalCli } from '../scripts/temporal-cli.ts';
 import { startTemporalDevServer } from '../scripts/temporal-dev-server.ts';
+import { startSmscSimulator } from '../simulators/smsc-sim.ts';
 import { startTwilioSimulator } from '../simulators/twilio-sim.ts';
 import { startVonageSimulator } from '../simulators/vonage-sim.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
@@ -36,6 +39,7 @@ const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const TWILIO_CREDS = { accountSid: 'AC22222222222222222222222222222222', authToken: 'bench-twilio-token' };
 const VONAGE_CREDS = { apiKey: 'benchkey', apiSecret: 'bench-vonage-secret' };
+const SMSC_CREDS = { systemId: 'bench', password: 'bench-pw' };
 /** Far above what the stack can do, so the carrier queues' server-side rate limit never binds. */
 const CARRIER_TPS = 10_000;
 /** Zero carrier latency and receipts posted at once: the benchmark measures Herald, not carriers. */
@@ -55,6 +59,8 @@ export interface BenchStackOptions {
   readonly profileDir?: string;
   /** Merged over the project's dev-server dynamic config. Default none. */
   readonly dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
+  /** Also start the SMSC simulator and make `smpp-sim` the cheapest route everywhere. Default false. */
+  readonly smsc?: boolean;
 }
 
 /** A funded account and its API key. */
@@ -138,7 +144,27 @@ async function assemble(
   cleanups.push(() => twilio.close());
   const vonage = await startVonageSimulator({ port: 0, credentials: VONAGE_CREDS, config: SIM_CONFIG });
   cleanups.push(() => vonage.close());
+  const smsc = opts.smsc
+    ? await startSmscSimulator({
+        credentials: SMSC_CREDS,
+        config: { latencyMs: 0, receiptDelayMs: 0 },
+        control: false,
+      })
+    : undefined;
+  if (smsc) cleanups.push(() => smsc.close());
   await seedCarriers(db, [
+    ...(smsc
+      ? [
+          {
+            id: 'smpp-sim',
+            kind: 'smpp',
+            config: { host: smsc.host, port: smsc.port, ...SMSC_CREDS, window: 64, receiptIdBase: 'decimal' },
+            tps: CARRIER_TPS,
+            // Below every HTTP price: all traffic goes over the bind.
+            prices: Object.fromEntries(Object.keys(DEMO_PRICES.twilio).map((c) => [c, '0.005000'])),
+          },
+        ]
+      : []),
     {
       id: 'twilio-sim',
       kind: 'twilio',
@@ -164,7 +190,9 @@ async function assemble(
 
   const connection = await Connection.connect({ address: server.address });
   cleanups.push(() => connection.close());
-  const temporal = new Client({ connection });
+  // Encrypted payloads, as production runs: the benchmark pays the codec's cost too.
+  const keyring: CodecKeyring = { keys: new Map([['bench', generateKey()]]), currentKeyId: 'bench' };
+  const temporal = new Client({ connection, dataConverter: heraldDataConverter(keyring) });
 
   const port = await getFreePort();
   const apiUrl = `http://127.0.0.1:${port}`;
@@ -177,6 +205,8 @@ async function assemble(
     PORT: String(port),
     PUBLIC_BASE_URL: apiUrl,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    HERALD_CODEC_KEYS: formatCodecKeys(keyring.keys),
+    HERALD_CODEC_KEY_ID: keyring.currentKeyId,
   };
   let stopping = false;
   let failure: string | undefined;

@@ -15,6 +15,8 @@ export interface LoadOptions {
   readonly to: (i: number) => string;
   /** Message body. Default: a one-segment GSM-7 OTP text. */
   readonly body?: (i: number) => string;
+  /** A request without an answer after this long counts as an error. Default 30 000 ms. */
+  readonly timeoutMs?: number;
 }
 
 /** One request that did not end in a 202. */
@@ -73,6 +75,8 @@ export async function sendMessages(opts: LoadOptions): Promise<LoadResult> {
         },
       );
       req.on('error', reject);
+      // A stuck API must fail the run, not hang it.
+      req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error('no answer in time')));
       req.end(payload);
     });
 

@@ -227,18 +227,22 @@ ${events}
 ${temporal}${errors}`;
 }
 
-/** Writes `send-<YYYY-MM-DD-HHmm>.json` and `latest-send.md` into `dir`; returns their paths. */
+/**
+ * Writes `<name>-<YYYY-MM-DD-HHmm>.json` and `latest-<name>.md` into `dir`; returns their paths.
+ * `name` is `send` (default) or `send-smpp` (`--carrier smpp`).
+ */
 export async function writeReports(
   r: SendBenchReport,
   dir: string,
+  name = 'send',
 ): Promise<{ json: string; markdown: string }> {
   await mkdir(dir, { recursive: true });
   const d = new Date(r.startedAt);
   const p = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
-  const json = join(dir, `send-${stamp}.json`);
-  const markdown = join(dir, 'latest-send.md');
+  const json = join(dir, `${name}-${stamp}.json`);
+  const markdown = join(dir, `latest-${name}.md`);
   await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
-  await writeFile(markdown, toMarkdown(r, `bench/results/send-${stamp}.json`));
+  await writeFile(markdown, toMarkdown(r, `bench/results/${name}-${stamp}.json`));
   return { json, markdown };
 }

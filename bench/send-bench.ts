@@ -69,6 +69,7 @@ async function run(
   const memory = startRssSampler({ worker: stack.pids.worker, api: stack.pids.api });
 
   if (args.warmup > 0) {
+    log(`warm-up: ${args.warmup} messages`);
     const warm = await sendMessages({
       apiUrl: stack.apiUrl,
       apiKey: stack.warmupAccount.apiKey,
@@ -81,6 +82,7 @@ async function run(
       expected: warm.ids.length,
       timeoutMs: 60_000,
       stallMs: 30_000,
+      onProgress: (n) => log(`warm-up: ${n} of ${warm.ids.length} terminal`),
     });
     if (done.reason !== 'done')
       throw new Error(`warm-up: only ${done.terminal} of ${warm.ids.length} finished`);
@@ -147,7 +149,7 @@ async function run(
   const report: SendBenchReport = {
     kind: 'send',
     startedAt: new Date(began).toISOString(),
-    label: args.label,
+    label: args.carrier === 'smpp' ? `SMPP${args.label ? `: ${args.label}` : ''}` : args.label,
     git: gitState(),
     environment: {
       node: process.version,
@@ -220,6 +222,7 @@ async function main(): Promise<number> {
     log,
     dynamicConfig: args.dynamicConfig,
     ...(profileDir ? { profileDir } : {}),
+    smsc: args.carrier === 'smpp',
   });
   let interrupted = false;
   const onSignal = (): void => {
@@ -233,7 +236,7 @@ async function main(): Promise<number> {
   try {
     const { report, failed } = await run(args, stack);
     console.log(`\nSend benchmark${args.label ? ` — ${args.label}` : ''}\n${formatTable(report)}\n`);
-    const files = await writeReports(report, RESULTS_DIR);
+    const files = await writeReports(report, RESULTS_DIR, args.carrier === 'smpp' ? 'send-smpp' : 'send');
     log(`wrote ${files.json} and ${files.markdown}`);
     if (failed.length > 0) {
       const output = stack.childOutput();

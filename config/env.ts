@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { KEY_ID_PATTERN, parseCodecKeys, toKeyring } from '../codec/keys.ts';
+import { DEFAULT_WEIGHTS } from '../domain/routing.ts';
 import { isAllowListEntry } from '../services/ssrf.ts';
 
 const envSchema = z.object({
@@ -45,6 +46,42 @@ const envSchema = z.object({
   /** Worker: concurrent workflow tasks / activities. */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
+  /**
+   * Route score weights as JSON, e.g. `{"delivery":0.5,"price":0.2}`; keys left out keep their
+   * defaults (acceptance 0.25, delivery 0.4, submitLatency 0.05, receiptLatency 0.05, price 0.25).
+   */
+  ROUTING_WEIGHTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z
+        .strictObject({
+          acceptance: z.number().min(0).finite().optional(),
+          delivery: z.number().min(0).finite().optional(),
+          submitLatency: z.number().min(0).finite().optional(),
+          receiptLatency: z.number().min(0).finite().optional(),
+          price: z.number().min(0).finite().optional(),
+        })
+        .transform((w) => ({ ...DEFAULT_WEIGHTS, ...w })),
+    )
+    .default(DEFAULT_WEIGHTS),
+  /** Share of messages that try a non-top route first, to keep its stats fresh (0..1). Default 0.05. */
+  ROUTING_EXPLORATION: z.coerce.number().min(0).max(1).default(0.05),
+  /** EWMA weight of one observation in the route stats, (0, 1]. Default 0.1. */
+  ROUTING_EWMA_ALPHA: z.coerce.number().gt(0).max(1).default(0.1),
+  /** How often each worker writes its batched route stats, ms. Default 500. */
+  ROUTE_STATS_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Consecutive route failures that open its circuit. Default 5. */
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  /** How long an open circuit waits before one probe, ms. Default 10000. */
+  CIRCUIT_COOL_DOWN_MS: z.coerce.number().int().min(100).default(10_000),
   /** Database pool size per process. Default 10. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -13,7 +13,10 @@ export interface RecordMessagePartsInput {
  * Stores the carrier ids of a message's parts, so a receipt naming only a part is matched.
  * Idempotent: a part id already stored for the carrier is left as it is.
  */
-export async function recordMessageParts(db: Kysely<Database>, input: RecordMessagePartsInput): Promise<void> {
+export async function recordMessageParts(
+  db: Kysely<Database>,
+  input: RecordMessagePartsInput,
+): Promise<void> {
   if (input.partIds.length === 0) return;
   await db
     .insertInto('message_parts')

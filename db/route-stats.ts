@@ -161,7 +161,8 @@ export interface CircuitSettings {
  * database's `now()`): a success closes (then the trailing failures count afresh); failures on
  * a closed circuit open it at the threshold; a failure on an open, cooled-down circuit (the
  * probe) re-opens it with a fresh cool-down; inside the cool-down failures only count.
- * Latency EWMAs start from the first sample rather than from 0.
+ * Latency EWMAs start from the first sample rather than from 0. A success on an open circuit (a
+ * probe) restarts the acceptance EWMA from 1, so a recovered route competes on its merits.
  */
 export async function applyRouteStatsBatch(
   db: Kysely<Database>,
@@ -205,7 +206,10 @@ export async function applyRouteStatsBatch(
     .values(fresh)
     .onConflict((oc) =>
       oc.columns(['carrier_id', 'country']).doUpdateSet({
-        success_ewma: affine('success_ewma', b.acceptance),
+        // A route back from an outage (a success on an open circuit) restarts its acceptance from
+        // the prior: the breaker dealt with the outage; the score judges the route in service.
+        success_ewma: sql<number>`case when ${hs} and ${old('circuit_state')} = 'open'
+          then ${fresh.success_ewma}::float8 else ${affine('success_ewma', b.acceptance)} end`,
         attempts: sql<number>`${old('attempts')} + ${n}`,
         consecutive_failures: sql<number>`${newFailures}`,
         delivery_ewma: affine('delivery_ewma', b.delivery),

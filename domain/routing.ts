@@ -122,10 +122,10 @@ export interface RankRoutesOptions {
  * they all come back by score, so a message is never failed only because every breaker is open.
  * Returns a new array; the input is not changed.
  */
-export function rankRoutes(
-  candidates: readonly RouteCandidate[],
+export function rankRoutes<T extends RouteCandidate>(
+  candidates: readonly T[],
   options: RankRoutesOptions = {},
-): RouteCandidate[] {
+): T[] {
   const scores = scoreRoutes(candidates, options.weights);
   const scored = candidates.map((c, i) => ({ c, score: scores[i]?.score ?? 0 }));
   scored.sort((x, y) => {

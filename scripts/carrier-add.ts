@@ -10,7 +10,9 @@ import { seedCarriers } from './seed.ts';
 
 const Env = z.object({
   DATABASE_URL: z
-    .string({ error: 'DATABASE_URL is not set: give it the PostgreSQL URL, e.g. postgres://user@host:5432/herald' })
+    .string({
+      error: 'DATABASE_URL is not set: give it the PostgreSQL URL, e.g. postgres://user@host:5432/herald',
+    })
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL'),
 });
 
@@ -24,7 +26,8 @@ function parseArgs(argv: readonly string[]): { file: string; baseUrl?: string } 
     args.splice(i, 2);
   }
   const [file, ...rest] = args;
-  if (!file || rest.length > 0) throw new Error('usage: npm run carrier:add -- <carrier file> [--base-url <url>]');
+  if (!file || rest.length > 0)
+    throw new Error('usage: npm run carrier:add -- <carrier file> [--base-url <url>]');
   return { file, ...(baseUrl !== undefined ? { baseUrl } : {}) };
 }
 
@@ -46,7 +49,9 @@ async function main(): Promise<void> {
   try {
     await seedCarriers(db, [seed]);
     const countries = Object.keys(seed.prices).join(', ') || 'no countries';
-    console.log(`carrier:add: ${seed.id} (${seed.kind}) saved, priced for ${countries}; restart workers to use it`);
+    console.log(
+      `carrier:add: ${seed.id} (${seed.kind}) saved, priced for ${countries}; restart workers to use it`,
+    );
   } catch (err) {
     console.error(`carrier:add: ${(err as Error).message}`);
     process.exitCode = 1;

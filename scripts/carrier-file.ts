@@ -19,7 +19,10 @@ export const carrierFileSchema = z.strictObject({
   /** Submits per second. Default 100. */
   tps: z.number().positive().default(100),
   /** ISO country → our price per segment, a decimal string ("0.030000"). */
-  prices: z.record(z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 alpha-2 code'), z.string().regex(/^\d+(\.\d{1,6})?$/)),
+  prices: z.record(
+    z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166 alpha-2 code'),
+    z.string().regex(/^\d+(\.\d{1,6})?$/),
+  ),
   config: z.record(z.string(), z.unknown()),
 });
 

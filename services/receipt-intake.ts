@@ -159,7 +159,9 @@ async function applyLateReceipt(
       signalStatusCallbacks(deps.db, deps.temporal, message),
     );
   } catch (err) {
-    throw new ReceiptIntakeUnavailableError('could not queue the status callback; retry later', { cause: err });
+    throw new ReceiptIntakeUnavailableError('could not queue the status callback; retry later', {
+      cause: err,
+    });
   }
 }
 

@@ -77,7 +77,14 @@ const REPORTS: Readonly<
       name: 'DELIVERED_TO_HANDSET',
       description: 'Message delivered to handset',
     },
-    error: { groupId: 0, groupName: 'OK', id: 0, name: 'NO_ERROR', description: 'No Error', permanent: false },
+    error: {
+      groupId: 0,
+      groupName: 'OK',
+      id: 0,
+      name: 'NO_ERROR',
+      description: 'No Error',
+      permanent: false,
+    },
   },
   undelivered: {
     status: {
@@ -108,7 +115,13 @@ const REPORTS: Readonly<
     },
   },
   expired: {
-    status: { groupId: 4, groupName: 'EXPIRED', id: 15, name: 'EXPIRED_EXPIRED', description: 'Message expired' },
+    status: {
+      groupId: 4,
+      groupName: 'EXPIRED',
+      id: 15,
+      name: 'EXPIRED_EXPIRED',
+      description: 'Message expired',
+    },
     error: {
       groupId: 1,
       groupName: 'HANDSET_ERRORS',
@@ -168,7 +181,9 @@ const asObject = (v: unknown): Json | undefined =>
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The first message of a send request, or the violations that refuse it. */
-function readSend(body: string): { sub: InfobipSubmission } | { violations: Array<{ property: string; violation: string }> } {
+function readSend(
+  body: string,
+): { sub: InfobipSubmission } | { violations: Array<{ property: string; violation: string }> } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -190,9 +205,13 @@ function readSend(body: string): { sub: InfobipSubmission } | { violations: Arra
   if (validity) {
     const amount = validity.amount;
     const unit = validity.timeUnit;
-    const seconds = typeof amount === 'number' ? amount * (unit === 'HOURS' ? 3600 : unit === 'MINUTES' ? 60 : 1) : NaN;
+    const seconds =
+      typeof amount === 'number' ? amount * (unit === 'HOURS' ? 3600 : unit === 'MINUTES' ? 60 : 1) : NaN;
     if (!(seconds >= 60 && seconds <= 172_800)) {
-      violations.push({ property: 'messages[0].options.validityPeriod', violation: 'must be between 1 minute and 48 hours' });
+      violations.push({
+        property: 'messages[0].options.validityPeriod',
+        violation: 'must be between 1 minute and 48 hours',
+      });
     }
   }
   const webhooks = asObject(m.webhooks);
@@ -203,10 +222,15 @@ function readSend(body: string): { sub: InfobipSubmission } | { violations: Arra
   if (violations.length > 0 || !to || !text) return { violations };
   const messageId = asString(dest?.messageId);
   const callbackData = asString(webhooks?.callbackData);
-  return { sub: { to, from, text, messageId, webhookUrl, callbackData, clientRef: messageId ?? callbackData } };
+  return {
+    sub: { to, from, text, messageId, webhookUrl, callbackData, clientRef: messageId ?? callbackData },
+  };
 }
 
-function infobipProfile(creds: InfobipSimCredentials, batchReceipts: boolean): CarrierProfile<InfobipSubmission> {
+function infobipProfile(
+  creds: InfobipSimCredentials,
+  batchReceipts: boolean,
+): CarrierProfile<InfobipSubmission> {
   const expectedAuth = `App ${creds.apiKey}`;
   const secretHeader = (creds.webhookSecretHeader ?? 'x-herald-webhook-secret').toLowerCase();
   /** Infobip refuses a messageId it has seen: the ids of every accepted message. */
@@ -220,7 +244,8 @@ function infobipProfile(creds: InfobipSimCredentials, batchReceipts: boolean): C
       'user-agent': 'Infobip-Webhook',
       ...(creds.webhookSecret !== undefined ? { [secretHeader]: creds.webhookSecret } : {}),
     };
-    if (!batchReceipts) return [{ url, method: 'POST', headers, body: JSON.stringify({ results: [result] }) }];
+    if (!batchReceipts)
+      return [{ url, method: 'POST', headers, body: JSON.stringify({ results: [result] }) }];
     const u = new URL(url);
     const key = u.origin + u.pathname;
     const joined = open.get(key);
@@ -319,7 +344,10 @@ function infobipProfile(creds: InfobipSimCredentials, batchReceipts: boolean): C
             messageCount: parts,
             mccMnc: MCC_MNC,
             ...(sub.callbackData !== undefined ? { callbackData: sub.callbackData } : {}),
-            price: { pricePerMessage: Number(formatDecimalMicros(BigInt(config.priceMicros), 6)), currency: 'EUR' },
+            price: {
+              pricePerMessage: Number(formatDecimalMicros(BigInt(config.priceMicros), 6)),
+              currency: 'EUR',
+            },
             status,
             error,
           });

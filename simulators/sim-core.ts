@@ -244,6 +244,35 @@ export interface SimSubmission {
   readonly to: string;
   /** Our client's reference (Vonage client-ref, Twilio `mid` of StatusCallback), for duplicates. */
   readonly clientRef?: string | undefined;
+  /** Segments the carrier bills for it (for the submission log). Default 1. */
+  readonly segments?: number | undefined;
+}
+
+/** One submission that passed auth and validation: when it arrived and its segments. */
+export interface LoggedSubmission {
+  /** Epoch ms. */
+  readonly at: number;
+  readonly segments: number;
+}
+
+/**
+ * The most segments received within any window of `windowMs` (sliding, both ends inclusive of
+ * the window's start) — what a carrier enforcing "N segments per second" would count.
+ */
+export function maxSegmentsInWindow(log: readonly LoggedSubmission[], windowMs = 1_000): number {
+  const sorted = [...log].sort((a, b) => a.at - b.at);
+  let max = 0;
+  let sum = 0;
+  let start = 0;
+  for (const entry of sorted) {
+    sum += entry.segments;
+    while (entry.at - (sorted[start]?.at ?? entry.at) >= windowMs) {
+      sum -= sorted[start]?.segments ?? 0;
+      start++;
+    }
+    if (sum > max) max = sum;
+  }
+  return max;
 }
 
 export interface SimAcceptance {
@@ -284,6 +313,8 @@ export interface RunningSimulator {
   readonly url: string;
   readonly port: number;
   stats(): SimStats;
+  /** Every submission that passed auth and validation since the last reset, in arrival order. */
+  submissionLog(): readonly LoggedSubmission[];
   config(): SimConfig;
   /** Applies a partial config (validated; throws on a bad one). */
   setConfig(partial: SimConfigPatch): void;
@@ -307,6 +338,7 @@ export async function startSimulator<S extends SimSubmission, C>(
   const rng = mulberry32(opts.seed ?? randomInt(0, 2 ** 31));
   let stats = emptyStats();
   let seenRefs = new Set<string>();
+  let submissionLog: LoggedSubmission[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const aborts = new AbortController();
   let closed = false;
@@ -397,6 +429,7 @@ export async function startSimulator<S extends SimSubmission, C>(
       await sleep(cfg.latencyMs);
       return reply(res, checked.reply);
     }
+    submissionLog.push({ at: Date.now(), segments: checked.submission.segments ?? 1 });
     const fault = pickWeighted(rng, cfg.mix);
     if (fault === 'serverError' || fault === 'permanent' || fault === 'throttle' || fault === 'authFail') {
       stats.rejected++;
@@ -521,6 +554,7 @@ export async function startSimulator<S extends SimSubmission, C>(
   function resetStats(): void {
     stats = emptyStats();
     seenRefs = new Set();
+    submissionLog = [];
   }
 
   if (config.down) {
@@ -533,6 +567,7 @@ export async function startSimulator<S extends SimSubmission, C>(
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     stats: () => ({ ...structuredClone(stats), receiptsPending: pending }),
+    submissionLog: () => [...submissionLog],
     config: () => structuredClone(config),
     setConfig(partial) {
       setConfigResolved(applySimConfigPatch(config, partial));

@@ -155,7 +155,7 @@ export interface SmscStats {
   receiptsSent: number;
   /** deliver_sm answered ESME_ROK. */
   receiptsAcked: number;
-  /** Receipts waiting for their time, a bound session or an answer (a gauge). */
+  /** Receipts scheduled and not yet answered ESME_ROK (a gauge: reset leaves it alone). */
   receiptsPending: number;
   /** Connections dropped by the `drop` fault or `dropConnections()`. */
   drops: number;
@@ -261,6 +261,8 @@ const MAX_SEGMENT_LOG = 5_000;
 
 interface PendingReceipt {
   readonly systemId: string;
+  /** The session the message came on: preferred while it is bound. */
+  readonly origin: smpp.Session;
   readonly fields: Record<string, unknown>;
 }
 
@@ -400,8 +402,10 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
     if (outcome !== 'none' && pdu.registered_delivery) {
       const receipts = receiptFields(cfg, hexId, n, outcome, text, to, String(pdu.source_addr ?? ''));
       for (const [i, r] of receipts.entries()) {
-        if (cfg.receiptBeforeResp) deliver({ systemId, fields: r });
-        else later(cfg.receiptDelayMs * (i + 1), () => deliver({ systemId, fields: r }));
+        const receipt = { systemId, origin: session, fields: r };
+        stats.receiptsPending++;
+        if (cfg.receiptBeforeResp) deliver(receipt);
+        else later(cfg.receiptDelayMs * (i + 1), () => deliver(receipt));
       }
     }
     if (fault === 'noResponse') return;
@@ -457,17 +461,15 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
   /** Sends a receipt to a bound session of its system id; waits for one when none is bound. */
   function deliver(receipt: PendingReceipt): void {
     if (closed) return;
-    const session = [...bound.entries()].find(([, id]) => id === receipt.systemId)?.[0];
+    const session = bound.has(receipt.origin)
+      ? receipt.origin
+      : [...bound.entries()].find(([, id]) => id === receipt.systemId)?.[0];
     if (!session) {
       waiting.push(receipt);
       return;
     }
-    stats.receiptsPending++;
     let answered = false;
-    const retry = (): void => {
-      stats.receiptsPending--;
-      later(RECEIPT_RETRY_MS, () => deliver(receipt));
-    };
+    const retry = (): void => later(RECEIPT_RETRY_MS, () => deliver(receipt));
     const sent = session.send(new smpp.PDU('deliver_sm', { ...receipt.fields }), (resp) => {
       if (answered) return;
       answered = true;

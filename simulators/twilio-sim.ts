@@ -117,7 +117,10 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
       if (callback !== undefined && !isHttpUrl(callback)) return bad(21609, 'Invalid StatusCallback url');
       const clientRef =
         callback !== undefined ? (new URL(callback).searchParams.get('mid') ?? undefined) : undefined;
-      return { ok: true, submission: { to, from, body, statusCallback: callback, clientRef } };
+      return {
+        ok: true,
+        submission: { to, from, body, statusCallback: callback, clientRef, segments: countSegments(body) },
+      };
     },
     fault(kind) {
       switch (kind) {

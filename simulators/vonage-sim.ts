@@ -126,7 +126,15 @@ function vonageProfile(creds: VonageSimCredentials): CarrierProfile<VonageSubmis
         return bad('23', 'Invalid Callback Url');
       return {
         ok: true,
-        submission: { to, from, text: text ?? '', unicode: type === 'unicode', callback, clientRef },
+        submission: {
+          to,
+          from,
+          text: text ?? '',
+          unicode: type === 'unicode',
+          callback,
+          clientRef,
+          segments: countSegments(text ?? '', type === 'unicode'),
+        },
       };
     },
     fault(kind) {

@@ -113,7 +113,8 @@ function xmlAggProfile(creds: XmlAggSimCredentials): CarrierProfile<XmlAggSubmis
       if (!text) return bad('2', 'Missing text param');
       if (!/^\d{7,15}$/.test(to)) return bad('3', 'Invalid to param', to);
       if (validity !== undefined && !/^\d+$/.test(validity)) return bad('3', 'Invalid validity param', to);
-      if (callback !== undefined && !/^https?:\/\/\S+$/.test(callback)) return bad('23', 'Invalid Callback Url', to);
+      if (callback !== undefined && !/^https?:\/\/\S+$/.test(callback))
+        return bad('23', 'Invalid Callback Url', to);
       return {
         ok: true,
         submission: { to, from, text, unicode: get('encoding') === 'UCS-2', callback, clientRef },
@@ -183,6 +184,8 @@ function xmlAggProfile(creds: XmlAggSimCredentials): CarrierProfile<XmlAggSubmis
 }
 
 /** Starts the XML aggregator simulator on a real socket (default 127.0.0.1, random port). */
-export function startXmlAggSimulator(opts: SimulatorOptions<XmlAggSimCredentials>): Promise<RunningSimulator> {
+export function startXmlAggSimulator(
+  opts: SimulatorOptions<XmlAggSimCredentials>,
+): Promise<RunningSimulator> {
   return startSimulator(xmlAggProfile(opts.credentials), opts);
 }

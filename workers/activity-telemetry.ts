@@ -28,7 +28,10 @@ export function activityTelemetry(metrics: WorkerMetrics, db: Kysely<Database>):
         // Only on Temporal's first try: a retry of the same attempt is not another failover.
         if (submit && submit.attempt > 1 && ctx.info.attempt === 1) {
           await countFailover(db, metrics, submit).catch((err: unknown) =>
-            ctx.log.warn('failover metric: could not read the previous attempt', { messageId, error: String(err) }),
+            ctx.log.warn('failover metric: could not read the previous attempt', {
+              messageId,
+              error: String(err),
+            }),
           );
         }
         const started = performance.now();
@@ -53,7 +56,10 @@ export function activityTelemetry(metrics: WorkerMetrics, db: Kysely<Database>):
           return result;
         } catch (err) {
           metrics.activityDuration.observe({ activity, result: 'error' }, seconds());
-          ctx.log.warn('activity failed', { messageId, error: err instanceof Error ? err.message : String(err) });
+          ctx.log.warn('activity failed', {
+            messageId,
+            error: err instanceof Error ? err.message : String(err),
+          });
           throw err;
         }
       },

@@ -38,6 +38,14 @@ async function main(): Promise<void> {
     maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     activityInterceptors: [activityTelemetry(metrics, db)],
     ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: env.WORKFLOW_BUNDLE_PATH } } : {}),
+    routing: {
+      weights: env.ROUTING_WEIGHTS,
+      explorationShare: env.ROUTING_EXPLORATION,
+      ewmaAlpha: env.ROUTING_EWMA_ALPHA,
+      statsFlushMs: env.ROUTE_STATS_FLUSH_MS,
+      failureThreshold: env.CIRCUIT_FAILURE_THRESHOLD,
+      coolDownMs: env.CIRCUIT_COOL_DOWN_MS,
+    },
     callbacks: {
       allowedHosts: env.CALLBACK_ALLOWED_HOSTS,
       retryInitialMs: env.CALLBACK_RETRY_INITIAL_MS,

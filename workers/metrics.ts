@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /** Submit round-trip buckets (seconds), as the API's DB-derived histogram. */
 const SUBMIT_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -70,7 +70,9 @@ export interface WorkerMetricsServer {
 const RUNTIME_SCRAPE_TIMEOUT_MS = 2_000;
 
 /** Serves `GET /metrics` (anything else: 404). */
-export async function startWorkerMetricsServer(opts: WorkerMetricsServerOptions): Promise<WorkerMetricsServer> {
+export async function startWorkerMetricsServer(
+  opts: WorkerMetricsServerOptions,
+): Promise<WorkerMetricsServer> {
   const { registry } = opts.metrics;
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
@@ -83,7 +85,9 @@ export async function startWorkerMetricsServer(opts: WorkerMetricsServerOptions)
         const runtime = opts.runtimeMetricsUrl ? await scrapeRuntime(opts.runtimeMetricsUrl) : '';
         res.writeHead(200, { 'content-type': registry.contentType }).end(own + runtime);
       } catch (err) {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err instanceof Error ? err.message : err}\n`);
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end(`${err instanceof Error ? err.message : err}\n`);
       }
     })();
   });

@@ -50,7 +50,10 @@ export function foldObservations(
 ): RouteStatsBatch {
   const submits = observations.filter((o) => o.type === 'submit');
   const receipts = observations.filter((o) => o.type === 'receipt');
-  const lastSuccess = submits.findLastIndex((o) => o.ok);
+  let lastSuccess = -1;
+  submits.forEach((o, i) => {
+    if (o.ok) lastSuccess = i;
+  });
   return {
     carrierId,
     country,

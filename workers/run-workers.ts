@@ -153,7 +153,11 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
 }
 
 /** SMPP session logs through the Temporal runtime's logger (LOG_LEVEL, JSON lines). */
-function runtimeLog(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
+function runtimeLog(
+  level: 'debug' | 'info' | 'warn' | 'error',
+  msg: string,
+  fields?: Record<string, unknown>,
+): void {
   Runtime.instance().logger[level](msg, fields);
 }
 

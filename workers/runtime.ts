@@ -1,4 +1,4 @@
-import { type LogLevel, type Logger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
+import { type Logger, type LogLevel, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { createLogger, type HeraldLogLevel } from '../observability/logger.ts';
 import { PinoTemporalLogger } from '../observability/temporal-logger.ts';
 
@@ -39,9 +39,7 @@ export function installWorkerRuntime(
   installed = true;
   const sdkLevel = LEVELS[level];
   Runtime.install({
-    logger:
-      opts.logger ??
-      new PinoTemporalLogger(createLogger({ level, service: 'worker' })),
+    logger: opts.logger ?? new PinoTemporalLogger(createLogger({ level, service: 'worker' })),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: sdkLevel }), forward: {} },
       ...(opts.prometheusBindAddress

@@ -69,7 +69,9 @@ export function startSmppSessions(carriers: readonly SmppCarrier[], deps: SmppSe
     if (carrier.kind !== 'smpp') continue;
     const parsed = smppConfigSchema.safeParse(carrier.config ?? {});
     if (!parsed.success) {
-      const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+      const fields = parsed.error.issues
+        .map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)
+        .join('; ');
       throw new Error(`carrier "${carrier.id}" (smpp): invalid config: ${fields}`);
     }
     running.set(carrier.id, startOne(carrier, parsed.data, deps));
@@ -113,7 +115,10 @@ function startOne(
     pending.delete(partId);
     for (const p of waiting) {
       ingest(p.receipt, p.raw, messageId).catch((err: unknown) =>
-        log?.('warn', 'smpp early receipt could not be delivered', { carrierId: carrier.id, error: String(err) }),
+        log?.('warn', 'smpp early receipt could not be delivered', {
+          carrierId: carrier.id,
+          error: String(err),
+        }),
       );
     }
   };

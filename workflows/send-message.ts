@@ -14,7 +14,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index.ts';
-import type { FinishInput, PlannedRoute, SubmitOutcome } from '../activities/types.ts';
+import type { DeliveryOutcome, FinishInput, PlannedRoute, SubmitOutcome } from '../activities/types.ts';
 import type { CarrierError } from '../domain/carrier-error.ts';
 import { formatMoney, parseMoney } from '../domain/money.ts';
 import { isTerminal, type MessageStatus } from '../domain/status.ts';
@@ -71,6 +71,9 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
   let cancelRequested = false;
   // Receipts may arrive before the submit call returns; they wait here, never dropped.
   const receipts: ReceiptSignal[] = [];
+  // Final receipts seen (for the route score) and the bill of a failover-after-receipt leg.
+  const deliveryOutcomes: DeliveryOutcome[] = [];
+  let failoverBilled: bigint | undefined;
 
   setHandler(receiptSignal, (r) => {
     receipts.push(r);
@@ -121,6 +124,8 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
           ...(carrierId ? { carrierId } : {}),
           ...(carrierMessageId ? { carrierMessageId } : {}),
           ...(error ? { error } : {}),
+          ...(deliveryOutcomes.length > 0 ? { deliveryOutcomes } : {}),
+          ...(failoverBilled !== undefined ? { failoverCapture: formatMoney(failoverBilled) } : {}),
         },
       ],
     );
@@ -151,35 +156,84 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
   if (cancelRequested) return finish('canceled', 0n);
   submissionStarted = true;
 
-  const taken = await submitWithFailover(input, admitted.routes, {
-    onAttempt: (route) => {
+  const deadline = Date.now() + input.validitySeconds * 1000;
+  const hooks = {
+    onAttempt: (route: PlannedRoute): number => {
       attempts += 1;
       carrierId = route.carrierId;
       show('sending', route.carrierId);
       return attempts;
     },
-    onError: (error) => {
+    onError: (error: CarrierError): void => {
       lastErrorCode = error.code;
     },
-  });
-  if (!taken.ok) return finish('failed', 0n, toMessageError(taken.error));
+  };
+  /** Submit along `routes`, then wait (until the deadline) for the accepting carrier's verdict. */
+  const sendLeg = async (routes: readonly PlannedRoute[], leg: SendMessageInput): Promise<Leg> => {
+    const taken = await submitWithFailover(leg, routes, hooks);
+    if (!taken.ok) return taken;
+    carrierId = taken.route.carrierId;
+    if (taken.carrierMessageId) carrierMessageId = taken.carrierMessageId;
+    show('sent', carrierId);
+    const acceptedAt = Date.now();
+    const acceptedBy = carrierId;
+    const verdict = (): ReceiptSignal | undefined =>
+      finalReceipt(
+        receipts.filter((r) => r.carrierId === acceptedBy),
+        taken.receiptParts,
+      );
+    await condition(() => verdict() !== undefined, Math.max(0, deadline - acceptedAt));
+    const receipt = verdict();
+    if (receipt && receipt.status !== 'expired') {
+      deliveryOutcomes.push({
+        carrierId: acceptedBy,
+        country: input.country,
+        delivered: receipt.status === 'delivered',
+        latencyMs: Date.now() - acceptedAt,
+      });
+    }
+    const billed = parseMoney(taken.route.price) * BigInt(taken.segments);
+    return { ...taken, billed, ...(receipt ? { receipt } : {}) };
+  };
 
-  carrierId = taken.route.carrierId;
-  const billed = parseMoney(taken.route.price) * BigInt(taken.segments);
-  if (taken.carrierMessageId) carrierMessageId = taken.carrierMessageId;
-  show('sent', carrierId);
+  const first = await sendLeg(admitted.routes, input);
+  if (!first.ok) return finish('failed', 0n, toMessageError(first.error));
+  let leg: AcceptedLeg = first;
 
-  const acceptedBy = carrierId;
-  const fromCarrier = (): ReceiptSignal[] => receipts.filter((r) => r.carrierId === acceptedBy);
-  const verdict = (): ReceiptSignal | undefined => finalReceipt(fromCarrier(), taken.receiptParts);
-  const gotVerdict = await condition(() => verdict() !== undefined, input.validitySeconds * 1000);
-  const receipt = verdict();
-  if (!gotVerdict || !receipt) {
+  // Failover on receipt: the carrier says this route failed and another may work. Once, within
+  // the validity period, and only on a second reservation covering the remaining routes.
+  const rest = failoverRoutes(first, admitted.routes);
+  const remainingSeconds = Math.floor((deadline - Date.now()) / 1000);
+  if (rest.length > 0 && remainingSeconds >= 1) {
+    const worst = rest.reduce((max, r) => (parseMoney(r.price) > max ? parseMoney(r.price) : max), 0n);
+    const reserved = await db.reserveFailover.executeWithOptions(
+      { summary: `reserve a failover after receipt code ${first.receipt?.errorCode ?? '?'}` },
+      [
+        {
+          messageId: input.messageId,
+          accountId: input.accountId,
+          amount: formatMoney(worst * BigInt(input.segments)),
+        },
+      ],
+    );
+    if (reserved) {
+      const second = await sendLeg(rest, { ...input, validitySeconds: remainingSeconds });
+      // Each leg captures what its carrier billed; a leg no carrier took costs nothing.
+      failoverBilled = second.ok ? charged(second) : 0n;
+      if (second.ok) leg = second;
+      else carrierId = first.route.carrierId;
+    }
+  }
+
+  // The first leg's receipt proves its carrier took (and billed) it.
+  const billed = leg === first ? charged(first) : first.billed;
+  const receipt = leg.receipt;
+  if (!receipt) {
     // Carriers bill on submission, so an unconfirmed but accepted message is still charged; an
     // ambiguous submit that never produced a receipt is not, since we cannot show it was billed.
     log.info('no receipt within the validity period', { messageId: input.messageId });
-    return finish('expired', taken.ambiguous ? 0n : billed, {
-      code: taken.ambiguous ? 'submit_unconfirmed' : 'no_receipt',
+    return finish('expired', billed, {
+      code: leg.ambiguous ? 'submit_unconfirmed' : 'no_receipt',
       message: 'no delivery receipt within the validity period',
     });
   }
@@ -190,6 +244,27 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
     message: receipt.errorMessage ?? `carrier reported ${receipt.carrierStatus}`,
     ...(receipt.errorCode ? { carrierCode: receipt.errorCode } : {}),
   });
+}
+
+/** A leg a carrier took: what it bills, and its final receipt if one came in time. */
+type AcceptedLeg = Extract<Taken, { ok: true }> & { readonly billed: bigint; readonly receipt?: ReceiptSignal };
+type Leg = AcceptedLeg | Extract<Taken, { ok: false }>;
+
+/** Charged unless the submit was ambiguous and no receipt ever showed the carrier had it. */
+function charged(leg: AcceptedLeg): bigint {
+  return leg.receipt || !leg.ambiguous ? leg.billed : 0n;
+}
+
+/**
+ * The routes to try after a negative receipt whose error code the accepting carrier lists in
+ * `failoverReceiptCodes`: those ranked after it. Empty when the receipt is not such a failure.
+ */
+function failoverRoutes(leg: AcceptedLeg, routes: readonly PlannedRoute[]): PlannedRoute[] {
+  const r = leg.receipt;
+  if (!r || (r.status !== 'undelivered' && r.status !== 'failed') || r.errorCode === undefined) return [];
+  if (!(leg.route.failoverReceiptCodes ?? []).includes(r.errorCode)) return [];
+  const at = routes.findIndex((x) => x.carrierId === leg.route.carrierId);
+  return at < 0 ? [] : routes.slice(at + 1);
 }
 
 type Taken =
@@ -215,8 +290,12 @@ async function submitWithFailover(
     code: 'no_route',
     message: 'no route accepted the message',
   };
-  for (const route of routes) {
-    for (let tryNo = 1; tryNo <= TRIES_PER_ROUTE; tryNo++) {
+  for (const [index, route] of routes.entries()) {
+    // A route planned closed that has tripped since is skipped, unless it is the last one left.
+    const skipIfOpen = route.circuit === 'closed' && index < routes.length - 1;
+    // A half-open route's probe gets one try: its breaker re-opens on the first failure anyway.
+    const tries = route.probe ? 1 : TRIES_PER_ROUTE;
+    for (let tryNo = 1; tryNo <= tries; tryNo++) {
       const attempt = hooks.onAttempt(route);
       const outcome: SubmitOutcome = await carrier(
         route.carrierId,
@@ -232,6 +311,7 @@ async function submitWithFailover(
         encoding: input.encoding,
         segments: input.segments,
         validitySeconds: input.validitySeconds,
+        ...(skipIfOpen ? { skipIfOpen } : {}),
       }).catch((err: unknown): SubmitOutcome => {
         // The activity itself kept failing (worker crashes, database down): the request may
         // have gone out, so treat it like a timeout after sending.
@@ -265,7 +345,7 @@ async function submitWithFailover(
           ambiguous: true,
         };
       }
-      if (cls === 'failover' || tryNo === TRIES_PER_ROUTE) break;
+      if (cls === 'failover' || tryNo === tries) break;
       await sleep(retryDelayMs(tryNo, outcome.error.retryAfterMs));
     }
   }

@@ -39,6 +39,7 @@ async function startStack(ports: Record<string, number>): Promise<Started> {
     TEMPORAL_UI_PORT: String(ports.ui),
     TWILIO_SIM_PORT: '0',
     VONAGE_SIM_PORT: '0',
+    CODEC_PORT: '0',
   };
   delete env.DATABASE_URL;
   delete env.TEMPORAL_ADDRESS;

@@ -137,7 +137,11 @@ describeAdapterContract('xml-aggregator', async () => {
         contentType: 'application/xml',
         expect: { status: 'failed', carrierStatus: 'rejected', errorCode: '6' },
       },
-      { file: 'dlr-expired.xml', contentType: 'application/xml', expect: { status: 'expired', errorCode: '1' } },
+      {
+        file: 'dlr-expired.xml',
+        contentType: 'application/xml',
+        expect: { status: 'expired', errorCode: '1' },
+      },
       { file: 'dlr-buffered.xml', contentType: 'application/xml', expect: { status: 'enroute' } },
     ],
   };

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInfobipAdapter } from '../../adapters/infobip.ts';
 import type { InboundHttp } from '../../adapters/types.ts';
-import type { RunningSimulator } from '../../simulators/sim-core.ts';
 import { startInfobipSimulator } from '../../simulators/infobip-sim.ts';
+import type { RunningSimulator } from '../../simulators/sim-core.ts';
 import { describeAdapterContract } from '../support/adapter-contract.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures/infobip');
@@ -57,7 +57,12 @@ describeAdapterContract('infobip', async () => {
       {
         file: 'send-200-rejected-destination.json',
         status: 200,
-        expect: { ok: false, class: 'permanent', code: 'invalid_number', carrierCode: 'REJECTED_DESTINATION' },
+        expect: {
+          ok: false,
+          class: 'permanent',
+          code: 'invalid_number',
+          carrierCode: 'REJECTED_DESTINATION',
+        },
       },
       {
         file: 'send-200-rejected-dnd.json',
@@ -131,7 +136,11 @@ describeAdapterContract('infobip', async () => {
       {
         file: 'report-rejected.json',
         contentType: 'application/json',
-        expect: { status: 'failed', errorCode: 'EC_UNKNOWN_SUBSCRIBER', errorMessage: 'Unknown Subscriber (permanent)' },
+        expect: {
+          status: 'failed',
+          errorCode: 'EC_UNKNOWN_SUBSCRIBER',
+          errorMessage: 'Unknown Subscriber (permanent)',
+        },
       },
       {
         file: 'report-pending.json',
@@ -159,7 +168,12 @@ describe('Infobip bulk delivery reports', () => {
       for await (const c of req) chunks.push(c as Buffer);
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
-      posts.push({ method: 'POST', url: `${base}${req.url}`, headers, rawBody: Buffer.concat(chunks).toString() });
+      posts.push({
+        method: 'POST',
+        url: `${base}${req.url}`,
+        headers,
+        rawBody: Buffer.concat(chunks).toString(),
+      });
       res.end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

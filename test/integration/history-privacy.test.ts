@@ -75,6 +75,8 @@ it('a delivered message leaves no number or body in clear in raw history; the co
     sent.body.id,
     (m) => m.status === 'delivered',
   );
+  // The row turns delivered inside the last step; the run closes just after it.
+  await stack.client.workflow.getHandle(delivered.id).result();
 
   const history = await plain.workflow.getHandle(delivered.id).fetchHistory();
   const events = history.events ?? [];

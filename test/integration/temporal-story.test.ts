@@ -39,7 +39,10 @@ beforeEach(() => {
 async function send(body: string): Promise<{ id: string; status: string; carrier: string | null }> {
   const res = await api('POST', '/v1/messages', { to: TO, body });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
-  return waitForMessage(stack.apiUrl, account.apiKey, res.body.id, terminal);
+  const settled = await waitForMessage(stack.apiUrl, account.apiKey, res.body.id, terminal);
+  // The row turns terminal inside the last step; the run closes just after it.
+  await stack.client.workflow.getHandle(settled.id).result();
+  return settled;
 }
 
 /** The summaries of the run's activities, decoded with the stack's codec, in history order. */

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, NativeConnection } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
 import { startApi } from '../../api/server.ts';
@@ -15,13 +15,16 @@ import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.ts';
 import { heraldDataConverter } from '../../codec/data-converter.ts';
 import { type CodecKeyring, formatCodecKeys, generateKey } from '../../codec/keys.ts';
 import type { Database } from '../../db/schema.ts';
+import { loadCarrierFile } from '../../scripts/carrier-file.ts';
 import { DEMO_PRICES, seedCarriers } from '../../scripts/seed.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal-dev-server.ts';
+import { startInfobipSimulator } from '../../simulators/infobip-sim.ts';
 import type { RunningSimulator, SimConfig } from '../../simulators/sim-core.ts';
 import { type RunningSmsc, type SmscConfigPatch, startSmscSimulator } from '../../simulators/smsc-sim.ts';
 import { startTwilioSimulator } from '../../simulators/twilio-sim.ts';
 import { startVonageSimulator } from '../../simulators/vonage-sim.ts';
-import { type RunningWorkers, runWorkers } from '../../workers/run-workers.ts';
+import { startXmlAggSimulator } from '../../simulators/xml-agg-sim.ts';
+import { type RunningWorkers, type RunWorkersOptions, runWorkers } from '../../workers/run-workers.ts';
 import { installWorkerRuntime } from '../../workers/runtime.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 import { createTestDatabase } from './db.ts';
@@ -34,12 +37,30 @@ const SMSC_CREDS = { systemId: 'herald', password: 'smpp-pw' };
 export const SMPP_TEST_COUNTRY = 'FR';
 export const SMPP_TEST_PRICE = '0.050000';
 const projectRoot = resolve(import.meta.dirname, '../..');
+/** The configured XML carrier's definition; its prices make it the cheapest route for GB. */
+export const XML_AGGREGATOR_FILE = resolve(projectRoot, 'carriers/xml-aggregator.json');
+/** The `infobip-sim` carrier (opt-in, `infobip` option) is the only route for this country. */
+export const INFOBIP_TEST_COUNTRY = 'AT';
+export const INFOBIP_TEST_PRICE = '0.060000';
+export const INFOBIP_CREDS = { apiKey: 'infobip-test-key', webhookSecret: 'infobip-test-webhook-secret' };
 
 export interface StackOptions {
   readonly twilio?: Partial<SimConfig>;
   readonly vonage?: Partial<SimConfig>;
   /** Run the worker as a child process (to SIGKILL it). Default: in-process. */
   readonly workerProcess?: boolean;
+  /** Activity interceptors of the in-process worker, given the stack's database. Default none. */
+  readonly activityInterceptors?: (db: Kysely<Database>) => ActivityInterceptorsFactory[];
+  /**
+   * Extra carrier settings of the two HTTP carriers: `tps` (segments per second, default 100) and
+   * config keys merged into the adapter config (e.g. `failoverReceiptCodes`). Default none.
+   */
+  readonly carriers?: {
+    readonly twilio?: { readonly tps?: number; readonly config?: Record<string, unknown> };
+    readonly vonage?: { readonly tps?: number; readonly config?: Record<string, unknown> };
+  };
+  /** Routing and breaker settings of the in-process worker (RunWorkersOptions.routing). Default: production defaults. */
+  readonly routing?: RunWorkersOptions['routing'];
   /** Override prices: carrier kind → country → price. Default DEMO_PRICES. */
   readonly prices?: { twilio?: Record<string, string>; vonage?: Record<string, string> };
   /**
@@ -52,6 +73,13 @@ export interface StackOptions {
    * cheapest route for {@link SMPP_TEST_COUNTRY} at {@link SMPP_TEST_PRICE}. Default: no SMSC.
    */
   readonly smsc?: SmscConfigPatch;
+  /**
+   * Start the XML aggregator simulator with this config and seed carrier `xml-aggregator` from
+   * {@link XML_AGGREGATOR_FILE} (its prices, its credentials, the simulator's URL). Default: off.
+   */
+  readonly xmlAggregator?: Partial<SimConfig>;
+  /** Start the Infobip simulator and seed `infobip-sim`, priced for {@link INFOBIP_TEST_COUNTRY} only. Default: off. */
+  readonly infobip?: Partial<SimConfig>;
 }
 
 export interface Stack {
@@ -62,6 +90,10 @@ export interface Stack {
   readonly vonage: RunningSimulator;
   /** The SMSC simulator, when `smsc` was given. */
   readonly smsc?: RunningSmsc;
+  /** The XML aggregator simulator, when `xmlAggregator` was given. */
+  readonly xmlAggregator?: RunningSimulator;
+  /** The Infobip simulator, when `infobip` was given. */
+  readonly infobip?: RunningSimulator;
   readonly temporal: TemporalDevServer;
   /** The stack's payload-encryption keys (every client and worker encrypts with them). */
   readonly keyring: CodecKeyring;
@@ -107,13 +139,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     {
       id: 'twilio-sim',
       kind: 'twilio',
-      config: { baseUrl: twilio.url, ...TWILIO_CREDS, timeoutMs: 2_000 },
+      config: { baseUrl: twilio.url, ...TWILIO_CREDS, timeoutMs: 2_000, ...opts.carriers?.twilio?.config },
+      ...(opts.carriers?.twilio?.tps ? { tps: opts.carriers.twilio.tps } : {}),
       prices: opts.prices?.twilio ?? DEMO_PRICES.twilio,
     },
     {
       id: 'vonage-sim',
       kind: 'vonage',
-      config: { baseUrl: vonage.url, ...VONAGE_CREDS, timeoutMs: 2_000 },
+      config: { baseUrl: vonage.url, ...VONAGE_CREDS, timeoutMs: 2_000, ...opts.carriers?.vonage?.config },
+      ...(opts.carriers?.vonage?.tps ? { tps: opts.carriers.vonage.tps } : {}),
       prices: opts.prices?.vonage ?? DEMO_PRICES.vonage,
     },
     ...(smsc
@@ -138,6 +172,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       : []),
   ]);
 
+  const { xmlAggregator, infobip } = await startOptInHttpCarriers(database.db, opts, cleanups);
+
   // Tests run with encryption on, as production does: a fresh key per stack.
   const keyring: CodecKeyring = { keys: new Map([['test-1', generateKey()]]), currentKeyId: 'test-1' };
   const dataConverter = heraldDataConverter(keyring);
@@ -150,6 +186,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     currency: 'USD',
     port: 0,
     ...(opts.callbacks?.allowedHosts ? { callbackAllowedHosts: opts.callbacks.allowedHosts } : {}),
+    ...(opts.routing ? { routing: opts.routing } : {}),
   });
   cleanups.push(() => api.close());
   // The API's URL is where carriers post receipts; workers put it into each callback URL.
@@ -185,6 +222,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       dataConverter,
       publicBaseUrl,
       ...(opts.callbacks ? { callbacks: opts.callbacks } : {}),
+      ...(opts.routing ? { routing: opts.routing } : {}),
+      ...(opts.activityInterceptors ? { activityInterceptors: opts.activityInterceptors(database.db) } : {}),
     });
     inProcess = { workers, connection: nc };
   };
@@ -197,6 +236,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     twilio,
     vonage,
     ...(smsc ? { smsc } : {}),
+    ...(xmlAggregator ? { xmlAggregator } : {}),
+    ...(infobip ? { infobip } : {}),
     temporal,
     keyring,
     codec: new AesGcmPayloadCodec(keyring),
@@ -218,6 +259,47 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     },
   };
+}
+
+/** The opt-in HTTP carriers: simulators started and carriers seeded only when asked for. */
+async function startOptInHttpCarriers(
+  db: Kysely<Database>,
+  opts: StackOptions,
+  cleanups: Array<() => Promise<unknown>>,
+): Promise<{ xmlAggregator?: RunningSimulator; infobip?: RunningSimulator }> {
+  const out: { xmlAggregator?: RunningSimulator; infobip?: RunningSimulator } = {};
+  if (opts.xmlAggregator) {
+    const file = loadCarrierFile(XML_AGGREGATOR_FILE);
+    const config = file.config as {
+      auth: { username: string; password: string };
+      receipts: { auth: { secret: string } };
+    };
+    const sim = await startXmlAggSimulator({
+      credentials: {
+        username: config.auth.username,
+        password: config.auth.password,
+        webhookSecret: config.receipts.auth.secret,
+      },
+      config: opts.xmlAggregator,
+    });
+    cleanups.push(() => sim.close());
+    await seedCarriers(db, [loadCarrierFile(XML_AGGREGATOR_FILE, { baseUrl: sim.url })]);
+    out.xmlAggregator = sim;
+  }
+  if (opts.infobip) {
+    const sim = await startInfobipSimulator({ credentials: INFOBIP_CREDS, config: opts.infobip });
+    cleanups.push(() => sim.close());
+    await seedCarriers(db, [
+      {
+        id: 'infobip-sim',
+        kind: 'infobip',
+        config: { baseUrl: sim.url, ...INFOBIP_CREDS, timeoutMs: 2_000 },
+        prices: { [INFOBIP_TEST_COUNTRY]: INFOBIP_TEST_PRICE },
+      },
+    ]);
+    out.infobip = sim;
+  }
+  return out;
 }
 
 function spawnWorker(env: Record<string, string>): ChildProcess {

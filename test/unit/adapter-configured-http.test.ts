@@ -105,7 +105,9 @@ describe('templates', () => {
   });
 
   it('a JSON leaf that is one numeric placeholder becomes a number', () => {
-    expect(renderJson({ n: '{{ validitySeconds }}', s: 'v={{validitySeconds}}' }, { validitySeconds: '60' })).toEqual({
+    expect(
+      renderJson({ n: '{{ validitySeconds }}', s: 'v={{validitySeconds}}' }, { validitySeconds: '60' }),
+    ).toEqual({
       n: 60,
       s: 'v=60',
     });
@@ -113,8 +115,15 @@ describe('templates', () => {
 });
 
 describe('definition validation', () => {
-  const bad = (mutate: (c: Record<string, any>) => void) => {
-    const config = structuredClone(xmlCarrier.config) as Record<string, any>;
+  /** The definition as loose JSON, to break one field at a time. */
+  type Loose = Record<string, unknown> & {
+    auth: unknown;
+    request: Record<string, unknown>;
+    reply: Record<string, unknown> & { codes: { retry: string[] } };
+    receipts: Record<string, unknown>;
+  };
+  const bad = (mutate: (c: Loose) => void) => {
+    const config = structuredClone(xmlCarrier.config) as unknown as Loose;
     mutate(config);
     return () => createAdapter({ id: 'xml-agg', kind: 'http-config', config });
   };
@@ -170,7 +179,11 @@ describe('the XML aggregator definition parses its fixtures', () => {
       };
       expect(adapter.verify(inbound)).toBe(true);
       expect(adapter.parseReceipts(inbound)).toEqual([
-        expect.objectContaining({ carrierMessageId: '0A0000000123ABCD1', messageId: MID, status: expected[file] }),
+        expect.objectContaining({
+          carrierMessageId: '0A0000000123ABCD1',
+          messageId: MID,
+          status: expected[file],
+        }),
       ]);
       expect(adapter.verify({ ...inbound, rawBody: rawBody.replace('</dlr>', '<x/></dlr>') })).toBe(false);
       expect(adapter.verify({ ...inbound, headers: { 'content-type': 'application/xml' } })).toBe(false);
@@ -178,8 +191,18 @@ describe('the XML aggregator definition parses its fixtures', () => {
   }
 
   it('garbage, empty, truncated and wrongly typed receipts → ReceiptParseError', () => {
-    const base: InboundHttp = { method: 'POST', url: 'https://h/x', headers: { 'content-type': 'text/xml' }, rawBody: '' };
-    for (const rawBody of ['', 'garbage', '<dlr><messageId>1</messageId>', '<dlr><status>delivered</status></dlr>']) {
+    const base: InboundHttp = {
+      method: 'POST',
+      url: 'https://h/x',
+      headers: { 'content-type': 'text/xml' },
+      rawBody: '',
+    };
+    for (const rawBody of [
+      '',
+      'garbage',
+      '<dlr><messageId>1</messageId>',
+      '<dlr><status>delivered</status></dlr>',
+    ]) {
       expect(() => adapter.parseReceipts({ ...base, rawBody }), rawBody).toThrow(ReceiptParseError);
     }
     const json = { ...base, headers: { 'content-type': 'application/json' }, rawBody: '{}' };
@@ -230,7 +253,11 @@ describe('a JSON carrier from the same module, over a socket', () => {
   it('classifies listed codes (even on a non-2xx), unknown codes and bare HTTP statuses', async () => {
     const adapter = createConfiguredHttpAdapter(jsonCarrier(base));
     const cases: Array<[number, string, object]> = [
-      [200, '{"code":"BAD_NUMBER","error":"no such number"}', { class: 'permanent', code: 'invalid_number', carrierCode: 'BAD_NUMBER', message: 'no such number' }],
+      [
+        200,
+        '{"code":"BAD_NUMBER","error":"no such number"}',
+        { class: 'permanent', code: 'invalid_number', carrierCode: 'BAD_NUMBER', message: 'no such number' },
+      ],
       [503, '{"code":"BUSY"}', { class: 'retry', carrierCode: 'BUSY' }],
       [200, '{"code":"WHAT"}', { class: 'failover', carrierCode: 'WHAT' }],
       [400, 'nope', { class: 'permanent', carrierCode: 'HTTP 400' }],
@@ -246,21 +273,33 @@ describe('a JSON carrier from the same module, over a socket', () => {
 
   it('puts credentials where the definition says: basic, header, query', async () => {
     answer = { status: 200, body: '{"code":"OK","result":{"id":"J-2"}}' };
-    await createConfiguredHttpAdapter(jsonCarrier(base, { type: 'basic', username: 'u', password: 'p' })).submit(request());
+    await createConfiguredHttpAdapter(
+      jsonCarrier(base, { type: 'basic', username: 'u', password: 'p' }),
+    ).submit(request());
     expect(last?.headers.authorization).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
-    await createConfiguredHttpAdapter(jsonCarrier(base, { type: 'header', name: 'X-Key', value: 'k1' })).submit(request());
+    await createConfiguredHttpAdapter(
+      jsonCarrier(base, { type: 'header', name: 'X-Key', value: 'k1' }),
+    ).submit(request());
     expect(last?.headers['x-key']).toBe('k1');
-    await createConfiguredHttpAdapter(jsonCarrier(base, { type: 'query', name: 'api_key', value: 'k 2' })).submit(request());
+    await createConfiguredHttpAdapter(
+      jsonCarrier(base, { type: 'query', name: 'api_key', value: 'k 2' }),
+    ).submit(request());
     expect(last?.url).toBe('/v1/send?api_key=k+2');
   });
 
   it('sends a form template', async () => {
     answer = { status: 200, body: '{"code":"OK","result":{"id":"J-3"}}' };
     const def = jsonCarrier(base);
-    const form = { ...def, request: { ...def.request, format: 'form' as const, template: { to: '{{to}}', msg: '{{body}}' } } };
+    const form = {
+      ...def,
+      request: { ...def.request, format: 'form' as const, template: { to: '{{to}}', msg: '{{body}}' } },
+    };
     await createConfiguredHttpAdapter(form).submit(request());
     expect(last?.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(Object.fromEntries(new URLSearchParams(last?.body))).toEqual({ to: '+447700900123', msg: 'Tom & Jerry <3 "quotes"' });
+    expect(Object.fromEntries(new URLSearchParams(last?.body))).toEqual({
+      to: '+447700900123',
+      msg: 'Tom & Jerry <3 "quotes"',
+    });
   });
 
   it('reads a list of receipts and checks the shared secret', () => {
@@ -277,11 +316,19 @@ describe('a JSON carrier from the same module, over a socket', () => {
       }),
     };
     expect(adapter.verify(inbound)).toBe(true);
-    expect(adapter.verify({ ...inbound, headers: { ...inbound.headers, 'x-hook-token': 'nope' } })).toBe(false);
+    expect(adapter.verify({ ...inbound, headers: { ...inbound.headers, 'x-hook-token': 'nope' } })).toBe(
+      false,
+    );
     expect(adapter.verify({ ...inbound, url: 'https://herald.example/hook?mid=msg_third' })).toBe(false);
     expect(adapter.parseReceipts(inbound)).toEqual([
       { carrierMessageId: 'J-1', messageId: MID, status: 'delivered', carrierStatus: 'DELIVRD' },
-      { carrierMessageId: 'J-2', messageId: 'msg_other', status: 'undelivered', carrierStatus: 'undeliv', errorCode: '27' },
+      {
+        carrierMessageId: 'J-2',
+        messageId: 'msg_other',
+        status: 'undelivered',
+        carrierStatus: 'undeliv',
+        errorCode: '27',
+      },
     ]);
   });
 
@@ -291,13 +338,24 @@ describe('a JSON carrier from the same module, over a socket', () => {
       ...def,
       receipts: {
         ...def.receipts,
-        auth: { type: 'hmac-sha256' as const, header: 'X-Sig', secret: 'hmac-secret-0123456789', encoding: 'base64' as const, prefix: 'v1=' },
+        auth: {
+          type: 'hmac-sha256' as const,
+          header: 'X-Sig',
+          secret: 'hmac-secret-0123456789',
+          encoding: 'base64' as const,
+          prefix: 'v1=',
+        },
       },
     };
     const adapter = createConfiguredHttpAdapter(hmac);
     const rawBody = '{"reports":[{"id":"J-1","state":"DELIVRD"}]}';
     const sig = hmacSha256('hmac-secret-0123456789', rawBody, 'base64');
-    const inbound: InboundHttp = { method: 'POST', url: 'https://h/hook', headers: { 'x-sig': `v1=${sig}` }, rawBody };
+    const inbound: InboundHttp = {
+      method: 'POST',
+      url: 'https://h/hook',
+      headers: { 'x-sig': `v1=${sig}` },
+      rawBody,
+    };
     expect(adapter.verify(inbound)).toBe(true);
     expect(adapter.verify({ ...inbound, headers: { 'x-sig': sig } })).toBe(false);
     expect(adapter.verify({ ...inbound, rawBody: rawBody.replace('DELIVRD', 'UNDELIV') })).toBe(false);

@@ -104,25 +104,29 @@ describe('Infobip delivery reports (fixtures)', () => {
     for (const rawBody of ['', '{', '{"results":[]}', '{"results":[{"messageId":"x"}]}', 'null']) {
       expect(() => parseInfobipReceipts(report('x', { rawBody })), rawBody).toThrow(ReceiptParseError);
     }
-    expect(() => parseInfobipReceipts(report('report-delivered.json', { headers: { 'content-type': 'text/xml' } }))).toThrow(
-      ReceiptParseError,
-    );
+    expect(() =>
+      parseInfobipReceipts(report('report-delivered.json', { headers: { 'content-type': 'text/xml' } })),
+    ).toThrow(ReceiptParseError);
   });
 });
 
 describe('Infobip webhook secret', () => {
-  const adapter = createInfobipAdapter({ baseUrl: 'https://x.api.infobip.com', apiKey: 'k', webhookSecret: SECRET });
+  const adapter = createInfobipAdapter({
+    baseUrl: 'https://x.api.infobip.com',
+    apiKey: 'k',
+    webhookSecret: SECRET,
+  });
 
   it('accepts the right secret; refuses a wrong, missing or re-addressed one', () => {
     expect(adapter.verify(report('report-delivered.json'))).toBe(true);
     const wrong = report('report-delivered.json');
-    expect(adapter.verify({ ...wrong, headers: { ...wrong.headers, 'x-herald-webhook-secret': `${SECRET}x` } })).toBe(
-      false,
-    );
+    expect(
+      adapter.verify({ ...wrong, headers: { ...wrong.headers, 'x-herald-webhook-secret': `${SECRET}x` } }),
+    ).toBe(false);
     expect(adapter.verify({ ...wrong, headers: { 'content-type': 'application/json' } })).toBe(false);
-    expect(adapter.verify({ ...wrong, url: 'https://herald.example/webhooks/carriers/infobip?mid=msg_other' })).toBe(
-      false,
-    );
+    expect(
+      adapter.verify({ ...wrong, url: 'https://herald.example/webhooks/carriers/infobip?mid=msg_other' }),
+    ).toBe(false);
   });
 
   it('without a configured secret every report passes (as documented)', () => {
@@ -131,14 +135,22 @@ describe('Infobip webhook secret', () => {
   });
 
   it('the registry builds it and names bad fields', () => {
-    expect(createAdapter({ id: 'ib', kind: 'infobip', config: { baseUrl: 'https://x.api.infobip.com', apiKey: 'k' } }).kind).toBe(
-      'infobip',
-    );
+    expect(
+      createAdapter({
+        id: 'ib',
+        kind: 'infobip',
+        config: { baseUrl: 'https://x.api.infobip.com', apiKey: 'k' },
+      }).kind,
+    ).toBe('infobip');
     expect(() => createAdapter({ id: 'ib', kind: 'infobip', config: { apiKey: 'k' } })).toThrow(
       /carrier "ib" \(infobip\): invalid config: baseUrl/,
     );
     expect(() =>
-      createAdapter({ id: 'ib', kind: 'infobip', config: { baseUrl: 'https://x', apiKey: 'k', webhookSecret: 'short' } }),
+      createAdapter({
+        id: 'ib',
+        kind: 'infobip',
+        config: { baseUrl: 'https://x', apiKey: 'k', webhookSecret: 'short' },
+      }),
     ).toThrow(/webhookSecret/);
   });
 });

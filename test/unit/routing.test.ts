@@ -141,7 +141,7 @@ describe('rankRoutes', () => {
         if (usable.length > 0) {
           expect(new Set(ranked)).toEqual(new Set(usable));
           const firstClosed = ranked.findIndex((c) => c.circuit === 'closed');
-          const lastProbe = ranked.findLastIndex((c) => c.circuit !== 'closed');
+          const lastProbe = ranked.map((c) => c.circuit !== 'closed').lastIndexOf(true);
           if (firstClosed >= 0 && lastProbe >= 0) expect(lastProbe).toBeLessThan(firstClosed);
         } else {
           expect(new Set(ranked)).toEqual(new Set(cs));
