@@ -47,7 +47,8 @@ export function createSubmissionActivities(deps: ActivityDeps) {
           error: { class: 'failover', code: 'circuit_open', message: `the route via ${input.carrierId} is open` },
         };
       }
-      const paced = await waitForSendSlot(deps, input);
+      const pace = sendPacer(deps, input);
+      const paced = await pace();
       if (paced) return { ok: false, error: paced };
       // The attempt row is written before the request: if this process dies mid-request the
       // retry finds it unfinished and must not send blindly a second time.
@@ -76,6 +77,19 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       // Best effort (never throws: a retry would think the carrier may have the message), and
       // alongside the submit so the carrier call is not delayed.
       const sendingQueued = afterTransition(deps, sending.message, { mustSucceed: false });
+      // Right before the request: still inside our slot, or a new one (the writes above may have queued).
+      const late = await pace();
+      if (late) {
+        await sendingQueued;
+        await finishAttempt(db, {
+          messageId: input.messageId,
+          attempt: input.attempt,
+          outcome: late.class,
+          errorCode: late.code,
+          errorMessage: late.message,
+        });
+        return { ok: false, error: late };
+      }
 
       const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
       let result: Awaited<ReturnType<typeof adapter.submit>>;
@@ -148,33 +162,48 @@ async function routeOutcome(deps: ActivityDeps, input: SubmitInput, ok: boolean,
   else await recordRouteOutcome(deps.db, { carrierId: input.carrierId, country: input.country, success: ok });
 }
 
+/** A send that starts later than its slot's end plus this is late: it takes a new slot. */
+const LATE_GRACE_MS = 50;
+
 /**
- * Paces the carrier in segments per second across every worker (db/rate-limit.ts): waits for
- * this message's slot, heartbeating. Returns a `retry` error when the carrier's timeline is
- * booked too far ahead (the workflow backs off, then fails over), undefined once it may send.
+ * Paces the carrier in segments per second across every worker (db/rate-limit.ts). Returns a
+ * function that waits (heartbeating) until this message's slot, taking a new one whenever the
+ * process wakes up after its slot has passed (a stalled event loop would otherwise send a
+ * burst), or a `retry` error when the carrier's timeline is booked too far ahead (the workflow
+ * backs off, then fails over). Called once early (most of the wait happens before the attempt row
+ * is written) and again right before the request.
  */
-async function waitForSendSlot(deps: ActivityDeps, input: SubmitInput): Promise<CarrierError | undefined> {
+function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<CarrierError | undefined> {
   const segmentsPerSecond = deps.carrierSegmentsPerSecond?.(input.carrierId);
-  if (segmentsPerSecond === undefined) return undefined;
-  const slot = await reserveSendSlot(deps.db, {
-    carrierId: input.carrierId,
-    segments: input.segments,
-    segmentsPerSecond,
-  });
-  if (!slot.ok) {
-    return {
-      class: 'retry',
-      code: 'rate_limited',
-      message: `${input.carrierId} is booked beyond its throughput limit`,
-      retryAfterMs: slot.retryAfterMs,
-    };
-  }
-  if (slot.waitMs <= 0) return undefined;
-  const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
-  try {
-    await new Promise((resolve) => setTimeout(resolve, slot.waitMs));
-  } finally {
-    clearInterval(beat);
-  }
-  return undefined;
+  let slot: { startAtMs: number; slotMs: number } | undefined;
+  return async () => {
+    if (segmentsPerSecond === undefined) return undefined;
+    for (;;) {
+      if (slot && Date.now() <= slot.startAtMs + slot.slotMs + LATE_GRACE_MS) {
+        const waitMs = slot.startAtMs - Date.now();
+        if (waitMs <= 0) return undefined;
+        const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
+        } finally {
+          clearInterval(beat);
+        }
+        continue;
+      }
+      const next = await reserveSendSlot(deps.db, {
+        carrierId: input.carrierId,
+        segments: input.segments,
+        segmentsPerSecond,
+      });
+      if (!next.ok) {
+        return {
+          class: 'retry',
+          code: 'rate_limited',
+          message: `${input.carrierId} is booked beyond its throughput limit`,
+          retryAfterMs: next.retryAfterMs,
+        };
+      }
+      slot = next;
+    }
+  };
 }

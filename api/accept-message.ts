@@ -11,7 +11,7 @@ import { ID_RANDOM_BYTES, messageIdFromIdempotencyKey, newMessageId } from '../d
 import { formatMoney } from '../domain/money.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import { worstCaseQuote } from '../domain/routing.ts';
-import { analyzeBody, MAX_BODY_CHARS } from '../domain/segments.ts';
+import { analyzeBody, type Encoding, MAX_BODY_CHARS } from '../domain/segments.ts';
 import { checkCallbackUrl } from '../services/ssrf.ts';
 import type { AppContext } from './context.ts';
 import { ApiError } from './errors.ts';
@@ -40,11 +40,7 @@ export async function acceptMessage(
   input: CreateMessageBody,
   idempotencyKey: string | undefined,
 ): Promise<Message> {
-  if ([...input.body].length > MAX_BODY_CHARS) {
-    throw new ApiError(400, 'body_too_long', `body is longer than ${MAX_BODY_CHARS} characters`);
-  }
-  const phone = normalizePhone(input.to);
-  if (!phone.ok) throw new ApiError(400, 'invalid_phone_number', `to: ${phone.reason}`);
+  const phone = checkMessageInput(input);
   if (input.callbackUrl !== undefined) {
     // SSRF: refused before anything is stored; checked again before each delivery.
     const checked = await checkCallbackUrl(input.callbackUrl, {
@@ -71,10 +67,7 @@ export async function acceptMessage(
     if (existing) return replay(ctx, existing, requestHash);
   }
 
-  const { encoding, segments } = analyzeBody(request.body);
-  const candidates = await listRouteCandidates(ctx.db, phone.country);
-  if (candidates.length === 0) throw new ApiError(422, 'no_route', `no carrier serves ${phone.country}`);
-  const quote = worstCaseQuote(candidates, segments);
+  const { encoding, segments, maxMicros: quote } = await priceMessage(ctx, phone.country, request.body);
   // A pre-check only, so a few milliseconds of staleness is fine: the workflow's reservation is
   // the atomic one and fails the message if the money is gone by then.
   if (account.available_micros < quote) {
@@ -104,6 +97,58 @@ export async function acceptMessage(
   if (!inserted) return replay(ctx, message, requestHash);
   await startMessageWorkflow(ctx.temporal, message);
   return message;
+}
+
+/**
+ * The checks every message passes before anything else (shared by send and quote): the body's
+ * length, then the number, normalized to E.164 with its country.
+ *
+ * @throws ApiError 400 `body_too_long` / `invalid_phone_number`.
+ */
+export function checkMessageInput(input: { readonly to: string; readonly body: string }): {
+  e164: string;
+  country: string;
+} {
+  if ([...input.body].length > MAX_BODY_CHARS) {
+    throw new ApiError(400, 'body_too_long', `body is longer than ${MAX_BODY_CHARS} characters`);
+  }
+  const phone = normalizePhone(input.to);
+  if (!phone.ok) throw new ApiError(400, 'invalid_phone_number', `to: ${phone.reason}`);
+  return { e164: phone.e164, country: phone.country };
+}
+
+/** What a body costs to `country`: {@link priceMessage}'s answer. */
+export interface MessagePricing {
+  readonly encoding: Encoding;
+  readonly segments: number;
+  /** GSM-7 septets or UCS-2 code units. */
+  readonly units: number;
+  /** Eligible routes (enabled carrier, enabled price). */
+  readonly routes: number;
+  /** Cheapest route's price × segments. */
+  readonly minMicros: bigint;
+  /** Dearest route's price × segments: what a send reserves, so failover never overdraws. */
+  readonly maxMicros: bigint;
+}
+
+/**
+ * Segments the body and prices it over every eligible route for `country`. Reads only.
+ *
+ * @throws ApiError 422 `no_route` when no enabled carrier has an enabled price there.
+ */
+export async function priceMessage(ctx: AppContext, country: string, body: string): Promise<MessagePricing> {
+  const { encoding, segments, units } = analyzeBody(body);
+  const candidates = await listRouteCandidates(ctx.db, country);
+  const cheapest = candidates[0]; // listRouteCandidates orders by price
+  if (cheapest === undefined) throw new ApiError(422, 'no_route', `no carrier serves ${country}`);
+  return {
+    encoding,
+    segments,
+    units,
+    routes: candidates.length,
+    minMicros: cheapest.priceMicros * BigInt(segments),
+    maxMicros: worstCaseQuote(candidates, segments),
+  };
 }
 
 /** Same key again: the same request gets the same message, a different one a 409. */

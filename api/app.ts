@@ -13,8 +13,10 @@ import { accountRoutes } from './routes/accounts.ts';
 import { balanceRoutes } from './routes/balance.ts';
 import { carrierRoutes } from './routes/carriers.ts';
 import { healthRoutes } from './routes/health.ts';
+import { ledgerRoutes } from './routes/ledger.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { observabilityRoutes } from './routes/observability.ts';
+import { priceRoutes } from './routes/prices.ts';
 import { webhookSecretRoutes } from './routes/webhook-secret.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
@@ -33,7 +35,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(healthRoutes(ctx), accountRoutes(ctx), balanceRoutes(ctx), messageRoutes(ctx), webhookRoutes(ctx));
   app.use(webhookSecretRoutes(ctx));
   app.use(carrierRoutes(ctx));
-  app.use(observabilityRoutes(createApiMetrics(ctx.db)));
+  app.use(ledgerRoutes(ctx), priceRoutes(ctx));
+  const metrics = createApiMetrics(ctx.db, {
+    ...(ctx.routing?.coolDownMs === undefined ? {} : { coolDownMs: ctx.routing.coolDownMs }),
+  });
+  app.use(observabilityRoutes(metrics));
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.log));
   return app;

@@ -11,15 +11,20 @@
 import type { Kysely } from 'kysely';
 import { type RawBuilder, sql } from 'kysely';
 import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { listAllRoutes } from '../db/route-stats.ts';
 import type { Database } from '../db/schema.ts';
-import { DEFAULT_FAILURE_THRESHOLD } from '../domain/circuit.ts';
+import { type CircuitState, circuitState } from '../domain/circuit.ts';
 
 /** Submit latency buckets (seconds): carrier HTTP round trips. */
 export const SUBMIT_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 /** Receipt latency buckets (seconds): submit accepted → first receipt, up to the 4 h default validity. */
 export const RECEIPT_BUCKETS_SECONDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14_400] as const;
 
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half_open'];
+
 export interface ApiMetricsOptions {
+  /** The breaker's cool-down as the workers use it (open → half_open). Default domain/circuit.ts's. */
+  readonly coolDownMs?: number;
   /** Also export Node's process metrics (CPU, memory, event loop lag), prefixed `herald_api_`. Default true. */
   readonly processMetrics?: boolean;
 }
@@ -27,6 +32,7 @@ export interface ApiMetricsOptions {
 /** A registry of its own per app instance, so several apps in one process never collide. */
 export function createApiMetrics(db: Kysely<Database>, opts: ApiMetricsOptions = {}): Registry {
   const registry = new Registry();
+  const breaker = opts.coolDownMs === undefined ? {} : { coolDownMs: opts.coolDownMs };
   if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'herald_api_' });
 
   new Gauge({
@@ -63,24 +69,34 @@ export function createApiMetrics(db: Kysely<Database>, opts: ApiMetricsOptions =
     },
   });
 
-  // TODO(circuit breaker): report the stored breaker state (closed / open / half_open) once
-  // route_stats carries it; until then "open" is the threshold of consecutive failures.
   new Gauge({
-    name: 'herald_route_circuit_open',
-    help: `1 when a route has failed ${DEFAULT_FAILURE_THRESHOLD}+ times in a row (circuit open)`,
+    name: 'herald_route_circuit_state',
+    help: 'Circuit breaker state of each route: 1 on the current state (closed, open, half_open), 0 on the others',
+    labelNames: ['carrier', 'country', 'state'],
+    registers: [registry],
+    async collect() {
+      const routes = await listAllRoutes(db);
+      const now = Date.now();
+      this.reset();
+      for (const r of routes) {
+        const current = circuitState(r.circuit, now, breaker);
+        for (const state of CIRCUIT_STATES) {
+          this.set({ carrier: r.carrierId, country: r.country, state }, state === current ? 1 : 0);
+        }
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'herald_route_consecutive_failures',
+    help: 'Consecutive failed submits of each route (the breaker opens at its threshold)',
     labelNames: ['carrier', 'country'],
     registers: [registry],
     async collect() {
-      const rows = await db
-        .selectFrom('route_stats')
-        .select(['carrier_id', 'country', 'consecutive_failures'])
-        .execute();
+      const routes = await listAllRoutes(db);
       this.reset();
-      for (const r of rows) {
-        this.set(
-          { carrier: r.carrier_id, country: r.country },
-          r.consecutive_failures >= DEFAULT_FAILURE_THRESHOLD ? 1 : 0,
-        );
+      for (const r of routes) {
+        this.set({ carrier: r.carrierId, country: r.country }, r.circuit.consecutiveFailures);
       }
     },
   });

@@ -8,11 +8,16 @@ import { z } from 'zod';
 import {
   accountCreatedResponse,
   balanceResponse,
+  carrierListResponse,
   carrierReceiptBody,
   errorResponse,
   healthResponse,
+  ledgerListResponse,
   messageListResponse,
   messageResponse,
+  priceListResponse,
+  priceResponse,
+  quoteResponse,
   readinessResponse,
   webhookSecretResponse,
 } from './response-schemas.ts';
@@ -21,8 +26,13 @@ import {
   createAccountBody,
   createMessageBody,
   idempotencyKeyHeader,
+  listLedgerQuery,
   listMessagesQuery,
+  listPricesQuery,
+  quoteMessageBody,
+  refundBody,
   rotateWebhookSecretBody,
+  upsertPriceBody,
 } from './schemas.ts';
 
 /** Who may call a route: an account key, the admin key, or anyone (carriers sign their own requests). */
@@ -105,7 +115,68 @@ const deliveredMessage = {
 
 const webhookSecret = { secret: 'whsec_8f2b6c0e4a9d1f3b5c7e9a1d3f5b7c9e', previousSecretExpiresAt: null };
 
+const carrierList = {
+  weights: { acceptance: 0.25, delivery: 0.4, submitLatency: 0.05, receiptLatency: 0.05, price: 0.25 },
+  data: [
+    {
+      id: 'twilio-sim',
+      kind: 'twilio',
+      enabled: true,
+      segmentsPerSecond: 100,
+      routes: [
+        {
+          country: 'US',
+          price: '0.007900',
+          score: 0.9731,
+          rank: 1,
+          consecutiveFailures: 0,
+          circuit: { state: 'closed', openedAt: null, probeStartedAt: null },
+        },
+      ],
+    },
+  ],
+};
+
 const balance = { available: '9.991500', reserved: '0.008500', currency: 'USD' };
+
+const ledgerPage = {
+  data: [
+    {
+      id: '3',
+      kind: 'reserve',
+      amount: '0.008500',
+      messageId: MESSAGE_ID,
+      available: '9.991500',
+      reserved: '0.008500',
+      reference: null,
+      createdAt: TIME,
+    },
+    {
+      id: '1',
+      kind: 'credit',
+      amount: '10.000000',
+      messageId: null,
+      available: '10.000000',
+      reserved: '0.000000',
+      reference: 'invoice-42',
+      createdAt: TIME,
+    },
+  ],
+  nextCursor: null,
+};
+
+const price = { carrierId: 'twilio-sim', country: 'US', price: '0.007900', enabled: true, updatedAt: TIME };
+
+const quote = {
+  to: '+14155552671',
+  country: 'US',
+  encoding: 'GSM-7',
+  segments: 1,
+  units: 19,
+  price: { min: '0.007900', max: '0.008500' },
+  currency: 'USD',
+  routes: 2,
+};
 
 function error(description: string, code: string, message: string, details?: unknown): ResponseDoc {
   return {
@@ -122,6 +193,7 @@ const unauthorized = error(
 );
 const invalid = (message: string, field: string): ResponseDoc =>
   error('Invalid input', 'invalid_request', message, [{ field, message: message.split(': ').pop() }]);
+const forbidden = error('An account key, not the admin key', 'forbidden', 'this call needs the admin key');
 const messageNotFound = error('Unknown message, or another account’s', 'not_found', 'message not found');
 
 /** Every route of the API. Add a route here when you add one to the app (a test insists). */
@@ -163,6 +235,20 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/v1/carriers',
+    summary: 'Carriers and their live route scores',
+    description:
+      'Per carrier and country: price, score and rank as the workers rank routes, the score’s inputs and terms, and the circuit breaker’s state.',
+    tag: 'Admin',
+    auth: 'admin',
+    responses: {
+      200: { description: 'Every carrier', schema: carrierListResponse, example: carrierList },
+      401: unauthorized,
+      403: error('An account key, not the admin key', 'forbidden', 'this call needs the admin key'),
+    },
+  },
+  {
+    method: 'get',
     path: '/v1/balance',
     summary: 'The caller’s balance',
     tag: 'Account',
@@ -170,6 +256,96 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     responses: {
       200: { description: 'Available and reserved balance', schema: balanceResponse, example: balance },
       401: unauthorized,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/ledger',
+    summary: 'The caller’s ledger, newest first',
+    description:
+      'Every balance change (credit, reserve, capture, release, refund) with the running balance after it.',
+    tag: 'Account',
+    auth: 'account',
+    query: listLedgerQuery,
+    responses: {
+      200: { description: 'One page', schema: ledgerListResponse, example: ledgerPage },
+      400: invalid('query field "limit": Too big: expected number to be <=100', 'limit'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/accounts/:id/ledger',
+    summary: 'An account’s ledger, newest first',
+    tag: 'Admin',
+    auth: 'admin',
+    query: listLedgerQuery,
+    responses: {
+      200: { description: 'One page', schema: ledgerListResponse, example: ledgerPage },
+      401: unauthorized,
+      403: forbidden,
+      404: error('Unknown account', 'not_found', 'account not found'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/accounts/:id/refunds',
+    summary: 'Refund (part of) a message’s charge',
+    description: 'One refund per message, at most what it was charged; repeating the same refund changes nothing.',
+    tag: 'Admin',
+    auth: 'admin',
+    body: { schema: refundBody, example: { messageId: MESSAGE_ID, amount: '0.007900' } },
+    responses: {
+      200: { description: 'The new balance', schema: balanceResponse, example: balance },
+      400: error('More than the charge', 'refund_exceeds_charge', 'the refund is more than the message was charged'),
+      401: unauthorized,
+      403: forbidden,
+      404: error('Unknown account or message', 'not_found', 'message not found'),
+      409: error('Not charged, or refunded with another amount', 'already_refunded', 'the message was refunded before, with another amount'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/prices',
+    summary: 'Route prices per segment',
+    tag: 'Admin',
+    auth: 'admin',
+    query: listPricesQuery,
+    responses: {
+      200: { description: 'Matching prices, enabled or not', schema: priceListResponse, example: { data: [price] } },
+      400: invalid('query field "country": country must be an uppercase ISO 3166-1 alpha-2 code (e.g. "US")', 'country'),
+      401: unauthorized,
+      403: forbidden,
+    },
+  },
+  {
+    method: 'put',
+    path: '/v1/prices/:carrierId/:country',
+    summary: 'Set a route’s price per segment',
+    description: 'Creates or replaces the price; the next message admitted uses it.',
+    tag: 'Admin',
+    auth: 'admin',
+    body: { schema: upsertPriceBody, example: { price: '0.007900', enabled: true } },
+    responses: {
+      200: { description: 'The price', schema: priceResponse, example: price },
+      400: invalid('body field "price": amount "0.0079001" has 7 decimal places; at most 6 are allowed', 'price'),
+      401: unauthorized,
+      403: forbidden,
+      404: error('Unknown carrier', 'not_found', 'carrier not found'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/prices/:carrierId/:country/disable',
+    summary: 'Disable a route’s price',
+    description: 'The route leaves ranking and the worst-case reservation; `PUT` enables it again.',
+    tag: 'Admin',
+    auth: 'admin',
+    responses: {
+      200: { description: 'The disabled price', schema: priceResponse, example: { ...price, enabled: false } },
+      401: unauthorized,
+      403: forbidden,
+      404: error('Unknown carrier, or no price for the route', 'not_found', 'price not found'),
     },
   },
   {
@@ -203,6 +379,22 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
         'idempotency_conflict',
         'Idempotency-Key was used with another body',
       ),
+      422: error('No carrier serves the destination', 'no_route', 'no carrier serves this destination'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/messages/quote',
+    summary: 'What a message would cost, without sending',
+    description:
+      'The send path’s checks and segmenting; `price.max` is what a send reserves (the dearest eligible route). Changes nothing.',
+    tag: 'Messages',
+    auth: 'account',
+    body: { schema: quoteMessageBody, example: { to: '+14155552671', body: 'Your code is 123456' } },
+    responses: {
+      200: { description: 'The quote', schema: quoteResponse, example: quote },
+      400: error('Bad input', 'invalid_phone_number', 'to: not a valid phone number'),
+      401: unauthorized,
       422: error('No carrier serves the destination', 'no_route', 'no carrier serves this destination'),
     },
   },

@@ -102,5 +102,74 @@ export const webhookSecretResponse = z.looseObject({
     .meta({ description: 'Until when the previous secret also signs' }),
 });
 
+/** `GET /v1/carriers` (admin): carriers with their routes' live scores and breaker state. */
+export const carrierListResponse = z.looseObject({
+  weights: z.record(z.string(), z.number()),
+  data: z.array(
+    z.looseObject({
+      id: z.string(),
+      kind: z.string(),
+      enabled: z.boolean(),
+      segmentsPerSecond: z.number(),
+      routes: z.array(
+        z.looseObject({
+          country: z.string().length(2),
+          price: money,
+          score: z.number(),
+          rank: z.int().nullable(),
+          consecutiveFailures: z.int().min(0),
+          circuit: z.looseObject({
+            state: z.enum(['closed', 'open', 'half_open']),
+            openedAt: isoTime.nullable(),
+            probeStartedAt: isoTime.nullable(),
+          }),
+        }),
+      ),
+    }),
+  ),
+});
+
+/** `GET /v1/ledger`: entries newest first, each with the running balance after it. */
+export const ledgerListResponse = z.looseObject({
+  data: z.array(
+    z.looseObject({
+      id: z.string().regex(/^\d+$/).meta({ description: '64-bit integer as a string' }),
+      kind: z.enum(['credit', 'reserve', 'capture', 'release', 'refund']),
+      amount: money,
+      messageId: z.string().nullable(),
+      available: money.meta({ description: 'Available balance right after this entry' }),
+      reserved: money.meta({ description: 'Reserved balance right after this entry' }),
+      reference: z.string().nullable(),
+      createdAt: isoTime,
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+
+/** A route's price per segment (admin). */
+export const priceResponse = z.looseObject({
+  carrierId: z.string(),
+  country: z.string().length(2),
+  price: money,
+  enabled: z.boolean(),
+  updatedAt: isoTime,
+});
+
+export const priceListResponse = z.looseObject({ data: z.array(priceResponse) });
+
+/** `POST /v1/messages/quote`. */
+export const quoteResponse = z.looseObject({
+  to: z.string().meta({ description: 'E.164' }),
+  country: z.string().length(2),
+  encoding: z.enum(['GSM-7', 'UCS-2']),
+  segments: z.int().min(1),
+  units: z.int().min(0).meta({ description: 'GSM-7 septets or UCS-2 code units' }),
+  price: z
+    .looseObject({ min: money, max: money })
+    .meta({ description: 'Per message over the eligible routes; a send reserves max' }),
+  currency: z.string().length(3),
+  routes: z.int().min(1).meta({ description: 'Eligible routes' }),
+});
+
 /** A carrier's receipt: its own format (Twilio form fields, Vonage JSON …), checked by its adapter. */
 export const carrierReceiptBody = z.record(z.string(), z.unknown());

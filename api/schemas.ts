@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { MoneyParseError, parseMoney } from '../domain/money.ts';
+import { isPhoneCountry } from '../domain/phone.ts';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
 
 /** Longest validity period a client may ask for: 72 hours, the common carrier maximum. */
@@ -95,6 +96,43 @@ export const listMessagesQuery = z.strictObject({
   cursor: z.string().min(1).max(512).optional().meta({ description: 'nextCursor of the previous page' }),
 });
 export type ListMessagesQuery = z.output<typeof listMessagesQuery>;
+
+/** `POST /v1/messages/quote`: what a send would cost, without sending. */
+export const quoteMessageBody = createMessageBody.pick({ to: true, body: true });
+export type QuoteMessageBody = z.output<typeof quoteMessageBody>;
+
+/** `GET /v1/ledger` and `GET /v1/accounts/:id/ledger` query. */
+export const listLedgerQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().min(1).max(512).optional().meta({ description: 'nextCursor of the previous page' }),
+});
+
+/** `POST /v1/accounts/:id/refunds` (admin). */
+export const refundBody = z.strictObject({
+  messageId: z.string().min(1).max(64).meta({ description: 'The charged message' }),
+  amount: positiveAmount.meta({
+    description: 'At most what the message was charged; one refund per message',
+    example: '0.007900',
+  }),
+});
+
+/** A country a price applies to: ISO 3166-1 alpha-2, uppercase, one that has phone numbers. */
+export const countryCode = z
+  .string()
+  .refine(isPhoneCountry, 'country must be an uppercase ISO 3166-1 alpha-2 code (e.g. "US")')
+  .meta({ description: 'ISO 3166-1 alpha-2, uppercase', example: 'US' });
+
+/** `GET /v1/prices` query (admin). */
+export const listPricesQuery = z.strictObject({
+  carrierId: z.string().min(1).max(100).optional().meta({ description: 'Only this carrier' }),
+  country: countryCode.optional(),
+});
+
+/** `PUT /v1/prices/:carrierId/:country` (admin). */
+export const upsertPriceBody = z.strictObject({
+  price: positiveAmount.meta({ description: 'Per segment, at most six decimal places', example: '0.007900' }),
+  enabled: z.boolean().default(true).meta({ description: 'Default true' }),
+});
 
 /** Longest grace period of a rotated webhook secret: 7 days. */
 export const MAX_SECRET_GRACE_SECONDS = 604_800;

@@ -2,7 +2,15 @@
  * Database rows → the JSON the API answers with (DESIGN §7). Amounts are six-place decimal
  * strings, times ISO-8601 UTC, and nothing beyond the documented fields leaves the process.
  */
-import type { Account, CallbackAttempt, Message, MessageAttempt, MessageEvent } from '../db/schema.ts';
+import type {
+  Account,
+  CallbackAttempt,
+  CarrierPrice,
+  LedgerEntry,
+  Message,
+  MessageAttempt,
+  MessageEvent,
+} from '../db/schema.ts';
 import { formatMoney } from '../domain/money.ts';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
@@ -107,6 +115,51 @@ export function toBalanceJson(
     available: formatMoney(balance.availableMicros),
     reserved: formatMoney(balance.reservedMicros),
     currency,
+  };
+}
+
+/** One ledger entry; `available` and `reserved` are the running balance right after it. */
+export interface LedgerEntryJson {
+  /** A 64-bit integer, as a string: it may exceed what a JSON number holds exactly. */
+  readonly id: string;
+  readonly kind: LedgerEntry['kind'];
+  readonly amount: string;
+  readonly messageId: string | null;
+  readonly available: string;
+  readonly reserved: string;
+  readonly reference: string | null;
+  readonly createdAt: string;
+}
+
+export function toLedgerEntryJson(entry: LedgerEntry): LedgerEntryJson {
+  return {
+    id: entry.id.toString(),
+    kind: entry.kind,
+    amount: formatMoney(entry.amount_micros),
+    messageId: entry.message_id,
+    available: formatMoney(entry.available_after_micros),
+    reserved: formatMoney(entry.reserved_after_micros),
+    reference: entry.reference,
+    createdAt: isoTime(entry.created_at),
+  };
+}
+
+/** A route's price per segment. */
+export interface PriceJson {
+  readonly carrierId: string;
+  readonly country: string;
+  readonly price: string;
+  readonly enabled: boolean;
+  readonly updatedAt: string;
+}
+
+export function toPriceJson(price: CarrierPrice): PriceJson {
+  return {
+    carrierId: price.carrier_id,
+    country: price.country,
+    price: formatMoney(price.price_micros),
+    enabled: price.enabled,
+    updatedAt: isoTime(price.updated_at),
   };
 }
 

@@ -125,6 +125,10 @@ function rows(r: SendBenchReport): Array<[string, string]> {
       `${f(m.peakRssMb)} MiB (VmHWM ${f(m.hwmMb)} MiB)`,
     ]),
     [
+      'CPU-bound ceiling',
+      `${f((r.environment.cpus * 1000) / Math.max(1, r.cpu.msPerMessage.total ?? 0))} msg/s (${r.environment.cpus} cores ÷ total CPU per message)`,
+    ],
+    [
       'CPU ms / message',
       Object.entries(r.cpu.msPerMessage)
         .map(([name, ms]) => `${name} ${f(ms)}`)

@@ -234,7 +234,13 @@ async function main(): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const { report, failed } = await run(args, stack);
+    const { report, failed } = await run(args, stack).catch((err: unknown) => {
+      const output = stack.childOutput();
+      console.error(
+        `--- worker stderr (tail) ---\n${output.worker}\n--- api stderr (tail) ---\n${output.api}`,
+      );
+      throw err;
+    });
     console.log(`\nSend benchmark${args.label ? ` — ${args.label}` : ''}\n${formatTable(report)}\n`);
     const files = await writeReports(report, RESULTS_DIR, args.carrier === 'smpp' ? 'send-smpp' : 'send');
     log(`wrote ${files.json} and ${files.markdown}`);

@@ -65,9 +65,40 @@ export async function upsertPrice(db: Kysely<Database>, input: UpsertPriceInput)
     .executeTakeFirstOrThrow();
 }
 
-/** Every price, by carrier then country. */
-export async function listPrices(db: Kysely<Database>): Promise<CarrierPrice[]> {
-  return db.selectFrom('carrier_prices').selectAll().orderBy('carrier_id').orderBy('country').execute();
+/** Filters of {@link listPrices}; each one given narrows the list. */
+export interface ListPricesFilter {
+  carrierId?: string;
+  /** ISO 3166-1 alpha-2. */
+  country?: string;
+}
+
+/** Every price (enabled or not) matching `filter` (default: all), by carrier then country. */
+export async function listPrices(
+  db: Kysely<Database>,
+  filter: ListPricesFilter = {},
+): Promise<CarrierPrice[]> {
+  let query = db.selectFrom('carrier_prices').selectAll().orderBy('carrier_id').orderBy('country');
+  if (filter.carrierId !== undefined) query = query.where('carrier_id', '=', filter.carrierId);
+  if (filter.country !== undefined) query = query.where('country', '=', filter.country);
+  return query.execute();
+}
+
+/**
+ * Enables or disables a route's price without changing the amount; a disabled price takes the
+ * route out of ranking and out of the worst-case reservation.
+ * @returns the updated row, or `undefined` when the route has no price.
+ */
+export async function setPriceEnabled(
+  db: Kysely<Database>,
+  input: { carrierId: string; country: string; enabled: boolean },
+): Promise<CarrierPrice | undefined> {
+  return db
+    .updateTable('carrier_prices')
+    .set({ enabled: input.enabled, updated_at: new Date() })
+    .where('carrier_id', '=', input.carrierId)
+    .where('country', '=', input.country)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** A route the router may pick, with its live stats (defaults for a route never tried). */

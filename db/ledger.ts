@@ -194,6 +194,63 @@ export async function settle(db: Kysely<Database>, input: SettleInput): Promise<
   });
 }
 
+/** Input of {@link refund}. */
+export interface RefundInput {
+  accountId: string;
+  messageId: string;
+  /** Micro-units, > 0 and at most what the message captured. */
+  amountMicros: bigint;
+}
+
+export type RefundResult =
+  | { ok: true; refundedMicros: bigint; alreadyDone: boolean }
+  | { ok: false; reason: 'account_not_found' | 'not_captured' | 'exceeds_capture' };
+
+/**
+ * Gives back (part of) what a message was charged: `available += amount` and a `refund` row, at
+ * most once per message (the `(message_id, kind)` index). `not_captured` when the message charged
+ * this account nothing, `exceeds_capture` when `amountMicros` is more than it charged. A repeated
+ * call returns the first refund's amount with `alreadyDone`, whatever amount it passes.
+ * @throws RangeError when `amountMicros <= 0`.
+ */
+export async function refund(db: Kysely<Database>, input: RefundInput): Promise<RefundResult> {
+  const { accountId, messageId, amountMicros } = input;
+  if (amountMicros <= 0n) throw new RangeError('refund amount must be > 0');
+  return db.transaction().execute(async (trx): Promise<RefundResult> => {
+    const account = await lockAccount(trx, accountId);
+    if (account === undefined) return { ok: false, reason: 'account_not_found' };
+    const entries = await trx
+      .selectFrom('ledger_entries')
+      .select(['kind', 'amount_micros'])
+      .where('message_id', '=', messageId)
+      .where('account_id', '=', accountId)
+      .where('kind', 'in', ['capture', 'refund'])
+      .execute();
+    const done = entries.find((e) => e.kind === 'refund');
+    if (done) return { ok: true, refundedMicros: done.amount_micros, alreadyDone: true };
+    const captured = entries.find((e) => e.kind === 'capture')?.amount_micros;
+    if (captured === undefined) return { ok: false, reason: 'not_captured' };
+    if (amountMicros > captured) return { ok: false, reason: 'exceeds_capture' };
+    await trx
+      .insertInto('ledger_entries')
+      .values({
+        account_id: accountId,
+        message_id: messageId,
+        kind: 'refund',
+        amount_micros: amountMicros,
+        available_after_micros: account.available_micros + amountMicros,
+        reserved_after_micros: account.reserved_micros,
+      })
+      .execute();
+    await trx
+      .updateTable('accounts')
+      .set((eb) => ({ available_micros: eb('available_micros', '+', amountMicros) }))
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    return { ok: true, refundedMicros: amountMicros, alreadyDone: false };
+  });
+}
+
 export interface Balance {
   availableMicros: bigint;
   reservedMicros: bigint;

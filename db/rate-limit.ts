@@ -21,8 +21,11 @@ export interface SendSlotInput {
 }
 
 export type SendSlot =
-  /** Send after `waitMs` (0 = now). */
-  | { readonly ok: true; readonly waitMs: number }
+  /**
+   * Send from `startAtMs` (epoch ms on the database's clock; compare with the local clock, not
+   * with the time the answer arrived, which pool queueing can delay) for `slotMs`.
+   */
+  | { readonly ok: true; readonly startAtMs: number; readonly slotMs: number }
   /** The timeline is booked further ahead than `maxWaitMs`: try again later. */
   | { readonly ok: false; readonly retryAfterMs: number };
 
@@ -48,8 +51,8 @@ export async function reserveSendSlot(db: Kysely<Database>, input: SendSlotInput
         .doUpdateSet({ next_free_ms: sql<number>`${start} + ${costMs}::float8` })
         .where(sql<boolean>`${start} <= ${nowMs} + ${maxWaitMs}::float8`),
     )
-    .returning(sql<number>`greatest(0, next_free_ms - ${costMs}::float8 - ${nowMs})`.as('wait_ms'))
+    .returning(sql<number>`next_free_ms - ${costMs}::float8`.as('start_ms'))
     .executeTakeFirst();
-  if (row) return { ok: true, waitMs: Math.ceil(Number(row.wait_ms)) };
+  if (row) return { ok: true, startAtMs: Number(row.start_ms), slotMs: costMs };
   return { ok: false, retryAfterMs: Math.max(100, Math.round(costMs)) };
 }

@@ -62,6 +62,15 @@ export function normalizePhone(input: string, defaultCountry?: string): Normaliz
 }
 
 /**
+ * True for an uppercase ISO 3166-1 alpha-2 code of a country that has phone numbers (in
+ * libphonenumber's metadata): exactly the codes {@link normalizePhone} can return, so the only
+ * ones a price can ever apply to.
+ */
+export function isPhoneCountry(code: string): boolean {
+  return /^[A-Z]{2}$/.test(code) && isSupportedCountry(code);
+}
+
+/**
  * Masks an E.164 number for logs: the country code and the next digits stay readable, the tail
  * keeps four digits (two for short numbers), and at least three digits in between become `•••`:
  * `+14155550100` → `+1415•••0100`, `+4930123456` → `+4930•••56`.

@@ -1,15 +1,16 @@
-/** Messages: send, read one, list, cancel (DESIGN §7). */
+/** Messages: send, quote, read one, list, cancel (DESIGN §7). */
 import { Router } from 'express';
 import { InvalidCursorError, listMessages } from '../../db/messages.ts';
+import { formatMoney } from '../../domain/money.ts';
 import { normalizePhone } from '../../domain/phone.ts';
 import { isTerminal } from '../../domain/status.ts';
-import { acceptMessage } from '../accept-message.ts';
+import { acceptMessage, checkMessageInput, priceMessage } from '../accept-message.ts';
 import { currentAccount, requireAccount } from '../auth.ts';
 import { jsonBody } from '../body-parsers.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../errors.ts';
 import { loadOwnMessage, messageDetail } from '../message-view.ts';
-import { createMessageBody, idempotencyKeyHeader, listMessagesQuery } from '../schemas.ts';
+import { createMessageBody, idempotencyKeyHeader, listMessagesQuery, quoteMessageBody } from '../schemas.ts';
 import { toMessageJson } from '../serialize.ts';
 import { parseInput, pathParam } from '../validate.ts';
 import { cancelMessageWorkflow } from '../workflow-client.ts';
@@ -25,6 +26,24 @@ export function messageRoutes(ctx: AppContext): Router {
       rawKey === undefined ? undefined : parseInput(idempotencyKeyHeader, rawKey, 'Idempotency-Key header');
     const message = await acceptMessage(ctx, currentAccount(res), body, key);
     res.status(202).json(toMessageJson(message));
+  });
+
+  // What a send would cost, with the send path's own checks; reads only, changes nothing.
+  // POST on two fixed segments, so neither GET /v1/messages/:id nor POST …/:id/cancel can take it.
+  router.post('/v1/messages/quote', auth, jsonBody, async (req, res) => {
+    const input = parseInput(quoteMessageBody, req.body);
+    const { e164, country } = checkMessageInput(input);
+    const pricing = await priceMessage(ctx, country, input.body);
+    res.json({
+      to: e164,
+      country,
+      encoding: pricing.encoding,
+      segments: pricing.segments,
+      units: pricing.units,
+      price: { min: formatMoney(pricing.minMicros), max: formatMoney(pricing.maxMicros) },
+      currency: ctx.currency,
+      routes: pricing.routes,
+    });
   });
 
   router.get('/v1/messages', auth, async (req, res) => {

@@ -105,7 +105,9 @@ it('the Temporal UI shows a delivered message decrypted with the codec token, ci
     ui: await getFreePort(),
     codec: await getFreePort(),
   };
+  const t0 = Date.now();
   const output = await startStack(ports);
+  console.log(`npm start ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const endpointWithToken = /Codec \(UI\)\s+(\S+)/.exec(output)?.[1];
   expect(endpointWithToken).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${ports.codec}/t/\\S{16,}$`));
   const apiKey = /Bearer (hk_[^']+)'/.exec(output)?.[1];
@@ -187,4 +189,5 @@ it('the Temporal UI shows a delivered message decrypted with the codec token, ci
   expect(withoutToken.length).toBeGreaterThan(0);
   expect(withoutToken.every((s) => s === 401)).toBe(true);
   await stranger.close();
-}, 90_000);
+  console.log(`stack, message and both browser sessions in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}, 150_000);

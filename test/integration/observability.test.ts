@@ -96,6 +96,7 @@ describe('metrics and logs', () => {
     expect(apiBefore.types.get('herald_messages')).toBe('gauge');
     expect(apiBefore.types.get('herald_submit_duration_seconds')).toBe('histogram');
     expect(apiBefore.types.get('herald_callback_attempts_total')).toBe('counter');
+    expect(apiBefore.sum('herald_route_circuit_state', { state: 'closed' })).toBeGreaterThan(0);
 
     const account = await createFundedAccount(api.url, '5.00');
     const send = await apiClient(api.url, account.apiKey)('POST', '/v1/messages', { to: NUMBER, body: BODY });

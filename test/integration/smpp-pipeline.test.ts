@@ -44,7 +44,8 @@ const smsc = () => {
 };
 
 beforeAll(async () => {
-  stack = await startStack({ smsc: HEALTHY_SMSC });
+  // No exploration share: every FR message starts on the cheapest route, the SMPP one.
+  stack = await startStack({ smsc: HEALTHY_SMSC, routing: { explorationShare: 0 } });
   const account = await createFundedAccount(stack.apiUrl, '20.00');
   apiKey = account.apiKey;
   api = apiClient(stack.apiUrl, apiKey);

@@ -35,7 +35,7 @@ const VONAGE_CREDS = { apiKey: 'testkey1', apiSecret: 'vonage-test-secret' };
 const SMSC_CREDS = { systemId: 'herald', password: 'smpp-pw' };
 /** The `smpp-sim` carrier (opt-in, `smsc` option) is the cheapest route for this country only. */
 export const SMPP_TEST_COUNTRY = 'FR';
-export const SMPP_TEST_PRICE = '0.050000';
+export const SMPP_TEST_PRICE = '0.010000';
 const projectRoot = resolve(import.meta.dirname, '../..');
 /** The configured XML carrier's definition; its prices make it the cheapest route for GB. */
 export const XML_AGGREGATOR_FILE = resolve(projectRoot, 'carriers/xml-aggregator.json');
