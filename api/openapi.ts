@@ -291,17 +291,26 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     method: 'post',
     path: '/v1/accounts/:id/refunds',
     summary: 'Refund (part of) a message’s charge',
-    description: 'One refund per message, at most what it was charged; repeating the same refund changes nothing.',
+    description:
+      'One refund per message, at most what it was charged; repeating the same refund changes nothing.',
     tag: 'Admin',
     auth: 'admin',
     body: { schema: refundBody, example: { messageId: MESSAGE_ID, amount: '0.007900' } },
     responses: {
       200: { description: 'The new balance', schema: balanceResponse, example: balance },
-      400: error('More than the charge', 'refund_exceeds_charge', 'the refund is more than the message was charged'),
+      400: error(
+        'More than the charge',
+        'refund_exceeds_charge',
+        'the refund is more than the message was charged',
+      ),
       401: unauthorized,
       403: forbidden,
       404: error('Unknown account or message', 'not_found', 'message not found'),
-      409: error('Not charged, or refunded with another amount', 'already_refunded', 'the message was refunded before, with another amount'),
+      409: error(
+        'Not charged, or refunded with another amount',
+        'already_refunded',
+        'the message was refunded before, with another amount',
+      ),
     },
   },
   {
@@ -312,8 +321,15 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     auth: 'admin',
     query: listPricesQuery,
     responses: {
-      200: { description: 'Matching prices, enabled or not', schema: priceListResponse, example: { data: [price] } },
-      400: invalid('query field "country": country must be an uppercase ISO 3166-1 alpha-2 code (e.g. "US")', 'country'),
+      200: {
+        description: 'Matching prices, enabled or not',
+        schema: priceListResponse,
+        example: { data: [price] },
+      },
+      400: invalid(
+        'query field "country": country must be an uppercase ISO 3166-1 alpha-2 code (e.g. "US")',
+        'country',
+      ),
       401: unauthorized,
       403: forbidden,
     },
@@ -328,7 +344,10 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     body: { schema: upsertPriceBody, example: { price: '0.007900', enabled: true } },
     responses: {
       200: { description: 'The price', schema: priceResponse, example: price },
-      400: invalid('body field "price": amount "0.0079001" has 7 decimal places; at most 6 are allowed', 'price'),
+      400: invalid(
+        'body field "price": amount "0.0079001" has 7 decimal places; at most 6 are allowed',
+        'price',
+      ),
       401: unauthorized,
       403: forbidden,
       404: error('Unknown carrier', 'not_found', 'carrier not found'),
@@ -342,7 +361,11 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     tag: 'Admin',
     auth: 'admin',
     responses: {
-      200: { description: 'The disabled price', schema: priceResponse, example: { ...price, enabled: false } },
+      200: {
+        description: 'The disabled price',
+        schema: priceResponse,
+        example: { ...price, enabled: false },
+      },
       401: unauthorized,
       403: forbidden,
       404: error('Unknown carrier, or no price for the route', 'not_found', 'price not found'),

@@ -44,7 +44,7 @@ const SMSC_CREDS = { systemId: 'bench', password: 'bench-pw' };
 const CARRIER_TPS = 10_000;
 /** Zero carrier latency and receipts posted at once: the benchmark measures Herald, not carriers. */
 const SIM_CONFIG = { latencyMs: 0, receiptDelayMs: 0 };
-/** Last stderr lines of a child kept for the failure report. */
+/** Last output lines of a child kept for the failure report. */
 const OUTPUT_TAIL_LINES = 40;
 const CHILD_KILL_AFTER_MS = 10_000;
 
@@ -90,7 +90,7 @@ export interface BenchStack {
   };
   /** Why a child died, when one exited before {@link BenchStack.stop}. */
   childFailure(): string | undefined;
-  /** The last stderr lines of the worker and the API, for a failure report. */
+  /** The last output lines of the worker and the API, for a failure report. */
   childOutput(): { worker: string; api: string };
   /** Stops everything (children SIGTERM then SIGKILL), drops the bench database. Idempotent. */
   stop(): Promise<void>;
@@ -308,7 +308,7 @@ interface LaunchedChild {
   readonly child: ChildProcess;
   /** Resolves once the child has exited. */
   readonly exited: Promise<void>;
-  /** Its last stderr lines. */
+  /** Its last output lines (stdout and stderr). */
   tail(): string;
 }
 
@@ -324,18 +324,18 @@ function launch(
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // The SDK logs at INFO on stderr: keep the tail for a failure report instead of flooding the table.
+  // Logs (the SDK's on stderr, JSON lines on stdout) are kept as a tail for a failure report instead
+  // of flooding the table; stdout is also matched by waitForLine.
   const tail: string[] = [];
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    for (const line of chunk.split('\n').filter((l) => l.trim() !== '')) {
-      tail.push(line);
-      if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
-    }
-  });
-  // stdout is drained (a full pipe would block the child); startup lines are matched by waitForLine.
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.resume();
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter((l) => l.trim() !== '')) {
+        tail.push(line);
+        if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
+      }
+    });
+  }
   const exited = new Promise<void>((r) => {
     child.once('exit', (code, signal) => {
       onExit(code, signal);

@@ -237,7 +237,7 @@ async function main(): Promise<number> {
     const { report, failed } = await run(args, stack).catch((err: unknown) => {
       const output = stack.childOutput();
       console.error(
-        `--- worker stderr (tail) ---\n${output.worker}\n--- api stderr (tail) ---\n${output.api}`,
+        `--- worker output (tail) ---\n${output.worker}\n--- api output (tail) ---\n${output.api}`,
       );
       throw err;
     });
@@ -247,7 +247,7 @@ async function main(): Promise<number> {
     if (failed.length > 0) {
       const output = stack.childOutput();
       console.error(
-        `--- worker stderr (tail) ---\n${output.worker}\n--- api stderr (tail) ---\n${output.api}`,
+        `--- worker output (tail) ---\n${output.worker}\n--- api output (tail) ---\n${output.api}`,
       );
     }
     for (const problem of failed) console.error(`[bench] FAILED: ${problem}`);
