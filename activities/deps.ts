@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { CarrierAdapter } from '../adapters/types.ts';
 import type { Database } from '../db/schema.ts';
-import type { CallbackDeps } from './callbacks.ts';
 import { type Circuit, DEFAULT_COOL_DOWN_MS, DEFAULT_FAILURE_THRESHOLD } from '../domain/circuit.ts';
 import { DEFAULT_WEIGHTS, type RoutingWeights } from '../domain/routing.ts';
+import type { CallbackDeps } from './callbacks.ts';
 
 /** Everything activities touch, handed in by the worker process (no globals). */
 export interface ActivityDeps {

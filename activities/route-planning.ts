@@ -19,7 +19,9 @@ const failoverCodesSchema = z.array(z.union([z.string(), z.number()]).transform(
 
 /** `failoverReceiptCodes` from a carrier's config; a bad value counts as none. */
 export function failoverReceiptCodes(config: Record<string, unknown>): string[] {
-  return config.failoverReceiptCodes === undefined ? [] : failoverCodesSchema.parse(config.failoverReceiptCodes);
+  return config.failoverReceiptCodes === undefined
+    ? []
+    : failoverCodesSchema.parse(config.failoverReceiptCodes);
 }
 
 /** The routing settings with defaults filled in. */

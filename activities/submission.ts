@@ -44,7 +44,11 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       if (circuit && circuitState(circuit, Date.now(), routingSettings(deps)) !== 'closed') {
         return {
           ok: false,
-          error: { class: 'failover', code: 'circuit_open', message: `the route via ${input.carrierId} is open` },
+          error: {
+            class: 'failover',
+            code: 'circuit_open',
+            message: `the route via ${input.carrierId} is open`,
+          },
         };
       }
       const pace = sendPacer(deps, input);
@@ -157,13 +161,15 @@ export function createSubmissionActivities(deps: ActivityDeps) {
 }
 
 /** Feeds the worker's batched route stats; without them, the single-row update of old. */
-async function routeOutcome(deps: ActivityDeps, input: SubmitInput, ok: boolean, latencyMs: number): Promise<void> {
+async function routeOutcome(
+  deps: ActivityDeps,
+  input: SubmitInput,
+  ok: boolean,
+  latencyMs: number,
+): Promise<void> {
   if (deps.routeStats) deps.routeStats.submitOutcome(input.carrierId, input.country, ok, latencyMs);
   else await recordRouteOutcome(deps.db, { carrierId: input.carrierId, country: input.country, success: ok });
 }
-
-/** A send that starts later than its slot's end plus this is late: it takes a new slot. */
-const LATE_GRACE_MS = 50;
 
 /**
  * Paces the carrier in segments per second across every worker (db/rate-limit.ts). Returns a
@@ -179,7 +185,8 @@ function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<Carrie
   return async () => {
     if (segmentsPerSecond === undefined) return undefined;
     for (;;) {
-      if (slot && Date.now() <= slot.startAtMs + slot.slotMs + LATE_GRACE_MS) {
+      // A send must start in the first half of its slot: later, it would crowd the next one.
+      if (slot && Date.now() <= slot.startAtMs + slot.slotMs / 2) {
         const waitMs = slot.startAtMs - Date.now();
         if (waitMs <= 0) return undefined;
         const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);

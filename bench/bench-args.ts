@@ -26,6 +26,11 @@ export interface SendBenchArgs {
    * an SMPP bind to the SMSC simulator; reports go to `send-smpp-*`).
    */
   readonly carrier: 'http' | 'smpp';
+  /**
+   * Every bench carrier's `tps` (`--carrier-tps`). Default 10 000, so the rate limit never binds;
+   * lower it to study pacing, or where the pacer itself costs (see bench/results/README.md).
+   */
+  readonly carrierTps: number;
 }
 
 const argsSchema = z.object({
@@ -36,6 +41,7 @@ const argsSchema = z.object({
   label: z.string().default(''),
   profile: z.boolean().default(false),
   carrier: z.enum(['http', 'smpp']).default('http'),
+  'carrier-tps': z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   'dynamic-config': z
     .array(z.string().regex(/^[\w.]+=.+$/, 'expected KEY=JSON'))
     .default([])
@@ -69,7 +75,7 @@ function parseJsonScalar(text: string): string | number | boolean | undefined {
 }
 
 export const USAGE =
-  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT] [--profile] [--dynamic-config KEY=JSON ...] [--carrier http|smpp]';
+  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT] [--profile] [--dynamic-config KEY=JSON ...] [--carrier http|smpp] [--carrier-tps N=10000]';
 
 /** Parses `argv` (without node and script); throws an Error naming the bad flag and the usage. */
 export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
@@ -85,6 +91,7 @@ export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
         label: { type: 'string' },
         profile: { type: 'boolean' },
         carrier: { type: 'string' },
+        'carrier-tps': { type: 'string' },
         'dynamic-config': { type: 'string', multiple: true },
       },
       strict: true,
@@ -98,6 +105,6 @@ export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
     const problems = parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`${problems}\n${USAGE}`);
   }
-  const { 'dynamic-config': dynamicConfig, ...rest } = parsed.data;
-  return { ...rest, dynamicConfig };
+  const { 'dynamic-config': dynamicConfig, 'carrier-tps': carrierTps, ...rest } = parsed.data;
+  return { ...rest, dynamicConfig, carrierTps };
 }

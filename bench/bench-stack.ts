@@ -40,8 +40,8 @@ const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const TWILIO_CREDS = { accountSid: 'AC22222222222222222222222222222222', authToken: 'bench-twilio-token' };
 const VONAGE_CREDS = { apiKey: 'benchkey', apiSecret: 'bench-vonage-secret' };
 const SMSC_CREDS = { systemId: 'bench', password: 'bench-pw' };
-/** Far above what the stack can do, so the carrier queues' server-side rate limit never binds. */
-const CARRIER_TPS = 10_000;
+/** Far above what the stack can do, so the carriers' rate limit never binds. */
+const DEFAULT_CARRIER_TPS = 10_000;
 /** Zero carrier latency and receipts posted at once: the benchmark measures Herald, not carriers. */
 const SIM_CONFIG = { latencyMs: 0, receiptDelayMs: 0 };
 /** Last output lines of a child kept for the failure report. */
@@ -59,6 +59,8 @@ export interface BenchStackOptions {
   readonly profileDir?: string;
   /** Merged over the project's dev-server dynamic config. Default none. */
   readonly dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
+  /** Every carrier's `tps`. Default 10 000. */
+  readonly carrierTps?: number;
   /** Also start the SMSC simulator and make `smpp-sim` the cheapest route everywhere. Default false. */
   readonly smsc?: boolean;
 }
@@ -118,6 +120,7 @@ async function assemble(
   runCleanups: () => Promise<void>,
 ): Promise<BenchStack> {
   const { log } = opts;
+  const carrierTps = opts.carrierTps ?? DEFAULT_CARRIER_TPS;
   const cliPath = await resolveTemporalCli({ projectRoot, log });
   const metricsPort = await getFreePort();
   const server = await startTemporalDevServer({
@@ -159,7 +162,7 @@ async function assemble(
             id: 'smpp-sim',
             kind: 'smpp',
             config: { host: smsc.host, port: smsc.port, ...SMSC_CREDS, window: 64, receiptIdBase: 'decimal' },
-            tps: CARRIER_TPS,
+            tps: carrierTps,
             // Below every HTTP price: all traffic goes over the bind.
             prices: Object.fromEntries(Object.keys(DEMO_PRICES.twilio).map((c) => [c, '0.005000'])),
           },
@@ -169,14 +172,14 @@ async function assemble(
       id: 'twilio-sim',
       kind: 'twilio',
       config: { baseUrl: twilio.url, ...TWILIO_CREDS },
-      tps: CARRIER_TPS,
+      tps: carrierTps,
       prices: DEMO_PRICES.twilio,
     },
     {
       id: 'vonage-sim',
       kind: 'vonage',
       config: { baseUrl: vonage.url, ...VONAGE_CREDS },
-      tps: CARRIER_TPS,
+      tps: carrierTps,
       prices: DEMO_PRICES.vonage,
     },
   ]);

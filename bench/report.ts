@@ -1,4 +1,5 @@
 /** The send benchmark's report: its shape, a terminal table, a Markdown page, and the files. */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DbLatency } from './db-figures.ts';
@@ -202,7 +203,11 @@ ${opRows(r.temporalCost.frontend)}
       : `\n## API errors (first ${r.apiErrors.samples.length})\n\n${r.apiErrors.samples.map((s) => `- ${s}`).join('\n')}\n`;
   return `# Send benchmark — ${r.startedAt}${r.label ? ` — ${r.label}` : ''}
 
-\`npm run bench -- --messages ${r.messages} --concurrency ${r.concurrency} --db ${r.environment.db}\`
+\`npm run bench -- --messages ${r.messages} --concurrency ${r.concurrency} --db ${r.environment.db}${
+    r.environment.tuning.carrierTps && r.environment.tuning.carrierTps !== '10000'
+      ? ` --carrier-tps ${r.environment.tuning.carrierTps}`
+      : ''
+  }\`
 (git ${r.git ? `${r.git.commit}${r.git.dirty ? ' + uncommitted changes' : ''}` : 'unknown'}; raw figures in \`${jsonFile}\`)
 
 | figure | value |
@@ -244,9 +249,12 @@ export async function writeReports(
   const d = new Date(r.startedAt);
   const p = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
-  const json = join(dir, `${name}-${stamp}.json`);
+  // Two runs in one minute: the second gets `-2` rather than overwriting the first.
+  let file = `${name}-${stamp}.json`;
+  for (let n = 2; existsSync(join(dir, file)); n++) file = `${name}-${stamp}-${n}.json`;
+  const json = join(dir, file);
   const markdown = join(dir, `latest-${name}.md`);
   await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
-  await writeFile(markdown, toMarkdown(r, `bench/results/${name}-${stamp}.json`));
+  await writeFile(markdown, toMarkdown(r, `bench/results/${file}`));
   return { json, markdown };
 }

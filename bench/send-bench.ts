@@ -159,6 +159,7 @@ async function run(
       db: stack.dbKind,
       tuning: {
         ...Object.fromEntries(TUNING_VARS.map((k) => [k, process.env[k] || 'default'])),
+        carrierTps: String(args.carrierTps),
         ...Object.fromEntries(Object.entries(args.dynamicConfig).map(([k, v]) => [k, JSON.stringify(v)])),
       },
     },
@@ -221,6 +222,7 @@ async function main(): Promise<number> {
     credit: String(100 + args.messages + args.warmup),
     log,
     dynamicConfig: args.dynamicConfig,
+    carrierTps: args.carrierTps,
     ...(profileDir ? { profileDir } : {}),
     smsc: args.carrier === 'smpp',
   });

@@ -48,7 +48,7 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   /**
    * Route score weights as JSON, e.g. `{"delivery":0.5,"price":0.2}`; keys left out keep their
-   * defaults (acceptance 0.25, delivery 0.4, submitLatency 0.05, receiptLatency 0.05, price 0.25).
+   * defaults (acceptance 0.2, delivery 0.5, submitLatency 0.05, receiptLatency 0.05, price 0.2).
    */
   ROUTING_WEIGHTS: z
     .string()

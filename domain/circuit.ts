@@ -33,7 +33,12 @@ export const DEFAULT_FAILURE_THRESHOLD = 5;
 export const DEFAULT_COOL_DOWN_MS = 10_000;
 
 /** A closed circuit with no failures: every new route starts here. */
-export const CLOSED: Circuit = { state: 'closed', consecutiveFailures: 0, openedAt: null, probeStartedAt: null };
+export const CLOSED: Circuit = {
+  state: 'closed',
+  consecutiveFailures: 0,
+  openedAt: null,
+  probeStartedAt: null,
+};
 
 function resolved(opts: CircuitOptions): Required<CircuitOptions> {
   return {
@@ -78,7 +83,8 @@ export function recordFailure(c: Circuit, now: number, opts: CircuitOptions = {}
   const { failureThreshold } = resolved(opts);
   const consecutiveFailures = c.consecutiveFailures + 1;
   const state = circuitState(c, now, opts);
-  if (state === 'half_open') return { state: 'open', consecutiveFailures, openedAt: now, probeStartedAt: null };
+  if (state === 'half_open')
+    return { state: 'open', consecutiveFailures, openedAt: now, probeStartedAt: null };
   if (state === 'open') return { ...c, consecutiveFailures };
   if (consecutiveFailures >= failureThreshold) {
     return { state: 'open', consecutiveFailures, openedAt: now, probeStartedAt: null };

@@ -8,7 +8,8 @@
  * Every term lies in [0, 1] and moves one way with its input, and the weights are >= 0, so a
  * route that is cheaper and no worse on acceptance, delivery and latency never scores lower
  * (ties go to the cheaper route, then the carrier id). Latency and price are relative to the best
- * candidate, which keeps the score unit-free across countries whose prices differ tenfold.
+ * candidate, which keeps the score unit-free across countries whose prices differ tenfold;
+ * latencies under a floor (200 ms submit, 2 s receipt) count as equal.
  *
  * Circuit state filters before scoring: open routes are skipped, a half-open route is tried
  * first only by the message holding its probe. When no route is closed or probing, the open
@@ -49,15 +50,17 @@ export interface RoutingWeights {
 
 /** Delivery counts most, then acceptance and price; latency breaks near-ties. */
 export const DEFAULT_WEIGHTS: RoutingWeights = {
-  acceptance: 0.25,
-  delivery: 0.4,
+  acceptance: 0.2,
+  delivery: 0.5,
   submitLatency: 0.05,
   receiptLatency: 0.05,
-  price: 0.25,
+  price: 0.2,
 };
 
-/** Latencies below this many ms count as equal: noise, not a reason to move traffic. */
-export const LATENCY_FLOOR_MS = 50;
+/** Submit round trips below this many ms count as equal: noise, not a reason to move traffic. */
+export const SUBMIT_LATENCY_FLOOR_MS = 200;
+/** Receipt latencies below this many ms count as equal (receipts take seconds to minutes). */
+export const RECEIPT_LATENCY_FLOOR_MS = 2_000;
 
 /** One route's score and its terms, for ranking and for the operators' view. */
 export interface RouteScore {
@@ -73,7 +76,16 @@ export interface RouteScore {
 }
 
 const unit = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 1);
-const latency = (ms: number): number => (Number.isFinite(ms) ? Math.max(LATENCY_FLOOR_MS, ms) : LATENCY_FLOOR_MS);
+
+/**
+ * Latencies with their floor. An unknown latency (0: no sample yet) counts as the slowest known
+ * one, so an untried route never wins on speed it has not shown (exploration finds it out).
+ */
+function latencies(values: readonly number[], floor: number): number[] {
+  const known = values.filter((v) => Number.isFinite(v) && v > 0);
+  const slowest = known.length > 0 ? Math.max(...known) : floor;
+  return values.map((v) => Math.max(floor, Number.isFinite(v) && v > 0 ? v : slowest));
+}
 
 /** Best-is-1 ratio of a "lower is better" quantity. */
 function relative(best: number, own: number): number {
@@ -88,14 +100,22 @@ export function scoreRoutes(
   if (candidates.length === 0) return [];
   let cheapest = candidates[0]?.priceMicros ?? 0n;
   for (const c of candidates) if (c.priceMicros < cheapest) cheapest = c.priceMicros;
-  const fastestSubmit = Math.min(...candidates.map((c) => latency(c.submitLatencyMs)));
-  const fastestReceipt = Math.min(...candidates.map((c) => latency(c.receiptLatencyMs)));
-  return candidates.map((c) => {
+  const submit = latencies(
+    candidates.map((c) => c.submitLatencyMs),
+    SUBMIT_LATENCY_FLOOR_MS,
+  );
+  const receipt = latencies(
+    candidates.map((c) => c.receiptLatencyMs),
+    RECEIPT_LATENCY_FLOOR_MS,
+  );
+  const fastestSubmit = Math.min(...submit);
+  const fastestReceipt = Math.min(...receipt);
+  return candidates.map((c, i) => {
     const terms = {
       acceptance: unit(c.acceptanceEwma),
       delivery: unit(c.deliveryEwma),
-      submitLatency: relative(fastestSubmit, latency(c.submitLatencyMs)),
-      receiptLatency: relative(fastestReceipt, latency(c.receiptLatencyMs)),
+      submitLatency: relative(fastestSubmit, submit[i] ?? fastestSubmit),
+      receiptLatency: relative(fastestReceipt, receipt[i] ?? fastestReceipt),
       // bigint → number only for the ratio; exact enough for a weight, never for money.
       price: c.priceMicros === 0n ? 1 : Number(cheapest) / Number(c.priceMicros),
     };

@@ -12,7 +12,13 @@ import type { Kysely } from 'kysely';
 import type { RouteFeedback } from '../activities/deps.ts';
 import { applyRouteStatsBatch, type RouteStatsBatch } from '../db/route-stats.ts';
 import type { Database } from '../db/schema.ts';
-import { type Circuit, CLOSED, type CircuitOptions, recordFailure, recordSuccess } from '../domain/circuit.ts';
+import {
+  type Circuit,
+  type CircuitOptions,
+  CLOSED,
+  recordFailure,
+  recordSuccess,
+} from '../domain/circuit.ts';
 import { foldEwma } from '../domain/routing.ts';
 
 /** Options of {@link createRouteStatsBuffer}. */
@@ -37,6 +43,8 @@ export interface RouteStatsBuffer extends RouteFeedback {
   flush(): Promise<void>;
   /** Stops the timer and writes what is left. */
   stop(): Promise<void>;
+  /** Forgets everything pending and every circuit view (tests that reset `route_stats`). */
+  reset(): void;
 }
 
 const keyOf = (carrierId: string, country: string): string => `${carrierId}\u0000${country}`;
@@ -156,6 +164,10 @@ export function createRouteStatsBuffer(opts: RouteStatsBufferOptions): RouteStat
     async stop() {
       clearInterval(timer);
       await flush();
+    },
+    reset() {
+      pending = new Map();
+      circuits.clear();
     },
   };
 }

@@ -205,7 +205,8 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
   const rest = failoverRoutes(first, admitted.routes);
   const remainingSeconds = Math.floor((deadline - Date.now()) / 1000);
   if (rest.length > 0 && remainingSeconds >= 1) {
-    const worst = rest.reduce((max, r) => (parseMoney(r.price) > max ? parseMoney(r.price) : max), 0n);
+    let worst = 0n; // bigint: no Math.max
+    for (const r of rest) if (parseMoney(r.price) > worst) worst = parseMoney(r.price);
     const reserved = await db.reserveFailover.executeWithOptions(
       { summary: `reserve a failover after receipt code ${first.receipt?.errorCode ?? '?'}` },
       [
@@ -247,7 +248,10 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
 }
 
 /** A leg a carrier took: what it bills, and its final receipt if one came in time. */
-type AcceptedLeg = Extract<Taken, { ok: true }> & { readonly billed: bigint; readonly receipt?: ReceiptSignal };
+type AcceptedLeg = Extract<Taken, { ok: true }> & {
+  readonly billed: bigint;
+  readonly receipt?: ReceiptSignal;
+};
 type Leg = AcceptedLeg | Extract<Taken, { ok: false }>;
 
 /** Charged unless the submit was ambiguous and no receipt ever showed the carrier had it. */

@@ -42,7 +42,8 @@ export function carrierRoutes(ctx: AppContext): Router {
       }));
       const scored = scoreRoutes(candidates, weights);
       const order = [...scored].sort((a, b) => b.score - a.score);
-      for (const s of scored) scores.set(`${s.carrierId}/${country}`, { score: s, rank: order.indexOf(s) + 1 });
+      for (const s of scored)
+        scores.set(`${s.carrierId}/${country}`, { score: s, rank: order.indexOf(s) + 1 });
     }
     res.json({
       weights,

@@ -40,9 +40,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-beforeEach(() => {
+beforeEach(async () => {
   stack.twilio.setConfig(HEALTHY);
   stack.vonage.setConfig(HEALTHY);
+  // Each case expects the cheapest route first, whatever the previous cases did to the score.
+  await stack.resetRouting();
 });
 
 async function balance(): Promise<{ available: string; reserved: string }> {

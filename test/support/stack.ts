@@ -59,7 +59,7 @@ export interface StackOptions {
     readonly twilio?: { readonly tps?: number; readonly config?: Record<string, unknown> };
     readonly vonage?: { readonly tps?: number; readonly config?: Record<string, unknown> };
   };
-  /** Routing and breaker settings of the in-process worker (RunWorkersOptions.routing). Default: production defaults. */
+  /** Routing and breaker settings of the in-process worker (RunWorkersOptions.routing). Default: production defaults, but no exploration. */
   readonly routing?: RunWorkersOptions['routing'];
   /** Override prices: carrier kind → country → price. Default DEMO_PRICES. */
   readonly prices?: { twilio?: Record<string, string>; vonage?: Record<string, string> };
@@ -101,6 +101,11 @@ export interface Stack {
   readonly codec: AesGcmPayloadCodec;
   /** Start (or restart) the worker; a no-op while one runs. */
   startWorker(): Promise<void>;
+  /**
+   * Forgets the live route stats (table and the in-process worker's batch and breaker view), so
+   * routing is cheapest-first again: for tests whose cases expect a given carrier after others failed.
+   */
+  resetRouting(): Promise<void>;
   /** SIGKILL the child worker process (workerProcess only). */
   killWorker(): void;
   stop(): Promise<void>;
@@ -222,7 +227,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       dataConverter,
       publicBaseUrl,
       ...(opts.callbacks ? { callbacks: opts.callbacks } : {}),
-      ...(opts.routing ? { routing: opts.routing } : {}),
+      // Tests see deterministic routes unless they ask for exploration.
+      routing: { explorationShare: 0, ...opts.routing },
       ...(opts.activityInterceptors ? { activityInterceptors: opts.activityInterceptors(database.db) } : {}),
     });
     inProcess = { workers, connection: nc };
@@ -242,6 +248,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     keyring,
     codec: new AesGcmPayloadCodec(keyring),
     startWorker,
+    async resetRouting() {
+      await inProcess?.workers.routeStats.flush();
+      await database.db.deleteFrom('route_stats').execute();
+      inProcess?.workers.routeStats.reset();
+    },
     killWorker() {
       child?.kill('SIGKILL');
     },

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  CLOSED,
   type Circuit,
+  CLOSED,
   circuitState,
   probeAvailable,
   recordFailure,

@@ -42,6 +42,7 @@ describe('parseMoney', () => {
     ['１', /plain decimal/], // full-width digit
     ['NaN', /plain decimal/],
     ['0.0000001', /7 decimal places/],
+    ['1.0000000', /7 decimal places/], // trailing zeros are places too: never rounded away
     ['1.1234567', /at most 6/],
     ['9223372036854.775808', /out of range/],
     ['99999999999999', /out of range/],

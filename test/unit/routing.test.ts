@@ -93,7 +93,8 @@ describe('rankRoutes', () => {
   });
 
   const rate = fc.double({ min: 0, max: 1, noNaN: true });
-  const ms = fc.integer({ min: 0, max: 60_000 });
+  // Measured latencies (0 means "no sample yet", covered separately).
+  const ms = fc.integer({ min: 1, max: 60_000 });
   const candidate = fc.record({
     carrierId: fc.string({ minLength: 1, maxLength: 6 }),
     kind: fc.constantFrom('twilio', 'smpp'),
@@ -156,6 +157,26 @@ describe('rankRoutes', () => {
         expect(ids(rankRoutes([...cs].reverse()))).toEqual(ids(rankRoutes(cs)));
       }),
     );
+  });
+
+  it('treats latencies under the floors as equal, and an unknown latency as the slowest known', () => {
+    const [fast, slow] = scoreRoutes([
+      route('fast', { submitLatencyMs: 20, receiptLatencyMs: 500 }),
+      route('slow', { submitLatencyMs: 190, receiptLatencyMs: 1_900 }),
+    ]);
+    expect(fast?.score).toBe(slow?.score);
+    const [known, unknown] = scoreRoutes([
+      route('known', { submitLatencyMs: 400, receiptLatencyMs: 8_000 }),
+      route('unknown', { submitLatencyMs: 0, receiptLatencyMs: 0 }),
+    ]);
+    expect(unknown?.terms.submitLatency).toBe(known?.terms.submitLatency);
+    expect(unknown?.terms.receiptLatency).toBe(known?.terms.receiptLatency);
+    const [quick, dawdler] = scoreRoutes([
+      route('quick', { receiptLatencyMs: 2_000 }),
+      route('dawdler', { receiptLatencyMs: 8_000 }),
+    ]);
+    expect(quick?.terms.receiptLatency).toBe(1);
+    expect(dawdler?.terms.receiptLatency).toBe(0.25);
   });
 
   it('scores stay within the sum of the weights', () => {

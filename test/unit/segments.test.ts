@@ -153,6 +153,48 @@ describe('segment properties', () => {
     );
   });
 
+  it('counts 1 segment up to 160 septets, then one per 153 (GSM-7 basic characters)', () => {
+    fc.assert(
+      fc.property(gsmBasic(1, MAX_BODY_CHARS), (body) => {
+        const n = body.length;
+        expect(analyzeBody(body).segments).toBe(n <= 160 ? 1 : Math.ceil(n / 153));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts 1 segment up to 70 UTF-16 units, then one per 67 (UCS-2 without surrogates)', () => {
+    const bmp = fc.string({ unit: fc.constantFrom('ж', 'é', '中', 'a', ' '), minLength: 1, maxLength: 800 });
+    fc.assert(
+      fc.property(
+        bmp.filter((b) => !isGsm7(b)),
+        (body) => {
+          const n = body.length;
+          expect(analyzeBody(body)).toEqual({
+            encoding: 'UCS-2',
+            segments: n <= 70 ? 1 : Math.ceil(n / 67),
+            units: n,
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an extension character never splits: a part boundary costs at most one extra segment', () => {
+    fc.assert(
+      fc.property(gsmAny(MAX_BODY_CHARS), (body) => {
+        const { units, segments } = analyzeBody(body);
+        if (units <= 160) expect(segments).toBe(1);
+        else {
+          expect(segments).toBeGreaterThanOrEqual(Math.ceil(units / 153));
+          expect(segments).toBeLessThanOrEqual(Math.ceil(units / 152));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('any non-GSM character switches the whole body to UCS-2', () => {
     const nonGsm = fc
       .string({ unit: 'binary', minLength: 1, maxLength: 1 })
