@@ -10,6 +10,8 @@ import { type ActivityDeps, statusCallbackUrl } from './deps.ts';
 import { routingSettings } from './route-planning.ts';
 import type { SubmitInput, SubmitOutcome } from './types.ts';
 
+/** See sendWhenSlotStarts: tolerated lateness when slots are shorter than a round trip. */
+const LATE_START_GRACE_MS = 20;
 const HEARTBEAT_EVERY_MS = 1_000;
 
 /** A previous try of this very attempt died mid-request: the carrier may hold the message. */
@@ -185,8 +187,10 @@ function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<Carrie
   return async () => {
     if (segmentsPerSecond === undefined) return undefined;
     for (;;) {
-      // A send must start in the first half of its slot: later, it would crowd the next one.
-      if (slot && Date.now() <= slot.startAtMs + slot.slotMs / 2) {
+      // A send must start in the first half of its slot: later, it would crowd the next one. At
+      // high rates a slot is shorter than one database round trip, so allow a small fixed grace
+      // or the activity would book slot after slot and never send.
+      if (slot && Date.now() <= slot.startAtMs + Math.max(slot.slotMs / 2, LATE_START_GRACE_MS)) {
         const waitMs = slot.startAtMs - Date.now();
         if (waitMs <= 0) return undefined;
         const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
