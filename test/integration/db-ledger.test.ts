@@ -10,7 +10,7 @@ import {
   reserve,
   settle,
 } from '../../db/ledger.ts';
-import { migrateDown, migrateToLatest } from '../../db/migrate.ts';
+import { MIGRATIONS, migrateDown, migrateToLatest } from '../../db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 const UNIT = 1_000_000n;
@@ -39,13 +39,14 @@ describe('migrations', () => {
         await sql<{ n: number }>`select count(*)::int as n from information_schema.tables
           where table_schema = 'public' and table_name not like 'kysely%'`.execute(t.db)
       ).rows[0]?.n;
-    expect(await tables()).toBe(10);
-    await migrateDown(t.db);
+    const all = await tables();
+    expect(all).toBeGreaterThanOrEqual(10);
+    for (let i = 0; i < Object.keys(MIGRATIONS).length; i++) await migrateDown(t.db);
     expect(await tables()).toBe(0);
     await migrateToLatest(t.db);
-    expect(await tables()).toBe(10);
+    expect(await tables()).toBe(all);
     await migrateToLatest(t.db); // nothing pending: a no-op
-    expect(await tables()).toBe(10);
+    expect(await tables()).toBe(all);
   });
 });
 
