@@ -504,15 +504,7 @@ export async function startSimulator<S extends SimSubmission, C>(
     });
   });
 
-  const listen = (port: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      server.once('error', onError);
-      server.listen(port, host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+  const listen = (port: number): Promise<void> => listenOn(server, port, host);
 
   await listen(opts.port ?? 0);
   listening = true;
@@ -623,4 +615,24 @@ function replyJson(res: http.ServerResponse, status: number, body: unknown): voi
 export function yymmddhhmm(d: Date = new Date()): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
+}
+
+/** Listens on `port` (0 = random) and settles once bound or refused: shared by every simulator. */
+export function listenOn(
+  server: {
+    once(e: 'error', f: (err: Error) => void): unknown;
+    off(e: 'error', f: (err: Error) => void): unknown;
+    listen(port: number, host: string, cb: () => void): unknown;
+  },
+  port: number,
+  host: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }

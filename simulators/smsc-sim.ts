@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import smpp from 'smpp';
 import { z } from 'zod';
 import { readConcatUdh } from '../adapters/smpp-encoding.ts';
-import { mulberry32, pickWeighted, yymmddhhmm } from './sim-core.ts';
+import { listenOn, mulberry32, pickWeighted, yymmddhhmm } from './sim-core.ts';
 
 const weight = z.number().finite().min(0);
 const ms = z.number().int().min(0);
@@ -495,15 +495,7 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
     for (const r of waiting.splice(0)) deliver(r);
   }
 
-  const listen = (port: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      server.once('error', onError);
-      server.listen(port, host, () => {
-        server.off('error', onError);
-        resolve();
-      });
-    });
+  const listen = (port: number): Promise<void> => listenOn(server, port, host);
 
   await listen(opts.port ?? 0);
   listening = true;
