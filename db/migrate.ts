@@ -25,7 +25,13 @@ export class MigrationError extends Error {
 }
 
 function migrator(db: Kysely<Database>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => ({ ...MIGRATIONS }) } });
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...MIGRATIONS }) },
+    // 0030/0031 were written after 0040 had been applied on some databases: apply whatever is
+    // missing rather than refuse. Every migration here is independent of the ones named after it.
+    allowUnorderedMigrations: true,
+  });
 }
 
 function check(direction: string, { error, results }: MigrationResultSet): void {
