@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { type ActivityInterceptorsFactory, NativeConnection } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
+import { createJsonLogger } from '../../api/log.ts';
 import { startApi } from '../../api/server.ts';
 import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.ts';
 import { heraldDataConverter } from '../../codec/data-converter.ts';
@@ -190,6 +191,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     adminApiKey: ADMIN_KEY,
     currency: 'USD',
     port: 0,
+    // Request lines at info would bury the test output; warnings and errors still show.
+    log: createJsonLogger('warn'),
     ...(opts.callbacks?.allowedHosts ? { callbackAllowedHosts: opts.callbacks.allowedHosts } : {}),
     ...(opts.routing ? { routing: opts.routing } : {}),
   });
