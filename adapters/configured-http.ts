@@ -11,10 +11,12 @@ import { parseDecimalMicros } from './decimal.ts';
 import {
   basicAuth,
   carrierError,
+  carrierUrl,
   classifyHttpStatus,
   formEncode,
   type HttpReply,
   httpCall,
+  httpCarrierConfigSchema,
   parseRetryAfter,
   unreadableReply,
 } from './http.ts';
@@ -149,10 +151,8 @@ export const configuredCarrierSchema = z
     /** Human-readable name (for operators). */
     name: z.string().optional(),
     description: z.string().optional(),
-    /** The carrier's API origin, e.g. `https://api.example.com`. */
-    baseUrl: z.url({ protocol: /^https?$/ }),
-    /** Whole-call budget per submit, ms. Default 10 000. */
-    timeoutMs: z.number().int().positive().default(10_000),
+    // `baseUrl` (the carrier's API origin, e.g. `https://api.example.com`) and `timeoutMs`.
+    ...httpCarrierConfigSchema.shape,
     /** Values for `{{var.<name>}}` placeholders (account ids, fixed options). */
     variables: z.record(z.string().regex(/^\w+$/), z.string()).default({}),
     auth: authSchema.default({ type: 'none' }),
@@ -260,7 +260,7 @@ function buildRequest(
 ): { url: string; init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string } } {
   const r = def.request;
   const values = placeholderValues(req, def.variables);
-  const url = new URL(def.baseUrl.replace(/\/+$/, '') + r.path);
+  const url = new URL(carrierUrl(def.baseUrl, r.path));
   const headers: Record<string, string> = { accept: '*/*', ...lower(r.headers) };
   const auth = def.auth;
   if (auth.type === 'basic') headers.authorization = basicAuth(auth.username, auth.password);

@@ -3,7 +3,24 @@
  * failures onto the error taxonomy (DESIGN §5). Shared by every HTTP carrier so that "was the
  * request sent?" is decided in one place.
  */
+import { z } from 'zod';
 import type { CarrierError, CarrierErrorClass } from '../domain/carrier-error.ts';
+
+/**
+ * The config every HTTP carrier adapter shares; each adapter `.extend`s it with its credentials
+ * (and may give `baseUrl` a default by overriding it with `.default(…)`).
+ */
+export const httpCarrierConfigSchema = z.object({
+  /** The carrier's API origin; a simulator URL in tests. */
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  /** Whole-call budget per submit, ms. Default 10 000. */
+  timeoutMs: z.number().int().positive().default(10_000),
+});
+
+/** `baseUrl` with its trailing slashes dropped, then `path` (e.g. `/sms/json`) as it is. */
+export function carrierUrl(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}${path}`;
+}
 
 /** A carrier's answer, read in full (or as far as the connection allowed). */
 export interface HttpReply {

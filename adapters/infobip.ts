@@ -12,9 +12,11 @@ import { z } from 'zod';
 import type { CarrierError, CarrierErrorClass } from '../domain/carrier-error.ts';
 import {
   carrierError,
+  carrierUrl,
   classifyHttpStatus,
   type HttpReply,
   httpCall,
+  httpCarrierConfigSchema,
   parseJsonSafe,
   parseRetryAfter,
   unreadableReply,
@@ -31,13 +33,10 @@ import {
 } from './types.ts';
 import { verifySharedSecret } from './webhook-auth.ts';
 
-export const infobipConfigSchema = z.object({
-  /** The account's API origin, e.g. `https://xxxxx.api.infobip.com`; a simulator URL in tests. */
-  baseUrl: z.url({ protocol: /^https?$/ }),
+/** `baseUrl` is the account's API origin, e.g. `https://xxxxx.api.infobip.com` (no default). */
+export const infobipConfigSchema = httpCarrierConfigSchema.extend({
   /** API key, sent as `Authorization: App <key>`. */
   apiKey: z.string().min(1),
-  /** Whole-call budget per submit, ms. Default 10 000. */
-  timeoutMs: z.number().int().positive().default(10_000),
   /**
    * Shared secret Infobip adds to every delivery-report webhook as a custom header (configured on
    * the Infobip side). When set, reports without it are refused; when unset, reports are not
@@ -152,7 +151,7 @@ const reportSchema = z.object({
 /** Builds the Infobip adapter; `config` is parsed with `infobipConfigSchema` (throws on bad config). */
 export function createInfobipAdapter(config: InfobipConfig): CarrierAdapter {
   const cfg = infobipConfigSchema.parse(config);
-  const endpoint = `${cfg.baseUrl.replace(/\/+$/, '')}${INFOBIP_SEND_PATH}`;
+  const endpoint = carrierUrl(cfg.baseUrl, INFOBIP_SEND_PATH);
   return {
     kind: 'infobip',
     async submit(req: SubmitRequest): Promise<SubmitResult> {

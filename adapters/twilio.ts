@@ -10,10 +10,12 @@ import { parseDecimalMicros } from './decimal.ts';
 import {
   basicAuth,
   carrierError,
+  carrierUrl,
   classifyHttpStatus,
   formEncode,
   type HttpReply,
   httpCall,
+  httpCarrierConfigSchema,
   parseJsonSafe,
   parseRetryAfter,
 } from './http.ts';
@@ -28,13 +30,11 @@ import {
   type SubmitResult,
 } from './types.ts';
 
-export const twilioConfigSchema = z.object({
+export const twilioConfigSchema = httpCarrierConfigSchema.extend({
   /** API origin. Default `https://api.twilio.com`; a simulator URL in tests. */
-  baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
+  baseUrl: httpCarrierConfigSchema.shape.baseUrl.default('https://api.twilio.com'),
   accountSid: z.string().min(1),
   authToken: z.string().min(1),
-  /** Whole-call budget per submit, ms. Default 10 000. */
-  timeoutMs: z.number().int().positive().default(10_000),
 });
 /** Twilio carrier config as stored (defaults not yet applied). */
 export type TwilioConfig = z.input<typeof twilioConfigSchema>;
@@ -113,7 +113,10 @@ const errorReplySchema = z.object({
 /** Builds the Twilio adapter; `config` is parsed with `twilioConfigSchema` (throws on bad config). */
 export function createTwilioAdapter(config: TwilioConfig): CarrierAdapter {
   const cfg = twilioConfigSchema.parse(config);
-  const endpoint = `${cfg.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(cfg.accountSid)}/Messages.json`;
+  const endpoint = carrierUrl(
+    cfg.baseUrl,
+    `/2010-04-01/Accounts/${encodeURIComponent(cfg.accountSid)}/Messages.json`,
+  );
   const authorization = basicAuth(cfg.accountSid, cfg.authToken);
   return {
     kind: 'twilio',

@@ -9,10 +9,12 @@ import type { CarrierError, CarrierErrorClass } from '../domain/carrier-error.ts
 import { parseDecimalMicros } from './decimal.ts';
 import {
   carrierError,
+  carrierUrl,
   classifyHttpStatus,
   formEncode,
   type HttpReply,
   httpCall,
+  httpCarrierConfigSchema,
   parseJsonSafe,
   parseRetryAfter,
 } from './http.ts';
@@ -27,9 +29,9 @@ import {
   type SubmitResult,
 } from './types.ts';
 
-export const vonageConfigSchema = z.object({
+export const vonageConfigSchema = httpCarrierConfigSchema.extend({
   /** API origin. Default `https://rest.nexmo.com`; a simulator URL in tests. */
-  baseUrl: z.url({ protocol: /^https?$/ }).default('https://rest.nexmo.com'),
+  baseUrl: httpCarrierConfigSchema.shape.baseUrl.default('https://rest.nexmo.com'),
   apiKey: z.string().min(1),
   apiSecret: z.string().min(1),
   /**
@@ -38,8 +40,6 @@ export const vonageConfigSchema = z.object({
    * are unsigned by default: restrict the webhook by source address instead).
    */
   signatureSecret: z.string().min(1).optional(),
-  /** Whole-call budget per submit, ms. Default 10 000. */
-  timeoutMs: z.number().int().positive().default(10_000),
 });
 /** Vonage carrier config as stored (defaults not yet applied). */
 export type VonageConfig = z.input<typeof vonageConfigSchema>;
@@ -125,7 +125,7 @@ const replySchema = z.object({
 /** Builds the Vonage adapter; `config` is parsed with `vonageConfigSchema` (throws on bad config). */
 export function createVonageAdapter(config: VonageConfig): CarrierAdapter {
   const cfg = vonageConfigSchema.parse(config);
-  const endpoint = `${cfg.baseUrl.replace(/\/+$/, '')}/sms/json`;
+  const endpoint = carrierUrl(cfg.baseUrl, '/sms/json');
   const secret = cfg.signatureSecret;
   return {
     kind: 'vonage',

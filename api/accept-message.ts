@@ -1,7 +1,9 @@
 /**
  * The accept path of `POST /v1/messages` (DESIGN §3 step 1): validate, normalize, quote, store,
- * start the workflow. It is measured (p99 accept latency), so it makes as few round trips as it
- * can: the balance pre-check uses the account row authentication just read.
+ * start the workflow. Once the row is stored the message is never lost: if the start fails, the
+ * worker's stranded-message reconciler (services/stranded-messages.ts) starts it later. It is
+ * measured (p99 accept latency), so it makes as few round trips as it can: the balance pre-check
+ * uses the account row authentication just read.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { listRouteCandidates } from '../db/carriers.ts';
@@ -12,11 +14,12 @@ import { formatMoney } from '../domain/money.ts';
 import { normalizePhone } from '../domain/phone.ts';
 import { worstCaseQuote } from '../domain/routing.ts';
 import { analyzeBody, type Encoding, MAX_BODY_CHARS } from '../domain/segments.ts';
+import { startMessageWorkflow } from '../services/message-workflow.ts';
 import { checkCallbackUrl } from '../services/ssrf.ts';
 import type { AppContext } from './context.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, serviceUnavailable } from './errors.ts';
 import { type CreateMessageBody, DEFAULT_SENDER, DEFAULT_VALIDITY_SECONDS } from './schemas.ts';
-import { startMessageWorkflow } from './workflow-client.ts';
+import { TEMPORAL_CALL_TIMEOUT_MS } from './workflow-client.ts';
 
 /** The request after normalization; its canonical JSON is what `request_hash` covers. */
 interface NormalizedRequest {
@@ -32,7 +35,8 @@ interface NormalizedRequest {
  * `idempotencyKey` created (same request) / a 409 (different request).
  *
  * @throws ApiError 400 `body_too_long` / `invalid_phone_number` / `invalid_callback_url`, 402 `insufficient_funds`,
- *   409 `idempotency_conflict`, 422 `no_route`, 503 when the workflow cannot be started.
+ *   409 `idempotency_conflict`, 422 `no_route`, 503 when the message could not be stored. A workflow
+ *   that does not start is no error: the message is stored, and is answered as `accepted`.
  */
 export async function acceptMessage(
   ctx: AppContext,
@@ -77,7 +81,7 @@ export async function acceptMessage(
     });
   }
 
-  const { inserted, message } = await insertMessage(ctx.db, {
+  const { inserted, message } = await storeMessage(ctx, {
     id: messageId,
     account_id: account.id,
     idempotency_key: idempotencyKey ?? null,
@@ -95,8 +99,38 @@ export async function acceptMessage(
   });
   // Lost a race with a concurrent request carrying the same key: answer as its replay.
   if (!inserted) return replay(ctx, message, requestHash);
-  await startMessageWorkflow(ctx.temporal, message);
+  await startWorkflow(ctx, message);
   return message;
+}
+
+/** Stores the row; nothing was sent when this fails, so the client may retry (503). */
+async function storeMessage(
+  ctx: AppContext,
+  row: Parameters<typeof insertMessage>[1],
+): ReturnType<typeof insertMessage> {
+  try {
+    return await insertMessage(ctx.db, row);
+  } catch (err) {
+    throw serviceUnavailable(
+      'the message could not be stored; retry (an Idempotency-Key makes retries safe)',
+      err,
+    );
+  }
+}
+
+/**
+ * Starts the stored message's workflow. A failure is logged, not answered: the message is stored
+ * and the reconciler starts it, whereas a 503 would invite the client to send it again.
+ */
+async function startWorkflow(ctx: AppContext, message: Message): Promise<void> {
+  try {
+    await startMessageWorkflow(ctx.temporal, message, { timeoutMs: TEMPORAL_CALL_TIMEOUT_MS });
+  } catch (err) {
+    ctx.log('warn', 'message stored but its workflow did not start; the reconciler will start it', {
+      messageId: message.id,
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
 }
 
 /**
@@ -162,7 +196,7 @@ async function replay(ctx: AppContext, existing: Message, requestHash: string): 
   }
   // Only the workflow moves a message past `accepted`, so any other status means it was started.
   // Still `accepted`: the first request may have died between the insert and the start.
-  if (existing.status === 'accepted') await startMessageWorkflow(ctx.temporal, existing);
+  if (existing.status === 'accepted') await startWorkflow(ctx, existing);
   return existing;
 }
 

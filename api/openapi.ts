@@ -376,8 +376,9 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     path: '/v1/messages',
     summary: 'Send a message',
     description:
-      'Accepted at once (202); delivery follows in a durable workflow. Same `Idempotency-Key` and ' +
-      'body → the same message; same key, different body → 409.',
+      'Accepted at once (202); delivery follows in a durable workflow. Once stored the message is ' +
+      'answered 202 even if Temporal is down: the worker starts its workflow later. Same ' +
+      '`Idempotency-Key` and body → the same message; same key, different body → 409.',
     tag: 'Messages',
     auth: 'account',
     headers: [
@@ -403,6 +404,11 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
         'Idempotency-Key was used with another body',
       ),
       422: error('No carrier serves the destination', 'no_route', 'no carrier serves this destination'),
+      503: error(
+        'The message could not be stored; nothing was sent',
+        'service_unavailable',
+        'the message could not be stored; retry (an Idempotency-Key makes retries safe)',
+      ),
     },
   },
   {

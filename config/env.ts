@@ -78,6 +78,13 @@ const envSchema = z.object({
   ROUTING_EWMA_ALPHA: z.coerce.number().gt(0).max(1).default(0.1),
   /** How often each worker writes its batched route stats, ms. Default 500. */
   ROUTE_STATS_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /**
+   * Worker: age (ms) after which a message still `accepted` counts as stranded (its workflow never
+   * started) and the reconciler starts it. Default 30000.
+   */
+  STRANDED_MESSAGE_GRACE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(30_000),
+  /** Worker: pause between stranded-message reconciler passes, ms. Default 15000. */
+  STRANDED_MESSAGE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** Consecutive route failures that open its circuit. Default 5. */
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
   /** How long an open circuit waits before one probe, ms. Default 10000. */

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { enabledRoutesFrom } from './route-stats.ts';
 import type { Carrier, CarrierPrice, Database } from './schema.ts';
 
 /** Input of {@link upsertCarrier}. */
@@ -117,12 +118,7 @@ export interface RouteCandidate {
 
 /** Enabled carriers with an enabled price for `country`, cheapest first (then by id). */
 export async function listRouteCandidates(db: Kysely<Database>, country: string): Promise<RouteCandidate[]> {
-  return db
-    .selectFrom('carriers as c')
-    .innerJoin('carrier_prices as p', 'p.carrier_id', 'c.id')
-    .leftJoin('route_stats as s', (join) =>
-      join.onRef('s.carrier_id', '=', 'c.id').onRef('s.country', '=', 'p.country'),
-    )
+  return enabledRoutesFrom(db)
     .select([
       'c.id as carrierId',
       'c.kind as kind',
@@ -133,8 +129,6 @@ export async function listRouteCandidates(db: Kysely<Database>, country: string)
       's.updated_at as updatedAt',
     ])
     .where('p.country', '=', country)
-    .where('c.enabled', '=', true)
-    .where('p.enabled', '=', true)
     .orderBy('p.price_micros')
     .orderBy('c.id')
     .execute();

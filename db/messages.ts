@@ -124,6 +124,29 @@ export async function listMessages(
   return { data, nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
 }
 
+/**
+ * Messages still `accepted` whose row is older than `graceMs` (by the database clock): stored,
+ * but maybe without a workflow (the API died or Temporal was down between the insert and the
+ * start). Oldest first, at most `limit`; served by the partial index `messages_accepted_created_idx`.
+ */
+export async function listStrandedMessages(
+  db: Kysely<Database>,
+  opts: { readonly graceMs: number; readonly limit: number },
+): Promise<Message[]> {
+  return (
+    db
+      .selectFrom('messages')
+      .selectAll()
+      // A literal, not a parameter, so the planner can match the partial index's predicate.
+      .where('status', '=', sql.lit('accepted'))
+      .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${opts.graceMs / 1000})`)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(Math.max(1, Math.trunc(opts.limit)))
+      .execute()
+  );
+}
+
 /** Fields a transition may set along with the status. */
 export type TransitionPatch = Partial<
   Pick<

@@ -68,33 +68,40 @@ function toRouteRow(r: RawRouteRow): RouteRow {
   };
 }
 
-function routesQuery(db: Kysely<Database>) {
+/**
+ * Enabled carriers (`c`) joined with their enabled prices (`p`) and, where a route has been
+ * tried, its stats (`s`): the routes the router may pick, for every query that lists them.
+ */
+export function enabledRoutesFrom(db: Kysely<Database>) {
   return db
     .selectFrom('carriers as c')
     .innerJoin('carrier_prices as p', 'p.carrier_id', 'c.id')
     .leftJoin('route_stats as s', (join) =>
       join.onRef('s.carrier_id', '=', 'c.id').onRef('s.country', '=', 'p.country'),
     )
-    .select([
-      'c.id as carrierId',
-      'c.kind as kind',
-      'p.country as country',
-      'p.price_micros as priceMicros',
-      'c.config as config',
-      's.success_ewma as acceptanceEwma',
-      's.delivery_ewma as deliveryEwma',
-      's.submit_latency_ms as submitLatencyMs',
-      's.receipt_latency_ms as receiptLatencyMs',
-      's.attempts as attempts',
-      's.receipts as receipts',
-      's.consecutive_failures as consecutiveFailures',
-      's.circuit_state as circuitState',
-      's.opened_at as openedAt',
-      's.probe_started_at as probeStartedAt',
-      's.updated_at as updatedAt',
-    ])
     .where('c.enabled', '=', true)
     .where('p.enabled', '=', true);
+}
+
+function routesQuery(db: Kysely<Database>) {
+  return enabledRoutesFrom(db).select([
+    'c.id as carrierId',
+    'c.kind as kind',
+    'p.country as country',
+    'p.price_micros as priceMicros',
+    'c.config as config',
+    's.success_ewma as acceptanceEwma',
+    's.delivery_ewma as deliveryEwma',
+    's.submit_latency_ms as submitLatencyMs',
+    's.receipt_latency_ms as receiptLatencyMs',
+    's.attempts as attempts',
+    's.receipts as receipts',
+    's.consecutive_failures as consecutiveFailures',
+    's.circuit_state as circuitState',
+    's.opened_at as openedAt',
+    's.probe_started_at as probeStartedAt',
+    's.updated_at as updatedAt',
+  ]);
 }
 
 /** Enabled carriers with an enabled price for `country`, with their stats (defaults when never tried). */

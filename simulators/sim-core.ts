@@ -8,37 +8,48 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 
-const weight = z.number().finite().min(0);
-const ms = z.number().int().min(0);
+/** A weight of the fault or receipt dice. */
+export const simWeight = z.number().finite().min(0);
+/** A delay or duration, whole ms. */
+export const simMs = z.number().int().min(0);
+
+/**
+ * A strict object of dice weights of which at least one is positive (every simulator's outcome
+ * mixes): a mix given in a patch is the whole mix, so a mix of zeros would leave nothing to roll.
+ */
+export function weightMixSchema<T extends z.ZodRawShape>(shape: T) {
+  return z
+    .strictObject(shape)
+    .refine(
+      (m) => Object.values(m).some((w) => typeof w === 'number' && w > 0),
+      'at least one weight must be positive',
+    );
+}
 
 /**
  * Outcome weights of a submit. A mix given in a patch is the whole mix: weights left out are 0.
  * `timeout` and `malformed` still take the message (count it, send its receipt) but never answer
  * properly: the client cannot know whether it went through.
  */
-const faultMixSchema = z
-  .strictObject({
-    accept: weight.default(0),
-    serverError: weight.default(0),
-    timeout: weight.default(0),
-    permanent: weight.default(0),
-    throttle: weight.default(0),
-    authFail: weight.default(0),
-    /** Accepted, but the reply is cut off mid-JSON. */
-    malformed: weight.optional(),
-  })
-  .refine((m) => Object.values(m).some((w) => (w ?? 0) > 0), 'at least one weight must be positive');
+const faultMixSchema = weightMixSchema({
+  accept: simWeight.default(0),
+  serverError: simWeight.default(0),
+  timeout: simWeight.default(0),
+  permanent: simWeight.default(0),
+  throttle: simWeight.default(0),
+  authFail: simWeight.default(0),
+  /** Accepted, but the reply is cut off mid-JSON. */
+  malformed: simWeight.optional(),
+});
 
 /** Receipt outcome weights; like the fault mix, a given mix is the whole mix. */
-const receiptMixSchema = z
-  .strictObject({
-    delivered: weight.default(0),
-    undelivered: weight.default(0),
-    failed: weight.default(0),
-    expired: weight.default(0),
-    none: weight.default(0),
-  })
-  .refine((m) => Object.values(m).some((w) => w > 0), 'at least one weight must be positive');
+const receiptMixSchema = weightMixSchema({
+  delivered: simWeight.default(0),
+  undelivered: simWeight.default(0),
+  failed: simWeight.default(0),
+  expired: simWeight.default(0),
+  none: simWeight.default(0),
+});
 
 /** A partial config, as `setConfig` and `POST /_sim/config` take it. Unknown keys are refused. */
 export const simConfigPatchSchema = z.strictObject({
@@ -46,14 +57,14 @@ export const simConfigPatchSchema = z.strictObject({
   /** Dead carrier: the port refuses connections (control endpoints too) until `down: false`. */
   down: z.boolean().optional(),
   /** When > 0, a carrier set down comes back by itself after this many ms. Default 0 (stays down). */
-  downForMs: ms.optional(),
+  downForMs: simMs.optional(),
   /** Delay before every carrier reply, ms. Default 0. */
-  latencyMs: ms.optional(),
+  latencyMs: simMs.optional(),
   /** How long the `timeout` fault holds a request before dropping the connection, ms. Default 30 000. */
-  timeoutMs: ms.optional(),
+  timeoutMs: simMs.optional(),
   receipts: receiptMixSchema.optional(),
   /** Delay from acceptance to the receipt post, ms. Default 50. */
-  receiptDelayMs: ms.optional(),
+  receiptDelayMs: simMs.optional(),
   /** Post the receipt (and wait for its answer) before answering the submit. Default false. */
   receiptBeforeReply: z.boolean().optional(),
   /** Post every receipt twice. Default false. */
@@ -110,18 +121,30 @@ export function defaultSimConfig(priceMicros: number): SimConfig {
   };
 }
 
-/** Validates a patch and applies it. Throws an Error listing the bad fields. */
-export function applySimConfigPatch(base: SimConfig, patch: unknown): SimConfig {
-  const parsed = simConfigPatchSchema.safeParse(patch ?? {});
+/**
+ * Validates a partial config with `schema` and applies the fields it sets to `base` (every
+ * simulator's patch rule). Throws an Error `invalid <what>: <field>: <problem>; …`.
+ */
+export function applyConfigPatch<Cfg>(
+  schema: z.ZodType<Record<string, unknown>>,
+  base: Cfg,
+  patch: unknown,
+  what: string,
+): Cfg {
+  const parsed = schema.safeParse(patch ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues
       .map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)
       .join('; ');
-    throw new Error(`invalid simulator config: ${issues}`);
+    throw new Error(`invalid ${what}: ${issues}`);
   }
-  const p = parsed.data;
-  const defined = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
-  return { ...base, ...defined } as SimConfig;
+  const defined = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  return { ...base, ...defined } as Cfg;
+}
+
+/** Validates a patch and applies it. Throws an Error listing the bad fields. */
+export function applySimConfigPatch(base: SimConfig, patch: unknown): SimConfig {
+  return applyConfigPatch(simConfigPatchSchema, base, patch, 'simulator config');
 }
 
 export interface SimStats {
@@ -297,15 +320,47 @@ export interface CarrierProfile<S extends SimSubmission> {
   accept(submission: S, config: SimConfig): SimAcceptance;
 }
 
-export interface SimulatorOptions<C> {
+/** How any simulator (HTTP carriers and the SMSC) is started: `C` its credentials, `P` its config patch. */
+export interface SimBaseOptions<C, P> {
   /** Default 0: a random free port. */
   readonly port?: number;
   /** Default '127.0.0.1'. */
   readonly host?: string;
   readonly credentials: C;
-  readonly config?: SimConfigPatch;
+  /** Config at start, validated like a run-time patch. Default: the simulator's defaults. */
+  readonly config?: P;
   /** Seed of the fault and receipt dice. Default: random. */
   readonly seed?: number;
+}
+
+/** Options of an HTTP carrier simulator. */
+export type SimulatorOptions<C> = SimBaseOptions<C, SimConfigPatch>;
+
+/** What a simulator makes of its options before it listens. */
+export interface SimStart<Cfg> {
+  readonly host: string;
+  /** The defaults with `opts.config` applied. */
+  readonly config: Cfg;
+  /** The fault and receipt dice, seeded with `opts.seed` (or at random). */
+  readonly rng: () => number;
+}
+
+/** Resolves the options every simulator shares; throws (via `apply`) on a bad start config. */
+export function resolveSimStart<Cfg>(
+  opts: SimBaseOptions<unknown, unknown>,
+  defaults: Cfg,
+  apply: (base: Cfg, patch: unknown) => Cfg,
+): SimStart<Cfg> {
+  return {
+    host: opts.host ?? '127.0.0.1',
+    config: apply(defaults, opts.config ?? {}),
+    rng: mulberry32(opts.seed ?? randomInt(0, 2 ** 31)),
+  };
+}
+
+/** `http://host:port`, with an IPv6 host in brackets. */
+export function simUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export interface RunningSimulator {
@@ -333,9 +388,9 @@ export async function startSimulator<S extends SimSubmission, C>(
   profile: CarrierProfile<S>,
   opts: SimulatorOptions<C>,
 ): Promise<RunningSimulator> {
-  const host = opts.host ?? '127.0.0.1';
-  let config = applySimConfigPatch(defaultSimConfig(profile.defaultPriceMicros), opts.config ?? {});
-  const rng = mulberry32(opts.seed ?? randomInt(0, 2 ** 31));
+  const initial = resolveSimStart(opts, defaultSimConfig(profile.defaultPriceMicros), applySimConfigPatch);
+  const { host, rng } = initial;
+  let config = initial.config;
   let stats = emptyStats();
   let seenRefs = new Set<string>();
   let submissionLog: LoggedSubmission[] = [];
@@ -556,7 +611,7 @@ export async function startSimulator<S extends SimSubmission, C>(
   }
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: simUrl(host, port),
     port,
     stats: () => ({ ...structuredClone(stats), receiptsPending: pending }),
     submissionLog: () => [...submissionLog],

@@ -13,42 +13,46 @@ import type { AddressInfo } from 'node:net';
 import smpp from 'smpp';
 import { z } from 'zod';
 import { readConcatUdh } from '../adapters/smpp-encoding.ts';
-import { listenOn, mulberry32, pickWeighted, yymmddhhmm } from './sim-core.ts';
+import {
+  applyConfigPatch,
+  listenOn,
+  pickWeighted,
+  resolveSimStart,
+  type SimBaseOptions,
+  simMs,
+  simUrl,
+  simWeight,
+  weightMixSchema,
+  yymmddhhmm,
+} from './sim-core.ts';
 
-const weight = z.number().finite().min(0);
-const ms = z.number().int().min(0);
+const smscMixSchema = weightMixSchema({
+  accept: simWeight.default(0),
+  /** 0x58 ESME_RTHROTTLED. */
+  throttle: simWeight.default(0),
+  /** 0x14 ESME_RMSGQFUL. */
+  queueFull: simWeight.default(0),
+  /** 0x08 ESME_RSYSERR. */
+  sysErr: simWeight.default(0),
+  /** 0x0B ESME_RINVDSTADR. */
+  invalidDest: simWeight.default(0),
+  /** Taken (receipt follows) but never answered: the client's submit times out. */
+  noResponse: simWeight.default(0),
+  /** Taken, then the connection is dropped before the answer. */
+  drop: simWeight.default(0),
+});
 
-const smscMixSchema = z
-  .strictObject({
-    accept: weight.default(0),
-    /** 0x58 ESME_RTHROTTLED. */
-    throttle: weight.default(0),
-    /** 0x14 ESME_RMSGQFUL. */
-    queueFull: weight.default(0),
-    /** 0x08 ESME_RSYSERR. */
-    sysErr: weight.default(0),
-    /** 0x0B ESME_RINVDSTADR. */
-    invalidDest: weight.default(0),
-    /** Taken (receipt follows) but never answered: the client's submit times out. */
-    noResponse: weight.default(0),
-    /** Taken, then the connection is dropped before the answer. */
-    drop: weight.default(0),
-  })
-  .refine((m) => Object.values(m).some((w) => w > 0), 'at least one weight must be positive');
-
-const smscReceiptMixSchema = z
-  .strictObject({
-    delivered: weight.default(0),
-    undelivered: weight.default(0),
-    expired: weight.default(0),
-    rejected: weight.default(0),
-    deleted: weight.default(0),
-    unknown: weight.default(0),
-    /** An intermediate ENROUTE receipt, then DELIVRD. */
-    enroute: weight.default(0),
-    none: weight.default(0),
-  })
-  .refine((m) => Object.values(m).some((w) => w > 0), 'at least one weight must be positive');
+const smscReceiptMixSchema = weightMixSchema({
+  delivered: simWeight.default(0),
+  undelivered: simWeight.default(0),
+  expired: simWeight.default(0),
+  rejected: simWeight.default(0),
+  deleted: simWeight.default(0),
+  unknown: simWeight.default(0),
+  /** An intermediate ENROUTE receipt, then DELIVRD. */
+  enroute: simWeight.default(0),
+  none: simWeight.default(0),
+});
 
 /** A partial SMSC config, as `setConfig` and `POST /_sim/config` take it. Unknown keys are refused. */
 export const smscConfigPatchSchema = z.strictObject({
@@ -58,10 +62,10 @@ export const smscConfigPatchSchema = z.strictObject({
   /** Answer every bind with 0x0D ESME_RBINDFAIL. Default false. */
   rejectBind: z.boolean().optional(),
   /** Delay before every submit_sm_resp, ms. Default 0. */
-  latencyMs: ms.optional(),
+  latencyMs: simMs.optional(),
   receipts: smscReceiptMixSchema.optional(),
   /** Delay from acceptance to the receipt, ms. Default 20. */
-  receiptDelayMs: ms.optional(),
+  receiptDelayMs: simMs.optional(),
   /** Send the receipt before the submit_sm_resp. Default false. */
   receiptBeforeResp: z.boolean().optional(),
   /** Base of the id in the receipt text. Default `decimal` (the quirk); `hex` = as in submit_sm_resp. */
@@ -125,15 +129,7 @@ export function defaultSmscConfig(): SmscConfig {
 
 /** Validates a patch and applies it. Throws an Error listing the bad fields. */
 export function applySmscConfigPatch(base: SmscConfig, patch: unknown): SmscConfig {
-  const parsed = smscConfigPatchSchema.safeParse(patch ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`)
-      .join('; ');
-    throw new Error(`invalid SMSC config: ${issues}`);
-  }
-  const defined = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
-  return { ...base, ...defined } as SmscConfig;
+  return applyConfigPatch(smscConfigPatchSchema, base, patch, 'SMSC config');
 }
 
 export interface SmscStats {
@@ -193,15 +189,8 @@ export interface SmscSegment {
   readonly at: number;
 }
 
-export interface SmscOptions {
-  /** Default 0: a random free port. */
-  readonly port?: number;
-  /** Default '127.0.0.1'. */
-  readonly host?: string;
-  readonly credentials: { readonly systemId: string; readonly password: string };
-  readonly config?: SmscConfigPatch;
-  /** Seed of the fault and receipt dice. Default: random. */
-  readonly seed?: number;
+export interface SmscOptions
+  extends SimBaseOptions<{ readonly systemId: string; readonly password: string }, SmscConfigPatch> {
   /** Also start the HTTP control server (`/_sim/*`). Default true. */
   readonly control?: boolean;
 }
@@ -268,9 +257,9 @@ interface PendingReceipt {
 
 /** Starts an SMSC on a real socket (and its control server). */
 export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc> {
-  const host = opts.host ?? '127.0.0.1';
-  let config = applySmscConfigPatch(defaultSmscConfig(), opts.config ?? {});
-  const rng = mulberry32(opts.seed ?? randomInt(0, 2 ** 31));
+  const initial = resolveSimStart(opts, defaultSmscConfig(), applySmscConfigPatch);
+  const { host, rng } = initial;
+  let config = initial.config;
   let stats = emptyStats();
   let seen = new Set<string>();
   let segmentLog: SmscSegment[] = [];
@@ -660,7 +649,7 @@ async function startControlServer(
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${port}`,
+    url: simUrl(host, port),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

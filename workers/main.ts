@@ -46,6 +46,10 @@ async function main(): Promise<void> {
       failureThreshold: env.CIRCUIT_FAILURE_THRESHOLD,
       coolDownMs: env.CIRCUIT_COOL_DOWN_MS,
     },
+    strandedMessages: {
+      graceMs: env.STRANDED_MESSAGE_GRACE_MS,
+      intervalMs: env.STRANDED_MESSAGE_INTERVAL_MS,
+    },
     callbacks: {
       allowedHosts: env.CALLBACK_ALLOWED_HOSTS,
       retryInitialMs: env.CALLBACK_RETRY_INITIAL_MS,

@@ -20,6 +20,7 @@ import { FAILURE_CONVERTER_PATH } from '../codec/data-converter.ts';
 import { listCarriers } from '../db/carriers.ts';
 import type { Database } from '../db/schema.ts';
 import { signalStatusCallbacks } from '../services/status-callbacks.ts';
+import { startStrandedMessageReconciler } from '../services/stranded-messages.ts';
 import { carrierTaskQueue, MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
 import { createRouteStatsBuffer, type RouteStatsBuffer } from './route-stats-buffer.ts';
 import { startSmppSessions } from './smpp-sessions.ts';
@@ -50,6 +51,20 @@ export interface RunWorkersOptions {
     /** Route stats flush period, ms. Default 500. */
     readonly statsFlushMs?: number;
   };
+  /**
+   * The stranded-message reconciler (services/stranded-messages.ts), or `false` for none.
+   * Default: on, a pass every 15 s over at most 100 `accepted` rows older than 30 s.
+   */
+  readonly strandedMessages?:
+    | false
+    | {
+        /** Age (ms) after which an `accepted` row counts as stranded. Default 30000. */
+        readonly graceMs?: number;
+        /** Pause between passes, ms. Default 15000. */
+        readonly intervalMs?: number;
+        /** Rows per pass, oldest first. Default 100. */
+        readonly batchSize?: number;
+      };
 }
 
 export interface RunningWorkers {
@@ -139,11 +154,26 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
   );
   const all = [main, ...carrierWorkers];
   const done = Promise.all(all.map((w) => w.run())).then(() => undefined);
+  // Messages stored by the API whose workflow never started; over the worker's own connection.
+  const reconciler =
+    opts.strandedMessages === false
+      ? undefined
+      : startStrandedMessageReconciler({
+          db: opts.db,
+          temporal,
+          log: runtimeLog,
+          ...opts.strandedMessages,
+        });
+  const stopReconciler = async (): Promise<void> => {
+    await reconciler?.stop();
+  };
+  void done.then(stopReconciler, stopReconciler);
   return {
     carrierIds: carriers.map((c) => c.id),
     done,
     routeStats,
     async shutdown() {
+      await stopReconciler();
       for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
       await done.catch(() => undefined);
       await routeStats.stop();

@@ -4,13 +4,12 @@
  * when the codec endpoint carries the token; the same page without the token shows ciphertext
  * only. Screenshots land in test/artifacts/.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, expect, it } from 'vitest';
-import { getFreePort } from '../../scripts/ports.ts';
+import { freeDevStackPorts, printedApiKey, startDevStack, stopDevStacks } from '../support/dev-stack.ts';
 import { waitForMessage } from '../support/stack.ts';
 
 const projectRoot = resolve(import.meta.dirname, '../..');
@@ -19,67 +18,13 @@ const CHROMIUM = '/usr/bin/chromium';
 const TO = '+14155552671';
 const BODY = 'Your code is 123456';
 const dataDir = mkdtempSync(join(tmpdir(), 'herald-ui-'));
-let stackProcess: ChildProcess | undefined;
 let browser: Browser | undefined;
 
 afterAll(async () => {
   await browser?.close();
-  const child = stackProcess;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    await new Promise((ok) => {
-      child.once('exit', ok);
-      child.kill('SIGINT');
-    });
-  }
+  await stopDevStacks();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-/** Runs scripts/start.ts on free ports; resolves with everything it printed once ready. */
-async function startStack(ports: Record<'api' | 'temporal' | 'ui' | 'codec', number>): Promise<string> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HERALD_DATA_DIR: dataDir,
-    PORT: String(ports.api),
-    TEMPORAL_PORT: String(ports.temporal),
-    TEMPORAL_UI_PORT: String(ports.ui),
-    CODEC_PORT: String(ports.codec),
-    TWILIO_SIM_PORT: '0',
-    VONAGE_SIM_PORT: '0',
-  };
-  for (const name of [
-    'DATABASE_URL',
-    'TEMPORAL_ADDRESS',
-    'ADMIN_API_KEY',
-    'HERALD_CODEC_KEYS',
-    'CODEC_TOKEN',
-  ]) {
-    delete env[name];
-  }
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'scripts/start.ts')], {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  stackProcess = child;
-  let output = '';
-  await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`not ready within 60 s:\n${output}`)), 60_000);
-    const onData = (c: Buffer): void => {
-      output += c.toString();
-      if (output.includes('[herald] ready')) {
-        clearTimeout(timer);
-        ok();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`npm start exited with ${code}:\n${output}`));
-    });
-  });
-  return output;
-}
 
 /** The page's visible text once the run's page shows `shown` (its input, decoded or not). */
 async function visibleText(page: Page, messageId: string, shown: string | RegExp): Promise<string> {
@@ -99,18 +44,13 @@ type UiWindow = { localStorage: { setItem(key: string, value: string): void } };
 it('the Temporal UI shows a delivered message decrypted with the codec token, ciphertext without', async () => {
   expect(existsSync(CHROMIUM), 'Chromium missing: apt-get install -y chromium (.ci/run does)').toBe(true);
   mkdirSync(artifacts, { recursive: true });
-  const ports = {
-    api: await getFreePort(),
-    temporal: await getFreePort(),
-    ui: await getFreePort(),
-    codec: await getFreePort(),
-  };
+  const ports = await freeDevStackPorts();
   const t0 = Date.now();
-  const output = await startStack(ports);
-  console.log(`npm start ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const { output, seconds } = await startDevStack({ dataDir, ports, readyTimeoutMs: 60_000 });
+  console.log(`npm start ready in ${seconds.toFixed(1)} s`);
   const endpointWithToken = /Codec \(UI\)\s+(\S+)/.exec(output)?.[1];
   expect(endpointWithToken).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${ports.codec}/t/\\S{16,}$`));
-  const apiKey = /Bearer (hk_[^']+)'/.exec(output)?.[1];
+  const apiKey = printedApiKey(output);
   expect(apiKey).toBeDefined();
   const apiUrl = `http://127.0.0.1:${ports.api}`;
   const uiUrl = `http://127.0.0.1:${ports.ui}`;

@@ -81,6 +81,8 @@ export interface StackOptions {
   readonly xmlAggregator?: Partial<SimConfig>;
   /** Start the Infobip simulator and seed `infobip-sim`, priced for {@link INFOBIP_TEST_COUNTRY} only. Default: off. */
   readonly infobip?: Partial<SimConfig>;
+  /** The in-process worker's stranded-message reconciler (`false`: none). Default: production settings. */
+  readonly strandedMessages?: RunWorkersOptions['strandedMessages'];
 }
 
 export interface Stack {
@@ -233,6 +235,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       // Tests see deterministic routes unless they ask for exploration.
       routing: { explorationShare: 0, ...opts.routing },
       ...(opts.activityInterceptors ? { activityInterceptors: opts.activityInterceptors(database.db) } : {}),
+      ...(opts.strandedMessages !== undefined ? { strandedMessages: opts.strandedMessages } : {}),
     });
     inProcess = { workers, connection: nc };
   };
