@@ -1,0 +1,287 @@
+/**
+ * The real `sendMessage` workflow on a real Temporal dev server, with fake activities (DESIGN §8):
+ * what it decides (status, capture, which carrier, how often) for each carrier behaviour, read
+ * from its result, its progress query, its history and the activity calls it made.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { SubmitOutcome } from '../../activities/types.ts';
+import { cancelUpdate, HeraldCarrier, HeraldStatus, progressQuery } from '../../workflows/definitions.ts';
+import {
+  accepted,
+  receipt,
+  type SendMessageHarness,
+  signalReceipt,
+  startSendMessageHarness,
+} from '../support/send-message-harness.ts';
+import {
+  cancelBeforeSubmit,
+  earlyReceipt,
+  failoverAfterReceipt,
+  happyPath,
+  receiptTimeout,
+  retryThenFailover,
+} from '../support/send-message-scenarios.ts';
+import { temporalCliPath } from '../support/temporal.ts';
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+let h: SendMessageHarness;
+
+beforeAll(async () => {
+  h = await startSendMessageHarness({ cliPath: temporalCliPath() });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+/** The message's activity calls, by name only. */
+const callNames = (messageId: string): string[] => h.fakes.calls(messageId).map((c) => c.name);
+
+async function historyEvents(workflowId: string): Promise<HistoryEvent[]> {
+  const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+  return history.events ?? [];
+}
+
+describe('sendMessage against a dev server with fake activities', () => {
+  test('happy path: admit → submit → receipt → settle, capturing price × segments once', async () => {
+    const { input, handle, result } = await happyPath(h);
+
+    expect(result).toEqual({ status: 'delivered', carrierId: 'alpha', captured: '0.015800' });
+    expect(callNames(input.messageId)).toEqual(['admitMessage', 'submitToCarrier', 'finishMessage']);
+    expect(h.fakes.callsTo(input.messageId, 'admitMessage')).toEqual([
+      { messageId: input.messageId, accountId: input.accountId, country: 'US', segments: 2 },
+    ]);
+    const [submit] = h.fakes.callsTo(input.messageId, 'submitToCarrier');
+    expect(submit).toMatchObject({
+      messageId: input.messageId,
+      carrierId: 'alpha',
+      attempt: 1,
+      to: input.to,
+      body: input.body,
+      segments: 2,
+      validitySeconds: input.validitySeconds,
+      skipIfOpen: true,
+    });
+    const [finish] = h.fakes.callsTo(input.messageId, 'finishMessage');
+    expect(finish).toMatchObject({
+      status: 'delivered',
+      capture: '0.015800',
+      carrierId: 'alpha',
+      carrierMessageId: 'alpha-1',
+      deliveryOutcomes: [{ carrierId: 'alpha', country: 'US', delivered: true }],
+    });
+    expect(finish?.error).toBeUndefined();
+    expect(await handle.query(progressQuery)).toEqual({
+      status: 'delivered',
+      carrierId: 'alpha',
+      carrierMessageId: 'alpha-1',
+      attempts: 1,
+    });
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(HeraldStatus)).toBe('delivered');
+    expect(described.typedSearchAttributes.get(HeraldCarrier)).toBe('alpha');
+  });
+
+  test('a retryable error is retried 3 times with backoff, then the next route takes the message', async () => {
+    const { input, result } = await retryThenFailover(h);
+
+    expect(result).toEqual({ status: 'delivered', carrierId: 'beta', captured: '0.008500' });
+    const submits = h.fakes.callsTo(input.messageId, 'submitToCarrier');
+    expect(submits.map((s) => [s.carrierId, s.attempt])).toEqual([
+      ['alpha', 1],
+      ['alpha', 2],
+      ['alpha', 3],
+      ['beta', 4],
+    ]);
+    // beta is the last route left: it is tried even if its breaker opened since planning.
+    expect(submits[3]?.skipIfOpen).toBeUndefined();
+    const timers = (await historyEvents(input.messageId)).flatMap((e) => {
+      const fire = e.timerStartedEventAttributes?.startToFireTimeout;
+      return fire ? [Number(fire.seconds ?? 0) * 1000 + (fire.nanos ?? 0) / 1e6] : [];
+    });
+    // Backoff 0.5 s then 1 s, then the receipt wait (what is left of the 60 s validity).
+    expect(timers.slice(0, -1)).toEqual([500, 1000]);
+    expect(timers.at(-1)).toBeGreaterThan(50_000);
+    const [finish] = h.fakes.callsTo(input.messageId, 'finishMessage');
+    expect(finish).toMatchObject({ status: 'delivered', capture: '0.008500', carrierId: 'beta' });
+    expect((await h.client.workflow.getHandle(input.messageId).query(progressQuery)).attempts).toBe(4);
+  });
+
+  test('a failover-class error moves to the next route at once, without retrying or waiting', async () => {
+    const input = h.input();
+    h.fakes.script(input.messageId, {
+      submit: (s, n) =>
+        s.carrierId === 'alpha'
+          ? { ok: false, error: { class: 'failover', code: 'carrier_unavailable', message: 'refused' } }
+          : accepted(s, n),
+    });
+    const handle = await h.start(input);
+    await h.waitForStatus(handle, 'sent');
+    await signalReceipt(handle, receipt('beta', 'beta-2', 'delivered'));
+
+    expect(await handle.result()).toEqual({ status: 'delivered', carrierId: 'beta', captured: '0.008500' });
+    expect(h.fakes.callsTo(input.messageId, 'submitToCarrier').map((s) => s.carrierId)).toEqual([
+      'alpha',
+      'beta',
+    ]);
+    // The only timer is the receipt wait: no backoff before beta.
+    const timers = (await historyEvents(input.messageId)).filter((e) => e.timerStartedEventAttributes);
+    expect(timers).toHaveLength(1);
+  });
+
+  test('a permanent error fails the message: no failover, nothing captured, the reservation released', async () => {
+    const input = h.input();
+    h.fakes.script(input.messageId, {
+      submit: () => ({
+        ok: false,
+        error: { class: 'permanent', code: 'invalid_number', message: 'not a mobile', carrierCode: '21211' },
+      }),
+    });
+    const handle = await h.start(input);
+
+    expect(await handle.result()).toEqual({ status: 'failed', carrierId: 'alpha', captured: '0.000000' });
+    expect(callNames(input.messageId)).toEqual(['admitMessage', 'submitToCarrier', 'finishMessage']);
+    // Capturing nothing is what releases the whole reservation in the real settlement.
+    const [finish] = h.fakes.callsTo(input.messageId, 'finishMessage');
+    expect(finish).toMatchObject({
+      status: 'failed',
+      capture: '0.000000',
+      error: { code: 'invalid_number', carrierCode: '21211' },
+    });
+  });
+
+  test('no receipt within the validity period: expired, still charged (carriers bill on submission)', async () => {
+    const started = Date.now();
+    const { input, result } = await receiptTimeout(h);
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+    expect(result).toEqual({ status: 'expired', carrierId: 'alpha', captured: '0.007900' });
+    const [finish] = h.fakes.callsTo(input.messageId, 'finishMessage');
+    expect(finish).toMatchObject({ status: 'expired', capture: '0.007900', error: { code: 'no_receipt' } });
+    expect(finish?.deliveryOutcomes).toBeUndefined();
+  });
+
+  test('an ambiguous submit never confirmed by a receipt expires uncharged', async () => {
+    const input = h.input({ validitySeconds: 1 });
+    h.fakes.script(input.messageId, {
+      submit: () => ({ ok: false, error: { class: 'ambiguous', code: 'timeout', message: 'no reply' } }),
+    });
+    const handle = await h.start(input);
+
+    expect(await handle.result()).toEqual({ status: 'expired', carrierId: 'alpha', captured: '0.000000' });
+    // Never a blind second submit: the carrier may hold the message.
+    expect(h.fakes.callsTo(input.messageId, 'submitToCarrier')).toHaveLength(1);
+    const [finish] = h.fakes.callsTo(input.messageId, 'finishMessage');
+    expect(finish).toMatchObject({ capture: '0.000000', error: { code: 'submit_unconfirmed' } });
+  });
+
+  test('cancel before submission wins: canceled, nothing submitted or captured', async () => {
+    const { input, result, update } = await cancelBeforeSubmit(h);
+
+    expect(update).toEqual({ canceled: true });
+    expect(result).toEqual({ status: 'canceled', carrierId: null, captured: '0.000000' });
+    expect(callNames(input.messageId)).toEqual(['admitMessage', 'finishMessage']);
+    expect(h.fakes.callsTo(input.messageId, 'finishMessage')[0]).toMatchObject({
+      status: 'canceled',
+      capture: '0.000000',
+    });
+  });
+
+  test('cancel once a carrier has the message is refused and the message goes on', async () => {
+    const input = h.input();
+    let release = (): void => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let submitting = (): void => {};
+    const inSubmit = new Promise<void>((r) => {
+      submitting = r;
+    });
+    h.fakes.script(input.messageId, {
+      submit: async (s, n): Promise<SubmitOutcome> => {
+        submitting();
+        await gate;
+        return accepted(s, n);
+      },
+    });
+    const handle = await h.start(input);
+    await inSubmit;
+
+    expect(await handle.executeUpdate(cancelUpdate)).toEqual({ canceled: false });
+    release();
+    await h.waitForStatus(handle, 'sent');
+    await signalReceipt(handle, receipt('alpha', 'alpha-1', 'delivered'));
+    expect((await handle.result()).status).toBe('delivered');
+  });
+
+  test('a receipt that arrives before the submit returns is buffered and applied', async () => {
+    const { input, result } = await earlyReceipt(h);
+
+    expect(result).toEqual({ status: 'delivered', carrierId: 'alpha', captured: '0.007900' });
+    const events = await historyEvents(input.messageId);
+    const firstSignal = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+    const submitDone = events.findIndex((e) => e.activityTaskCompletedEventAttributes);
+    expect(firstSignal).toBeGreaterThan(0);
+    expect(firstSignal).toBeLessThan(submitDone);
+    // The same receipt twice (a webhook retry) settles once.
+    expect(h.fakes.callsTo(input.messageId, 'finishMessage')).toHaveLength(1);
+  });
+
+  test('duplicate receipts charge once: a repeated part does not complete a 2-part message', async () => {
+    const input = h.input({ segments: 2 });
+    h.fakes.script(input.messageId, { submit: (s, n) => accepted(s, n, 2) });
+    const handle = await h.start(input);
+    await h.waitForStatus(handle, 'sent');
+
+    await signalReceipt(handle, receipt('alpha', 'part-1', 'delivered'));
+    await signalReceipt(handle, receipt('alpha', 'part-1', 'delivered'));
+    // Queries see every signal accepted before them: still waiting for the second part.
+    expect((await handle.query(progressQuery)).status).toBe('sent');
+    await signalReceipt(handle, receipt('alpha', 'part-2', 'delivered'));
+
+    expect(await handle.result()).toEqual({ status: 'delivered', carrierId: 'alpha', captured: '0.015800' });
+    // A receipt after the run closed reaches no workflow (the API stores it as a late receipt).
+    await expect(signalReceipt(handle, receipt('alpha', 'part-2', 'delivered'))).rejects.toThrow();
+    const finishes = h.fakes.callsTo(input.messageId, 'finishMessage');
+    expect(finishes).toHaveLength(1);
+    expect(finishes[0]).toMatchObject({ status: 'delivered', capture: '0.015800' });
+  });
+
+  test.each([
+    ['insufficient_funds', 'the account cannot pay for this message'],
+    ['no_route', 'no carrier serves US'],
+  ] as const)('admission answering %s fails the message without a submit', async (outcome, message) => {
+    const input = h.input();
+    h.fakes.script(input.messageId, { admit: { outcome } });
+    const handle = await h.start(input);
+
+    expect(await handle.result()).toEqual({ status: 'failed', carrierId: null, captured: '0.000000' });
+    expect(callNames(input.messageId)).toEqual(['admitMessage', 'finishMessage']);
+    expect(h.fakes.callsTo(input.messageId, 'finishMessage')[0]).toMatchObject({
+      status: 'failed',
+      capture: '0.000000',
+      error: { code: outcome, message },
+    });
+  });
+
+  test('a negative receipt with a failover code reserves and sends a second leg; each leg captures its bill', async () => {
+    const { input, result } = await failoverAfterReceipt(h);
+
+    expect(result).toEqual({ status: 'delivered', carrierId: 'beta', captured: '0.016400' });
+    expect(callNames(input.messageId)).toEqual([
+      'admitMessage',
+      'submitToCarrier',
+      'reserveFailover',
+      'submitToCarrier',
+      'finishMessage',
+    ]);
+    expect(h.fakes.callsTo(input.messageId, 'reserveFailover')[0]?.amount).toBe('0.008500');
+    expect(h.fakes.callsTo(input.messageId, 'finishMessage')[0]).toMatchObject({
+      capture: '0.007900',
+      failoverCapture: '0.008500',
+      carrierId: 'beta',
+    });
+  });
+});
