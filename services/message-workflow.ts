@@ -125,5 +125,6 @@ export function workflowInput(message: Message): SendMessageInput {
     encoding: message.encoding,
     segments: message.segments,
     validitySeconds: message.validity_seconds,
+    notAfter: message.created_at.getTime() + message.validity_seconds * 1000,
   };
 }

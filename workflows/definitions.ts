@@ -22,6 +22,13 @@ export interface SendMessageInput {
   readonly encoding: Encoding;
   readonly segments: number;
   readonly validitySeconds: number;
+  /**
+   * End of the validity period (epoch ms), counted from when the message was stored rather than
+   * from when its workflow started: a message stranded before its start (services/stranded-messages.ts)
+   * must not get its whole validity again. Absent in runs started before it existed; their
+   * validity counts from admission.
+   */
+  readonly notAfter?: number;
 }
 
 /** A receipt as the webhook (or SMPP session) hands it to the workflow. */

@@ -134,6 +134,14 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
   };
 
   describeProgress();
+  // Started after its validity ended (stranded while Temporal was down): an OTP that late does
+  // more harm than none, and nothing was reserved yet.
+  if (input.notAfter !== undefined && Date.now() >= input.notAfter) {
+    return finish('failed', 0n, {
+      code: 'validity_expired',
+      message: 'the validity period ended before the message could be sent',
+    });
+  }
   const admitted = await db.admitMessage.executeWithOptions(
     { summary: `admit: rank routes for ${input.country}, reserve ${input.segments} segment(s)` },
     [
@@ -156,7 +164,7 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
   if (cancelRequested) return finish('canceled', 0n);
   submissionStarted = true;
 
-  const deadline = Date.now() + input.validitySeconds * 1000;
+  const deadline = input.notAfter ?? Date.now() + input.validitySeconds * 1000;
   const hooks = {
     onAttempt: (route: PlannedRoute): number => {
       attempts += 1;
@@ -196,7 +204,9 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
     return { ...taken, billed, ...(receipt ? { receipt } : {}) };
   };
 
-  const first = await sendLeg(admitted.routes, input);
+  // The carrier gets what is left of the validity period, not all of it again.
+  const validitySeconds = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
+  const first = await sendLeg(admitted.routes, { ...input, validitySeconds });
   if (!first.ok) return finish('failed', 0n, toMessageError(first.error));
   let leg: AcceptedLeg = first;
 

@@ -216,6 +216,19 @@ describe('stranded messages', () => {
     expect(await hasWorkflow(young.id)).toBe(false);
     expect((await waitForMessage(stack.apiUrl, account.apiKey, old.id, terminal)).status).toBe('delivered');
   });
+
+  it('a message stranded past its validity fails validity_expired: nothing reserved, sent or charged', async () => {
+    // 600 s of validity, stored 15 minutes ago.
+    const message = await insertAccepted(15 * 60_000);
+    const pass = await reconcileStrandedMessages({ db: stack.db, temporal: stack.client, log: () => {} });
+    expect(pass.started).toEqual([message.id]);
+
+    const done = await waitForMessage(stack.apiUrl, account.apiKey, message.id, terminal);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatchObject({ code: 'validity_expired' });
+    expect(submissions()).toBe(0);
+    expect(await listEntriesForMessage(stack.db, message.id)).toEqual([]);
+  });
 });
 
 /** A port nothing listens on (bound, then released). */

@@ -266,6 +266,33 @@ describe('sendMessage against a dev server with fake activities', () => {
     });
   });
 
+  test('a message whose validity ended before its workflow started fails unadmitted and uncharged', async () => {
+    // Stored 2 minutes ago with 60 s of validity, started only now (stranded while Temporal was down).
+    const input = h.input({ validitySeconds: 60, notAfter: Date.now() - 60_000 });
+    const handle = await h.start(input);
+
+    expect(await handle.result()).toEqual({ status: 'failed', carrierId: null, captured: '0.000000' });
+    expect(callNames(input.messageId)).toEqual(['finishMessage']);
+    expect(h.fakes.callsTo(input.messageId, 'finishMessage')[0]).toMatchObject({
+      status: 'failed',
+      capture: '0.000000',
+      error: { code: 'validity_expired' },
+    });
+  });
+
+  test('a message started late gives the carrier only what is left of its validity', async () => {
+    // 600 s of validity of which about 300 s are gone.
+    const input = h.input({ validitySeconds: 600, notAfter: Date.now() + 300_000 });
+    const handle = await h.start(input);
+    await h.waitForStatus(handle, 'sent');
+    await signalReceipt(handle, receipt('alpha', 'alpha-1', 'delivered'));
+
+    expect((await handle.result()).status).toBe('delivered');
+    const [submit] = h.fakes.callsTo(input.messageId, 'submitToCarrier');
+    expect(submit?.validitySeconds).toBeGreaterThan(290);
+    expect(submit?.validitySeconds).toBeLessThanOrEqual(300);
+  });
+
   test('a negative receipt with a failover code reserves and sends a second leg; each leg captures its bill', async () => {
     const { input, result } = await failoverAfterReceipt(h);
 
