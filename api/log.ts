@@ -3,7 +3,7 @@
  * tests can pass a spy. Production lines are pino JSON (observability/logger.ts), redacted.
  */
 import type { DestinationStream, Logger as PinoLogger } from 'pino';
-import { createLogger } from '../observability/logger.ts';
+import { createLogger, type LogFn } from '../observability/logger.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -11,7 +11,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
  * Writes one log line. `fields` must not carry a key; `to`, `from`, `body` (and the same one
  * level down) are redacted and E.164 numbers anywhere are masked, as a safety net.
  */
-export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
+export type Logger = LogFn;
 
 /**
  * A logger printing one JSON object per line (`{ level, time, service: "api", msg, ...fields }`)

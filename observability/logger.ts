@@ -11,6 +11,16 @@ import { maskPhone } from '../domain/phone.ts';
 export type HeraldLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /**
+ * A log line as a plain function, so callers stay independent of the logging library and tests
+ * can pass a spy. `fields` never carries a phone number or a body (redacted anyway, as a safety net).
+ */
+export type LogFn = (
+  level: Exclude<HeraldLogLevel, 'silent'>,
+  msg: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+/**
  * Fields that may carry a recipient, a sender number, a body or a secret, at the top level and
  * one level down (carrier payloads use `To`/`Body`, Vonage `text`).
  */

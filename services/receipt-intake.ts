@@ -13,24 +13,18 @@ import { insertReceipt } from '../db/receipts.ts';
 import type { Database } from '../db/schema.ts';
 import { isMessageId } from '../domain/ids.ts';
 import type { MessageStatus } from '../domain/status.ts';
+import type { LogFn } from '../observability/logger.ts';
 import { type ReceiptSignal, receiptSignal } from '../workflows/definitions.ts';
 import { signalStatusCallbacks } from './status-callbacks.ts';
 
 /** Longest a receipt waits on Temporal (the SDK's own retries included) before giving up. */
 export const RECEIPT_TEMPORAL_TIMEOUT_MS = 10_000;
 
-/** Same shape as the API's logger; never a phone number or a body in `fields`. */
-export type IntakeLog = (
-  level: 'debug' | 'info' | 'warn' | 'error',
-  msg: string,
-  fields?: Record<string, unknown>,
-) => void;
-
 export interface ReceiptIntakeDeps {
   readonly db: Kysely<Database>;
   readonly temporal: Client;
   /** Default: silent. */
-  readonly log?: IntakeLog;
+  readonly log?: LogFn;
 }
 
 /** Temporal could not be reached: the receipt is stored, but the carrier must deliver it again. */

@@ -11,6 +11,7 @@ import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { listStrandedMessages } from '../db/messages.ts';
 import type { Database, Message } from '../db/schema.ts';
+import type { LogFn } from '../observability/logger.ts';
 import { type StartOutcome, startMessageWorkflow } from './message-workflow.ts';
 
 /** Default age (ms) after which an `accepted` row counts as stranded: well past the API's own start timeout. */
@@ -22,19 +23,12 @@ export const DEFAULT_STRANDED_BATCH_SIZE = 100;
 /** Default failed starts in a row that end a pass. */
 export const DEFAULT_MAX_CONSECUTIVE_FAILURES = 3;
 
-/** Where the reconciler reports (the worker passes the Temporal runtime's logger). */
-export type ReconcilerLog = (
-  level: 'info' | 'warn' | 'error',
-  msg: string,
-  fields?: Record<string, unknown>,
-) => void;
-
 /** Dependencies and settings of one pass. */
 export interface StrandedMessageDeps {
   readonly db: Kysely<Database>;
   readonly temporal: Client;
   /** Default: console. */
-  readonly log?: ReconcilerLog;
+  readonly log?: LogFn;
   /** Rows younger than this (ms, database clock) are left to the API's own start. Default 30000. */
   readonly graceMs?: number;
   /** Rows per pass, oldest first. Default 100. */
@@ -193,6 +187,6 @@ export function startStrandedMessageReconciler(
   };
 }
 
-const consoleLog: ReconcilerLog = (level, msg, fields) => {
+const consoleLog: LogFn = (level, msg, fields) => {
   console[level](msg, fields ?? {});
 };

@@ -17,7 +17,8 @@ import { SmppSession, type SmppSessionState } from '../adapters/smpp-session.ts'
 import { type CarrierAdapter, ReceiptParseError } from '../adapters/types.ts';
 import { findMessageIdByCarrierMessageId } from '../db/messages.ts';
 import type { Database } from '../db/schema.ts';
-import { type IntakeLog, ingestReceipts } from '../services/receipt-intake.ts';
+import type { LogFn } from '../observability/logger.ts';
+import { ingestReceipts } from '../services/receipt-intake.ts';
 
 /** How long a receipt that arrived before its submit_sm_resp waits for a match. */
 export const PENDING_RECEIPT_MS = 60_000;
@@ -38,7 +39,7 @@ export interface SmppSessionsDeps {
   /** Signals receipts to message workflows. */
   readonly temporal: Client;
   /** Default: silent. */
-  readonly log?: IntakeLog;
+  readonly log?: LogFn;
 }
 
 /** The running sessions of one worker process. */

@@ -14,6 +14,7 @@ import {
   INFOBIP_TEST_PRICE,
   type Stack,
   startStack,
+  terminal,
   waitForMessage,
 } from '../support/stack.ts';
 
@@ -23,8 +24,6 @@ const IE = '+353851234567';
 /** Only Infobip is priced for AT. */
 const AT = '+436641234567';
 const XML_SECRET = 'xml-agg-demo-webhook-secret';
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 let stack: Stack;
 let account: { id: string; apiKey: string };

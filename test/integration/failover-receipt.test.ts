@@ -5,11 +5,16 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listEntriesForMessage } from '../support/ledger.ts';
-import { apiClient, createFundedAccount, type Stack, startStack, waitForMessage } from '../support/stack.ts';
+import {
+  apiClient,
+  createFundedAccount,
+  type Stack,
+  startStack,
+  terminal,
+  waitForMessage,
+} from '../support/stack.ts';
 
 const US = '+14155552671';
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 let stack: Stack;
 let account: { id: string; apiKey: string };

@@ -4,12 +4,17 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { apiClient, createFundedAccount, type Stack, startStack, waitForMessage } from '../support/stack.ts';
+import {
+  apiClient,
+  createFundedAccount,
+  type Stack,
+  startStack,
+  terminal,
+  waitForMessage,
+} from '../support/stack.ts';
 
 const MESSAGES = 210;
 const NUMBERS = ['+14155552671', '+4915123456789', '+447400123456'];
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 let stack: Stack;
 beforeAll(async () => {

@@ -13,13 +13,12 @@ import {
   createFundedAccount,
   type Stack,
   startStack,
+  terminal,
   waitForMessage,
 } from '../support/stack.ts';
 
 const US = '+14155552671';
 const JP = '+819012345678';
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 let stack: Stack;
 let admin: ReturnType<typeof apiClient>;

@@ -10,13 +10,12 @@ import {
   createFundedAccount,
   type Stack,
   startStack,
+  terminal,
   waitForMessage,
 } from '../support/stack.ts';
 
 const US = '+14155552671';
 const DE = '+4915123456789';
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 const HEALTHY = {
   mix: { accept: 1, serverError: 0, timeout: 0, permanent: 0, throttle: 0, authFail: 0 },

@@ -11,13 +11,12 @@ import {
   createFundedAccount,
   type Stack,
   startStack,
+  terminal,
   waitForMessage,
 } from '../support/stack.ts';
 
 const US = '+14155552671';
 const COOL_DOWN_MS = 3_000;
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 let stack: Stack;
 let api: ReturnType<typeof apiClient>;

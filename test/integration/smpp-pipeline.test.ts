@@ -13,13 +13,12 @@ import {
   SMPP_TEST_PRICE,
   type Stack,
   startStack,
+  terminal,
   waitForMessage,
 } from '../support/stack.ts';
 
 const FR = '+33612345678';
 const FR_WIRE = '33612345678';
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 const HEALTHY_SMSC = {
   mix: { accept: 1 },

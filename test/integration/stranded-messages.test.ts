@@ -23,6 +23,7 @@ import {
   createFundedAccount,
   type Stack,
   startStack,
+  terminal,
   waitForMessage,
 } from '../support/stack.ts';
 
@@ -30,8 +31,6 @@ const US = '+14155552671';
 const BODY = 'stranded code 424242';
 /** The worker's own reconciler only sees rows older than this, so the cases below control it by age. */
 const WORKER_GRACE_MS = 60 * 60_000;
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 let stack: Stack;
 let account: { id: string; apiKey: string };

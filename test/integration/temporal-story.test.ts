@@ -7,7 +7,14 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { apiClient, createFundedAccount, type Stack, startStack, waitForMessage } from '../support/stack.ts';
+import {
+  apiClient,
+  createFundedAccount,
+  type Stack,
+  startStack,
+  terminal,
+  waitForMessage,
+} from '../support/stack.ts';
 
 const TO = '+14155552671';
 const HEALTHY = {
@@ -16,8 +23,6 @@ const HEALTHY = {
   receipts: { delivered: 1, undelivered: 0, failed: 0, expired: 0, none: 0 },
   receiptDelayMs: 20,
 };
-const terminal = (m: { status: string }) =>
-  ['delivered', 'undelivered', 'failed', 'expired', 'canceled'].includes(m.status);
 
 let stack: Stack;
 let account: { id: string; apiKey: string };

@@ -16,6 +16,7 @@ import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.ts';
 import { heraldDataConverter } from '../../codec/data-converter.ts';
 import { type CodecKeyring, formatCodecKeys, generateKey } from '../../codec/keys.ts';
 import type { Database } from '../../db/schema.ts';
+import { type MessageStatus, TERMINAL_STATUSES } from '../../domain/status.ts';
 import { loadCarrierFile } from '../../scripts/carrier-file.ts';
 import { DEMO_PRICES, seedCarriers } from '../../scripts/seed.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal-dev-server.ts';
@@ -390,6 +391,9 @@ export async function createFundedAccount(
 }
 
 /** Polls a message until `done(message)` holds or the timeout passes; returns the last message. */
+/** A message (as the API shows it) in a final status: the predicate most {@link waitForMessage} calls use. */
+export const terminal = (m: { status: string }): boolean => TERMINAL_STATUSES.has(m.status as MessageStatus);
+
 export async function waitForMessage(
   apiUrl: string,
   key: string,
