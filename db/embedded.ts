@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { type PgliteWireServer, startPgliteWireServer } from './pglite-wire-server.ts';
 
 /** Options for {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -12,7 +12,7 @@ export interface EmbeddedPostgresOptions {
   host?: string;
   /**
    * Client connections accepted at once. Default 50 (API pool + worker pool + tools). PGlite runs
-   * one statement at a time whatever this is; the socket server multiplexes the connections.
+   * one batch of one connection at a time whatever this is; the wire server takes turns.
    */
   maxConnections?: number;
 }
@@ -26,38 +26,43 @@ export interface EmbeddedPostgres {
 }
 
 /**
- * Starts PGlite (PostgreSQL compiled to WASM, persisted in `dataDir`) behind a TCP socket server
- * speaking the PostgreSQL wire protocol, so ordinary `pg` pools connect to it by URL.
+ * Starts PGlite (PostgreSQL compiled to WASM, persisted in `dataDir`) behind a TCP server
+ * speaking the PostgreSQL wire protocol (db/pglite-wire-server.ts), so ordinary `pg` pools
+ * connect to it by URL.
  *
- * PGlite is single-session: the socket server runs one statement at a time and, while a
- * transaction is open, only the statements of the connection that opened it. A transaction that
- * awaits a query on another connection therefore deadlocks here (it would merely block on real
- * PostgreSQL). Keep transactions short and self-contained.
+ * PGlite is a single session; the wire server shares it out so that concurrent connections get
+ * their own answers: each connection's extended query (Parse … Sync) or simple query runs whole,
+ * never interleaved with another's, and while a connection has a transaction open only its
+ * statements run; the others wait their turn. A client that disconnects mid-transaction is
+ * rolled back. Named prepared statements are per connection, as on real PostgreSQL; session
+ * settings (`SET` outside a transaction) and temporary tables are shared. A transaction that
+ * awaits a query on another connection deadlocks here (it would merely block on real
+ * PostgreSQL), so keep transactions short and self-contained.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   await mkdir(opts.dataDir, { recursive: true });
   const pglite = await PGlite.create(opts.dataDir);
-  const server = new PGLiteSocketServer({
-    db: pglite,
-    port: opts.port ?? 0,
-    host: opts.host ?? '127.0.0.1',
-    maxConnections: opts.maxConnections ?? 50,
-  });
+  let server: PgliteWireServer;
   try {
-    await server.start();
+    server = await startPgliteWireServer({
+      pglite,
+      port: opts.port ?? 0,
+      host: opts.host ?? '127.0.0.1',
+      maxConnections: opts.maxConnections ?? 50,
+    });
   } catch (error) {
     await pglite.close();
     throw error;
   }
-  // getServerConn() is "host:port" with the port the OS assigned.
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const hostInUrl = server.host.includes(':') ? `[${server.host}]` : server.host;
+  const url = `postgres://postgres@${hostInUrl}:${server.port}/postgres`;
   let closed = false;
   return {
     url,
     async close() {
       if (closed) return;
       closed = true;
-      await server.stop();
+      await server.close();
       await pglite.close();
     },
   };
