@@ -4,7 +4,15 @@
  * imported), and SDK errors are mapped here, once: a closed or unknown workflow is a normal
  * answer, anything else is a 503.
  */
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  type Client,
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { Message } from '../db/schema.ts';
+import { messageWorkflowOptions, SEND_MESSAGE_WORKFLOW } from '../services/message-workflow.ts';
 import { cancelUpdate } from '../workflows/definitions.ts';
 import { serviceUnavailable } from './errors.ts';
 
@@ -30,20 +38,38 @@ function withTimeout<R>(temporal: Client, fn: () => Promise<R>): Promise<R> {
 export type CancelOutcome = 'canceled' | 'too_late';
 
 /**
- * Asks the message's workflow to cancel (an Update, so the answer is synchronous).
+ * Asks the message's workflow to cancel (an Update, so the answer is synchronous). A message
+ * still `accepted` may have no workflow yet (stranded while Temporal was down): the update then
+ * starts it (update-with-start, the same start options as sending), so it is canceled before any
+ * carrier sees it instead of answering 409 until the reconciler gets to it.
  *
  * @returns `too_late` when the workflow refused, rejected the update, or is already closed.
  * @throws ApiError 503 when Temporal cannot be reached or the workflow does not answer in time
  *   (no worker running).
  */
-export async function cancelMessageWorkflow(temporal: Client, messageId: string): Promise<CancelOutcome> {
+export async function cancelMessageWorkflow(temporal: Client, message: Message): Promise<CancelOutcome> {
   try {
-    const { canceled } = await withTimeout(temporal, () =>
-      temporal.workflow.getHandle(messageId).executeUpdate(cancelUpdate),
-    );
+    const { canceled } = await withTimeout(temporal, () => {
+      if (message.status !== 'accepted') {
+        return temporal.workflow.getHandle(message.id).executeUpdate(cancelUpdate);
+      }
+      const startWorkflowOperation = new WithStartWorkflowOperation(
+        SEND_MESSAGE_WORKFLOW,
+        // Update-with-start needs an explicit policy: join the run if one is open.
+        { ...messageWorkflowOptions(message), workflowIdConflictPolicy: 'USE_EXISTING' },
+      );
+      return temporal.workflow.executeUpdateWithStart(cancelUpdate, { startWorkflowOperation });
+    });
     return canceled ? 'canceled' : 'too_late';
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return 'too_late';
+    if (
+      err instanceof WorkflowNotFoundError ||
+      err instanceof WorkflowUpdateFailedError ||
+      // A closed run for the id: REJECT_DUPLICATE refuses to start it again.
+      err instanceof WorkflowExecutionAlreadyStartedError
+    ) {
+      return 'too_late';
+    }
     throw serviceUnavailable('could not reach the message workflow; retry later', err);
   }
 }

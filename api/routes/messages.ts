@@ -75,7 +75,7 @@ export function messageRoutes(ctx: AppContext): Router {
     const message = await loadOwnMessage(ctx, accountId, pathParam(req, 'id', 'message'));
     const outcome = isTerminal(message.status)
       ? 'too_late'
-      : await cancelMessageWorkflow(ctx.temporal, message.id);
+      : await cancelMessageWorkflow(ctx.temporal, message);
     if (outcome !== 'canceled') throw new ApiError(409, 'invalid_state', 'message can no longer be canceled');
     res.json(await messageDetail(ctx, accountId, message.id));
   });

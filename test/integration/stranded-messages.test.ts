@@ -228,6 +228,28 @@ describe('stranded messages', () => {
     expect(submissions()).toBe(0);
     expect(await listEntriesForMessage(stack.db, message.id)).toEqual([]);
   });
+
+  it('a stranded message can be canceled: its workflow starts only to cancel, nothing is sent or kept', async () => {
+    const message = await insertAccepted(0); // younger than the worker's grace: only the cancel starts it
+    expect(await hasWorkflow(message.id)).toBe(false);
+    const api = apiClient(stack.apiUrl, account.apiKey);
+
+    const canceled = await api('POST', `/v1/messages/${message.id}/cancel`);
+    expect(canceled.status, JSON.stringify(canceled.body)).toBe(200);
+    const done = await waitForMessage(stack.apiUrl, account.apiKey, message.id, terminal);
+    expect(done.status).toBe('canceled');
+    expect(submissions()).toBe(0);
+    const entries = await listEntriesForMessage(stack.db, message.id);
+    expect(entries.filter((e) => e.kind === 'capture')).toEqual([]);
+    // Whatever was reserved came back.
+    const reserved = entries.filter((e) => e.kind === 'reserve').map((e) => e.amount);
+    expect(entries.filter((e) => e.kind === 'release').map((e) => e.amount)).toEqual(reserved);
+    // Too late now: the run is closed, never started again.
+    expect((await api('POST', `/v1/messages/${message.id}/cancel`)).status).toBe(409);
+    expect(
+      (await reconcileStrandedMessages({ db: stack.db, temporal: stack.client, log: () => {} })).started,
+    ).toEqual([]);
+  });
 });
 
 /** A port nothing listens on (bound, then released). */
