@@ -6,7 +6,6 @@
  * uses the account row authentication just read.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { listRouteCandidates } from '../db/carriers.ts';
 import { getMessageForAccount, insertMessage } from '../db/messages.ts';
 import type { Account, Message } from '../db/schema.ts';
 import { ID_RANDOM_BYTES, messageIdFromIdempotencyKey, newMessageId } from '../domain/ids.ts';
@@ -172,7 +171,8 @@ export interface MessagePricing {
  */
 export async function priceMessage(ctx: AppContext, country: string, body: string): Promise<MessagePricing> {
   const { encoding, segments, units } = analyzeBody(body);
-  const candidates = await listRouteCandidates(ctx.db, country);
+  // Cached for a second (api/route-candidates-cache.ts): the reservation re-plans from the tables.
+  const candidates = await ctx.routeCandidates.get(country);
   const cheapest = candidates[0]; // listRouteCandidates orders by price
   if (cheapest === undefined) throw new ApiError(422, 'no_route', `no carrier serves ${country}`);
   return {

@@ -3,12 +3,14 @@
  * processes can run as many instances as they like.
  */
 import express from 'express';
+import { listRouteCandidates } from '../db/carriers.ts';
 import { createAdapterCache } from './adapter-cache.ts';
 import type { AppContext, AppDeps } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createJsonLogger } from './log.ts';
 import { createApiMetrics } from './metrics.ts';
 import { requestLog } from './request-log.ts';
+import { createRouteCandidatesCache } from './route-candidates-cache.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { balanceRoutes } from './routes/balance.ts';
 import { carrierRoutes } from './routes/carriers.ts';
@@ -28,6 +30,7 @@ export function createApp(deps: AppDeps): express.Express {
     ...deps,
     log: deps.log ?? createJsonLogger('info'),
     adapters: createAdapterCache(deps.db),
+    routeCandidates: createRouteCandidatesCache((country) => listRouteCandidates(deps.db, country)),
   };
   const app = express();
   app.disable('x-powered-by');

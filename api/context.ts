@@ -5,6 +5,7 @@ import type { Database } from '../db/schema.ts';
 import type { RoutingWeights } from '../domain/routing.ts';
 import type { AdapterCache } from './adapter-cache.ts';
 import type { Logger } from './log.ts';
+import type { RouteCandidatesCache } from './route-candidates-cache.ts';
 
 /** Dependencies of {@link createApp}; the app holds no other state. */
 export interface AppDeps {
@@ -34,4 +35,6 @@ export interface AppDeps {
 export interface AppContext extends Omit<AppDeps, 'log'> {
   readonly log: Logger;
   readonly adapters: AdapterCache;
+  /** Route candidates per country for quotes (api/route-candidates-cache.ts). */
+  readonly routeCandidates: RouteCandidatesCache;
 }

@@ -1,7 +1,7 @@
 /**
  * Route prices (admin): per (carrier, country), per segment (DESIGN §4, §6). A change applies to
- * the next message admitted: the API's quote and the workers' ranking and reservation read the
- * table each time.
+ * the next message admitted: the workers' ranking and reservation read the table each time, and
+ * this instance's quote cache is dropped (other API instances' quotes follow within a second).
  */
 import { Router } from 'express';
 import { getCarrier, listPrices, setPriceEnabled, upsertPrice } from '../../db/carriers.ts';
@@ -30,12 +30,14 @@ export function priceRoutes(ctx: AppContext): Router {
     const { price, enabled } = parseInput(upsertPriceBody, req.body);
     const { carrierId, country } = await routeOf(ctx, req);
     const row = await upsertPrice(ctx.db, { carrierId, country, priceMicros: price, enabled });
+    ctx.routeCandidates.invalidate();
     res.json(toPriceJson(row));
   });
 
   router.post('/v1/prices/:carrierId/:country/disable', admin, async (req, res) => {
     const { carrierId, country } = await routeOf(ctx, req);
     const row = await setPriceEnabled(ctx.db, { carrierId, country, enabled: false });
+    ctx.routeCandidates.invalidate();
     if (!row) throw notFound('price');
     res.json(toPriceJson(row));
   });

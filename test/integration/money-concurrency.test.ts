@@ -24,7 +24,7 @@ const TERMINAL = ['delivered', 'undelivered', 'failed', 'expired', 'canceled'];
  * Carriers answer at once but hold every receipt for a while, so reservations pile up instead of
  * being captured as fast as they land: the account reaches its ceiling while sends still race.
  */
-const HOLD_RECEIPTS = { latencyMs: 0, receiptDelayMs: 8_000 };
+const HOLD_RECEIPTS = { latencyMs: 0, receiptDelayMs: 30_000 };
 
 let stack: Stack;
 let sampler: pg.Client;
