@@ -50,81 +50,60 @@ async function lockAccount(trx: Kysely<Database>, accountId: string) {
 /**
  * Moves `amountMicros` from available to reserved for a message, at most once per message.
  *
- * One statement (it runs once per message, on the hot path): the balance UPDATE carries the guard
- * `available >= amount` and the `reserve` row is inserted from the row it returns. Concurrency:
- * the UPDATE takes the account row's lock, so money moves on one account run one after another;
- * under READ COMMITTED a move that waited re-checks the guard and recomputes the balance on the
- * row the previous move committed. The ledger row is inserted after that lock is taken, so ledger
- * ids follow the order of the balance changes, which is what lets {@link checkInvariant} replay
- * the after-balances entry by entry. A reservation of the same message committed while this one
- * waited is invisible to the statement's `NOT EXISTS`, but its `reserve` row makes the insert
- * violate `ledger_entries_message_kind_uq`, which rolls the whole statement back (the balance
- * change included): the call then answers `alreadyDone`. The CHECK constraints back the guard.
+ * Concurrency: every money move first locks the account row (`SELECT … FOR UPDATE`), so moves on
+ * one account run one after another and each sees the balance the previous one committed. Under
+ * that lock the `reserve` row is inserted with `ON CONFLICT DO NOTHING`: when the message was
+ * reserved before (by a call that held the lock earlier and committed), nothing is inserted and
+ * the call returns `alreadyDone` without touching the balance. The balance UPDATE keeps the guard
+ * `available >= amount` and the CHECK constraints back it. Because ledger rows are only inserted
+ * under the account lock, their ids follow the order of the balance changes, which is what lets
+ * {@link checkInvariant} replay the after-balances entry by entry.
  *
  * A repeated call returns `alreadyDone` whatever amount it passes: the first amount stands.
  */
 export async function reserve(db: Kysely<Database>, input: ReserveInput): Promise<ReserveResult> {
   const { accountId, messageId, amountMicros } = input;
   if (amountMicros < 0n) throw new RangeError('reserve amount must be >= 0');
-  if (amountMicros > 0n) {
-    try {
-      const { rows } = await sql<{ reserved: number }>`
-        with moved as (
-          update accounts
-             set available_micros = available_micros - ${amountMicros}::bigint,
-                 reserved_micros = reserved_micros + ${amountMicros}::bigint
-           where id = ${accountId}
-             and available_micros >= ${amountMicros}::bigint
-             and not exists (
-               select 1 from ledger_entries where message_id = ${messageId} and kind = 'reserve'
-             )
-          returning available_micros, reserved_micros
-        ), entry as (
-          insert into ledger_entries
-            (account_id, message_id, kind, amount_micros, available_after_micros, reserved_after_micros)
-          select ${accountId}, ${messageId}, 'reserve', ${amountMicros}::bigint, available_micros, reserved_micros
-            from moved
-          returning id
-        )
-        select count(*)::int as reserved from entry`.execute(db);
-      if (rows[0]?.reserved === 1) return { ok: true, alreadyDone: false };
-    } catch (err) {
-      if (!isUniqueViolation(err, 'ledger_entries_message_kind_uq')) throw err;
-      return { ok: true, alreadyDone: true };
+  return db.transaction().execute(async (trx): Promise<ReserveResult> => {
+    const account = await lockAccount(trx, accountId);
+    if (account === undefined) return { ok: false, reason: 'account_not_found' };
+    if (amountMicros === 0n) return { ok: true, alreadyDone: false };
+    if (account.available_micros < amountMicros) {
+      const existing = await trx
+        .selectFrom('ledger_entries')
+        .select('id')
+        .where('message_id', '=', messageId)
+        .where('kind', '=', 'reserve')
+        .executeTakeFirst();
+      return existing ? { ok: true, alreadyDone: true } : { ok: false, reason: 'insufficient_funds' };
     }
-  }
-  // Nothing moved: no such account, reserved before, or not enough money (read afresh).
-  const row = await db
-    .selectFrom('accounts')
-    .select((eb) => [
-      'available_micros',
-      eb
-        .exists(
-          eb
-            .selectFrom('ledger_entries')
-            .select(sql.lit(1).as('one'))
-            .where('message_id', '=', messageId)
-            .where('kind', '=', 'reserve'),
-        )
-        .as('reserved'),
-    ])
-    .where('id', '=', accountId)
-    .executeTakeFirst();
-  if (row === undefined) return { ok: false, reason: 'account_not_found' };
-  if (amountMicros === 0n) return { ok: true, alreadyDone: false };
-  return row.reserved ? { ok: true, alreadyDone: true } : { ok: false, reason: 'insufficient_funds' };
-}
-
-/** True for PostgreSQL's unique_violation on `constraint`. */
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    'code' in err &&
-    err.code === '23505' &&
-    'constraint' in err &&
-    err.constraint === constraint
-  );
+    const entry = await trx
+      .insertInto('ledger_entries')
+      .values({
+        account_id: accountId,
+        message_id: messageId,
+        kind: 'reserve',
+        amount_micros: amountMicros,
+        available_after_micros: account.available_micros - amountMicros,
+        reserved_after_micros: account.reserved_micros + amountMicros,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (entry === undefined) return { ok: true, alreadyDone: true };
+    const updated = await trx
+      .updateTable('accounts')
+      .set((eb) => ({
+        available_micros: eb('available_micros', '-', amountMicros),
+        reserved_micros: eb('reserved_micros', '+', amountMicros),
+      }))
+      .where('id', '=', accountId)
+      .where('available_micros', '>=', amountMicros)
+      .executeTakeFirst();
+    // Cannot happen under the lock; throwing rolls the ledger row back if it ever does.
+    if (updated.numUpdatedRows !== 1n) throw new Error(`reserve: balance of ${accountId} changed under lock`);
+    return { ok: true, alreadyDone: false };
+  });
 }
 
 /** Input of {@link settle}. */
@@ -145,119 +124,13 @@ export interface SettleResult {
 /**
  * Settles a message's reservation: captures `min(captureMicros, reserved)` (it leaves the
  * account) and releases the rest back to available, writing a `capture` and/or `release` row.
- * Without a reservation (none made, or a zero amount) nothing moves: `{ 0, 0, alreadyDone: false }`.
  *
- * Exactly once. The hot path is one statement (see {@link settleInOneStatement}); when another
- * money move on the account commits while it runs, it tries again, and after
- * {@link SETTLE_OPTIMISTIC_TRIES} such collisions settles like the other moves, under the account
- * lock taken first (a concurrent settle of the same message waits, then, its next statement
- * taking a fresh READ COMMITTED snapshot, finds the first's rows and returns their amounts with
- * `alreadyDone`).
+ * Exactly once: like every money move it locks the account row first, so a concurrent settle of
+ * the same message waits, then (its next statement takes a fresh READ COMMITTED snapshot) finds
+ * the first's rows and returns their amounts with `alreadyDone`.
+ * Without a reservation (none made, or a zero amount) nothing moves: `{ 0, 0, alreadyDone: false }`.
  */
 export async function settle(db: Kysely<Database>, input: SettleInput): Promise<SettleResult> {
-  if (input.captureMicros < 0n) throw new RangeError('capture amount must be >= 0');
-  for (let i = 0; i < SETTLE_OPTIMISTIC_TRIES; i++) {
-    const done = await settleInOneStatement(db, input);
-    if (done) return done;
-  }
-  return settleLocked(db, input);
-}
-
-/** One-statement settle attempts before {@link settle} falls back to the account lock. */
-const SETTLE_OPTIMISTIC_TRIES = 3;
-
-/**
- * One statement: reads the message's ledger rows and the account row's version (`xmin`) in the
- * statement's snapshot, then moves the balance only if the account row is still that version,
- * and inserts the capture / release rows from the row the UPDATE returns (after its lock: ledger
- * ids follow the order of balance changes). The version check is what the account lock gave the
- * transactional form: every money move updates the account row, so "same version" means no
- * move (a concurrent settle of this message included) committed after the snapshot; if one did,
- * the UPDATE, re-checking its guard on the committed row under READ COMMITTED, matches nothing,
- * nothing is written, and the answer is `undefined`: try again. Also `undefined` when the
- * reservation is not visible yet but not settled either.
- */
-async function settleInOneStatement(
-  db: Kysely<Database>,
-  input: SettleInput,
-): Promise<SettleResult | undefined> {
-  const { accountId, messageId, captureMicros } = input;
-  const { rows } = await sql<{
-    pending: number;
-    moved: number;
-    captured: bigint | null;
-    released: bigint | null;
-  }>`
-    with r as (
-      select amount_micros as reserved,
-             least(${captureMicros}::bigint, amount_micros) as captured,
-             amount_micros - least(${captureMicros}::bigint, amount_micros) as released
-        from ledger_entries
-       where message_id = ${messageId} and account_id = ${accountId} and kind = 'reserve'
-         and not exists (
-           select 1 from ledger_entries
-            where message_id = ${messageId} and account_id = ${accountId} and kind in ('capture', 'release')
-         )
-    ), seen as (
-      select xmin as version from accounts where id = ${accountId}
-    ), moved as (
-      update accounts a
-         set reserved_micros = a.reserved_micros - r.reserved,
-             available_micros = a.available_micros + r.released
-        from r
-       where a.id = ${accountId} and a.xmin = (select version from seen)
-      returning a.available_micros, a.reserved_micros, r.captured, r.released
-    ), entries as (
-      insert into ledger_entries
-        (account_id, message_id, kind, amount_micros, available_after_micros, reserved_after_micros)
-      select ${accountId}, ${messageId}, e.kind, e.amount, e.available_after, e.reserved_after
-        from (
-          -- Capture first, release second: the capture row shows the balance between the two.
-          select 1 as ord, 'capture' as kind, m.captured as amount,
-                 m.available_micros - m.released as available_after,
-                 m.reserved_micros + m.released as reserved_after
-            from moved m
-          union all
-          select 2, 'release', m.released, m.available_micros, m.reserved_micros from moved m
-        ) e
-       where e.amount > 0
-       order by e.ord
-      returning id
-    )
-    select (select count(*) from r)::int as pending,
-           (select count(*) from moved)::int as moved,
-           (select captured from moved) as captured,
-           (select released from moved) as released,
-           (select count(*) from entries)::int as written`.execute(db);
-  const row = rows[0];
-  if (row && row.moved === 1) {
-    return { capturedMicros: row.captured ?? 0n, releasedMicros: row.released ?? 0n, alreadyDone: false };
-  }
-  // The account moved under the statement: try again.
-  if (row && row.pending === 1) return undefined;
-  // Nothing to settle in the snapshot: settled before, no reservation, or one committed since.
-  const entries = await db
-    .selectFrom('ledger_entries')
-    .select(['kind', 'amount_micros'])
-    .where('message_id', '=', messageId)
-    .where('account_id', '=', accountId)
-    .where('kind', 'in', ['reserve', 'capture', 'release'])
-    .execute();
-  const amountOf = (kind: string) => entries.find((e) => e.kind === kind)?.amount_micros;
-  if (amountOf('reserve') === undefined)
-    return { capturedMicros: 0n, releasedMicros: 0n, alreadyDone: false };
-  if (entries.length > 1) {
-    return {
-      capturedMicros: amountOf('capture') ?? 0n,
-      releasedMicros: amountOf('release') ?? 0n,
-      alreadyDone: true,
-    };
-  }
-  return undefined;
-}
-
-/** {@link settle} under the account lock, in one transaction of several statements. */
-async function settleLocked(db: Kysely<Database>, input: SettleInput): Promise<SettleResult> {
   const { accountId, messageId, captureMicros } = input;
   if (captureMicros < 0n) throw new RangeError('capture amount must be >= 0');
   return db.transaction().execute(async (trx): Promise<SettleResult> => {

@@ -284,35 +284,6 @@ describe('settle', () => {
     expect(await checkInvariant(t.db, id)).toBe(true);
   });
 
-  it('concurrent settles of one message asking different captures settle it once', async () => {
-    // A full capture writes only a `capture` row, a zero capture only a `release` row: no unique
-    // index stops the second, only the settle's own guard does.
-    const id = await fundedAccount(UNIT);
-    const messages = Array.from({ length: 10 }, (_, i) => `msg_sd${i}`);
-    for (const messageId of messages) {
-      await reserve(t.db, { accountId: id, messageId, amountMicros: 5_000n });
-    }
-    const results = await Promise.all(
-      messages.flatMap((messageId) =>
-        Array.from({ length: 6 }, (_, i) =>
-          settle(t.db, { accountId: id, messageId, captureMicros: i % 2 === 0 ? 5_000n : 0n }),
-        ),
-      ),
-    );
-    expect(results.filter((r) => !r.alreadyDone)).toHaveLength(messages.length);
-    const rows = await t.db
-      .selectFrom('ledger_entries')
-      .select(['message_id', 'kind', 'amount_micros'])
-      .where('account_id', '=', id)
-      .where('kind', 'in', ['capture', 'release'])
-      .execute();
-    expect(rows).toHaveLength(messages.length);
-    expect(new Set(rows.map((r) => r.message_id)).size).toBe(messages.length);
-    const captured = rows.filter((r) => r.kind === 'capture').reduce((a, r) => a + r.amount_micros, 0n);
-    expect(await getBalance(t.db, id)).toEqual({ availableMicros: UNIT - captured, reservedMicros: 0n });
-    expect(await checkInvariant(t.db, id)).toBe(true);
-  });
-
   it('keeps the ledger identity under a concurrent mix of credits, reserves and settles', async () => {
     const id = await fundedAccount(50n * UNIT);
     const ops: Promise<unknown>[] = [];
