@@ -136,6 +136,10 @@ describe('metrics and logs', () => {
 
     // Logs: JSON lines naming the message, never its number or body.
     const apiText = apiLog.text();
+    // Activity log lines may land a moment after the message settles: wait for the submit's.
+    for (let i = 0; i < 50 && !workerLog.text().includes('"submit finished"'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const workerText = workerLog.text();
     const apiLines = apiText
       .trim()
