@@ -2,8 +2,10 @@
  * The stack the send benchmark measures, assembled like production: an in-memory Temporal dev
  * server, a fresh database (a throw-away PostgreSQL database, or embedded PGlite in a temp dir),
  * both carrier simulators with zero latency and immediate receipts, carriers whose rate limit
- * never binds, funded accounts, and the worker and the API as child processes (`node --import tsx`
- * on their real entry points) so their memory and CPU can be read from /proc.
+ * never binds (unless `carrierTps` is lowered), funded accounts, and the worker(s) and the API(s)
+ * as child processes (`node --import tsx` on their real entry points) so their memory and CPU can
+ * be read from /proc. Several workers share one Temporal and one database; several APIs listen on
+ * distinct ports, and worker `i` gives carriers API `i mod apis` as its receipt URL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,6 +28,7 @@ import { getFreePort } from '../scripts/ports.ts';
 import { DEMO_PRICES, seedCarriers } from '../scripts/seed.ts';
 import { resolveTemporalCli } from '../scripts/temporal-cli.ts';
 import { startTemporalDevServer } from '../scripts/temporal-dev-server.ts';
+import type { RunningSimulator } from '../simulators/sim-core.ts';
 import { startSmscSimulator } from '../simulators/smsc-sim.ts';
 import { startTwilioSimulator } from '../simulators/twilio-sim.ts';
 import { startVonageSimulator } from '../simulators/vonage-sim.ts';
@@ -63,6 +66,10 @@ export interface BenchStackOptions {
   readonly carrierTps?: number;
   /** Also start the SMSC simulator and make `smpp-sim` the cheapest route everywhere. Default false. */
   readonly smsc?: boolean;
+  /** Worker processes. Default 1. */
+  readonly workers?: number;
+  /** API processes (distinct ports). Default 1. */
+  readonly apis?: number;
 }
 
 /** A funded account and its API key. */
@@ -73,7 +80,14 @@ export interface BenchAccount {
 
 /** A running benchmark stack. */
 export interface BenchStack {
+  /** The first API (`apiUrls[0]`). */
   readonly apiUrl: string;
+  /** Every API process's base URL, in launch order. */
+  readonly apiUrls: readonly string[];
+  /** Every carrier's configured `tps`. */
+  readonly carrierTps: number;
+  /** The HTTP carrier simulators by carrier id (their submission logs give the observed rate). */
+  readonly simulators: Readonly<Record<string, RunningSimulator>>;
   /** Used for the warm-up only, so measured queries see only measured messages. */
   readonly warmupAccount: BenchAccount;
   readonly account: BenchAccount;
@@ -84,15 +98,19 @@ export interface BenchStack {
   readonly temporalMetricsUrl: string;
   readonly dbKind: 'postgres' | 'pglite';
   readonly pids: {
+    /** The first worker (`workers[0]`). */
     readonly worker: number;
+    /** The first API (`apis[0]`). */
     readonly api: number;
+    readonly workers: readonly number[];
+    readonly apis: readonly number[];
     readonly temporal: number | undefined;
     /** Backends of the bench database (PostgreSQL only; PGlite runs inside this process). */
     postgres(): number[];
   };
   /** Why a child died, when one exited before {@link BenchStack.stop}. */
   childFailure(): string | undefined;
-  /** The last output lines of the worker and the API, for a failure report. */
+  /** The last output lines of the worker(s) and the API(s), for a failure report. */
   childOutput(): { worker: string; api: string };
   /** Stops everything (children SIGTERM then SIGKILL), drops the bench database. Idempotent. */
   stop(): Promise<void>;
@@ -197,44 +215,72 @@ async function assemble(
   const keyring: CodecKeyring = { keys: new Map([['bench', generateKey()]]), currentKeyId: 'bench' };
   const temporal = new Client({ connection, dataConverter: heraldDataConverter(keyring) });
 
-  const port = await getFreePort();
-  const apiUrl = `http://127.0.0.1:${port}`;
-  const childEnv: NodeJS.ProcessEnv = {
+  const workerCount = opts.workers ?? 1;
+  const apiCount = opts.apis ?? 1;
+  const apiPorts: number[] = [];
+  for (let i = 0; i < apiCount; i++) apiPorts.push(await getFreePort());
+  const apiUrls = apiPorts.map((p) => `http://127.0.0.1:${p}`);
+  const baseEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: 'default',
     ADMIN_API_KEY: `bench_admin_${randomBytes(12).toString('hex')}`,
-    PORT: String(port),
-    PUBLIC_BASE_URL: apiUrl,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     HERALD_CODEC_KEYS: formatCodecKeys(keyring.keys),
     HERALD_CODEC_KEY_ID: keyring.currentKeyId,
   };
+  // Every process gets an API's port and URL: API `i` its own, worker `i` API `i mod apis`'s.
+  const envFor = (apiIndex: number): NodeJS.ProcessEnv => ({
+    ...baseEnv,
+    PORT: String(apiPorts[apiIndex % apiCount]),
+    PUBLIC_BASE_URL: apiUrls[apiIndex % apiCount],
+  });
   let stopping = false;
   let failure: string | undefined;
   const onExit = (name: string) => (code: number | null, signal: NodeJS.Signals | null) => {
     if (!stopping) failure ??= `${name} exited (${signal ?? `code ${code}`})`;
   };
   const nodeArgs = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`] : [];
-  const worker = launch('worker', 'workers/main.ts', nodeArgs, childEnv, onExit('worker'));
-  cleanups.push(() => stopChild(worker));
-  const api = launch('api', 'api/main.ts', nodeArgs, childEnv, onExit('api'));
-  cleanups.push(() => stopChild(api));
+  const nameOf = (kind: string, i: number, n: number): string => (n === 1 ? kind : `${kind}-${i + 1}`);
+  const workers: LaunchedChild[] = [];
+  const apis: LaunchedChild[] = [];
+  for (let i = 0; i < workerCount; i++) {
+    const name = nameOf('worker', i, workerCount);
+    const w = launch(name, 'workers/main.ts', nodeArgs, envFor(i), onExit(name));
+    cleanups.push(() => stopChild(w));
+    workers.push(w);
+  }
+  for (let i = 0; i < apiCount; i++) {
+    const name = nameOf('api', i, apiCount);
+    const a = launch(name, 'api/main.ts', nodeArgs, envFor(i), onExit(name));
+    cleanups.push(() => stopChild(a));
+    apis.push(a);
+  }
+  const tails = (children: readonly LaunchedChild[]): string =>
+    children.map((c) => (children.length === 1 ? c.tail() : `[${c.name}]\n${c.tail()}`)).join('\n');
   try {
     await Promise.all([
-      waitForLine(worker.child, /worker: polling/, 120_000),
-      waitForHttp(`${apiUrl}/readyz`, api.child),
+      ...workers.map((w) => waitForLine(w.child, /worker: polling/, 120_000)),
+      ...apis.map((a, i) => waitForHttp(`${apiUrls[i]}/readyz`, a.child)),
     ]);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new Error(`${detail}\n--- worker stderr ---\n${worker.tail()}\n--- api stderr ---\n${api.tail()}`);
+    throw new Error(
+      `${detail}\n--- worker stderr ---\n${tails(workers)}\n--- api stderr ---\n${tails(apis)}`,
+    );
   }
-  log(`worker (pid ${worker.child.pid}) and API (pid ${api.child.pid}) ready at ${apiUrl}`);
+  const pidList = (children: readonly LaunchedChild[]): number[] => children.map((c) => c.child.pid ?? 0);
+  log(
+    `worker${workerCount > 1 ? 's' : ''} (pid ${pidList(workers).join(', ')}) and API${apiCount > 1 ? 's' : ''} (pid ${pidList(apis).join(', ')}) ready at ${apiUrls.join(', ')}`,
+  );
 
   let stopped: Promise<void> | undefined;
   return {
-    apiUrl,
+    apiUrl: apiUrls[0] ?? '',
+    apiUrls,
+    carrierTps,
+    simulators: { 'twilio-sim': twilio, 'vonage-sim': vonage },
     warmupAccount,
     account,
     db,
@@ -242,13 +288,15 @@ async function assemble(
     temporalMetricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     dbKind: opts.db,
     pids: {
-      worker: worker.child.pid ?? 0,
-      api: api.child.pid ?? 0,
+      worker: pidList(workers)[0] ?? 0,
+      api: pidList(apis)[0] ?? 0,
+      workers: pidList(workers),
+      apis: pidList(apis),
       temporal: findTemporalDevServerPid(temporalPort),
       postgres: () => (database.name === undefined ? [] : findPostgresBackendPids(database.name)),
     },
     childFailure: () => failure,
-    childOutput: () => ({ worker: worker.tail(), api: api.tail() }),
+    childOutput: () => ({ worker: tails(workers), api: tails(apis) }),
     stop() {
       stopping = true;
       stopped ??= runCleanups();

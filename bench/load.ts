@@ -1,13 +1,15 @@
 /**
  * The load generator: `count` `POST /v1/messages` requests with at most `concurrency` in flight,
- * over keep-alive connections, timing each one to its complete answer (the 202).
+ * over keep-alive connections, timing each one to its complete answer (the 202). Given several
+ * API URLs, request `i` goes to URL `i mod n` (round robin).
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 /** Options of {@link sendMessages}. */
 export interface LoadOptions {
-  readonly apiUrl: string;
+  /** One API, or several taken in turn (request `i` → `apiUrl[i % n]`). */
+  readonly apiUrl: string | readonly string[];
   readonly apiKey: string;
   readonly count: number;
   readonly concurrency: number;
@@ -17,6 +19,10 @@ export interface LoadOptions {
   readonly body?: (i: number) => string;
   /** A request without an answer after this long counts as an error. Default 30 000 ms. */
   readonly timeoutMs?: number;
+  /** The `priority` field of request `i` (`high` / `normal` / `low`). Default: none sent. */
+  readonly priority?: (i: number) => string | undefined;
+  /** Called on each 202 with the message id and `Date.now()` at the answer. */
+  readonly onAccepted?: (id: string, at: number) => void;
 }
 
 /** One request that did not end in a 202. */
@@ -44,7 +50,10 @@ interface Answer {
 
 /** Sends the requests; never throws for an HTTP failure (it is counted in `errors`). */
 export async function sendMessages(opts: LoadOptions): Promise<LoadResult> {
-  const url = new URL('/v1/messages', opts.apiUrl);
+  const urls = (typeof opts.apiUrl === 'string' ? [opts.apiUrl] : [...opts.apiUrl]).map(
+    (u) => new URL('/v1/messages', u),
+  );
+  if (urls.length === 0) throw new Error('sendMessages: no API URL');
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const ids: string[] = [];
   const latenciesMs: number[] = [];
@@ -52,7 +61,7 @@ export async function sendMessages(opts: LoadOptions): Promise<LoadResult> {
   const bodyOf = opts.body ?? ((i: number) => `Your Herald code is ${String(100000 + (i % 900000))}`);
   let next = 0;
 
-  const post = (payload: string): Promise<Answer> =>
+  const post = (url: URL, payload: string): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const req = http.request(
         url,
@@ -82,10 +91,15 @@ export async function sendMessages(opts: LoadOptions): Promise<LoadResult> {
 
   const lane = async (): Promise<void> => {
     for (let i = next++; i < opts.count; i = next++) {
-      const payload = JSON.stringify({ to: opts.to(i), body: bodyOf(i) });
+      const priority = opts.priority?.(i);
+      const payload = JSON.stringify({
+        to: opts.to(i),
+        body: bodyOf(i),
+        ...(priority === undefined ? {} : { priority }),
+      });
       const t0 = performance.now();
       try {
-        const answer = await post(payload);
+        const answer = await post(urls[i % urls.length] as URL, payload);
         const elapsed = performance.now() - t0;
         const id = answer.status === 202 ? messageId(answer.text) : undefined;
         if (id === undefined) {
@@ -94,6 +108,7 @@ export async function sendMessages(opts: LoadOptions): Promise<LoadResult> {
         }
         ids.push(id);
         latenciesMs.push(elapsed);
+        opts.onAccepted?.(id, Date.now());
       } catch (err) {
         errors.push({ status: null, detail: err instanceof Error ? err.message : String(err) });
       }

@@ -5,11 +5,35 @@ import { join } from 'node:path';
 import type { DbLatency } from './db-figures.ts';
 import type { HistoryFigures } from './history.ts';
 import type { MemoryPeak } from './proc-stats.ts';
+import type { CarrierRate } from './stack-procs.ts';
 import { type LatencySummary, round } from './stats.ts';
 import type { TemporalCost } from './temporal-metrics.ts';
 
 /** Targets on the reference 2-core machine; missing them is reported, never a failure. */
 export const TARGETS = { messagesPerSecond: 200, p99AcceptMs: 50 } as const;
+
+/**
+ * The no-op floor (bench/noop-floor.ts): `noopWorkflow` runs on the same stack right after the
+ * measured phase, CPU summed over the same processes, and Herald's cost as a multiple of it.
+ */
+export interface NoopFloor {
+  readonly workflows: number;
+  readonly completed: number;
+  readonly errors: { readonly count: number; readonly samples: readonly string[] };
+  /** First start → last result. */
+  readonly wallSec: number;
+  readonly workflowsPerSecond: number;
+  /** CPU seconds per process group over the no-op phase. */
+  readonly cpuSeconds: Record<string, number>;
+  /** CPU ms per no-op workflow per group, and `total` (every group: the floor). */
+  readonly msPerWorkflow: Record<string, number>;
+  /** Average history events of sampled no-op workflows. */
+  readonly historyEvents: number;
+  /** Herald's total CPU ms per message ÷ the floor's total CPU ms per workflow. */
+  readonly ratio: number;
+  /** The same ratio per group (Herald's ms per message ÷ the floor's, where the floor is > 0). */
+  readonly ratioByProcess: Record<string, number>;
+}
 
 /** Everything one run measured (the JSON file is exactly this). */
 export interface SendBenchReport {
@@ -31,6 +55,8 @@ export interface SendBenchReport {
   readonly messages: number;
   readonly concurrency: number;
   readonly warmup: number;
+  /** Worker and API processes (`--workers`, `--apis`). */
+  readonly topology: { readonly workers: number; readonly apis: number };
   readonly accepted: number;
   readonly apiErrors: { readonly count: number; readonly samples: readonly string[] };
   readonly acceptLatencyMs: LatencySummary;
@@ -56,7 +82,10 @@ export interface SendBenchReport {
   readonly history: HistoryFigures;
   /** Persistence calls and RPCs per message on the Temporal server; null when metrics were unavailable. */
   readonly temporalCost: TemporalCost | null;
+  /** Peak RSS per process (`worker`, `api`; `worker-1` … with several). */
   readonly memory: Record<string, MemoryPeak>;
+  /** Peak RSS summed over the processes of a kind, MiB. */
+  readonly memorySummary: { readonly workerPeakRssMb: number; readonly apiPeakRssMb: number };
   /** CPU seconds per process group over the measured phase, and cores used on average. */
   readonly cpu: {
     readonly wallSec: number;
@@ -64,7 +93,13 @@ export interface SendBenchReport {
     readonly cores: Record<string, number>;
     /** CPU milliseconds per accepted message (the stable figure on a shared machine). */
     readonly msPerMessage: Record<string, number>;
+    /** CPU ms per message of each worker and API process; null with one of each. */
+    readonly perProcessMsPerMessage: Record<string, number> | null;
   };
+  /** The no-op floor measured after the measured phase; null when skipped (`--noop 0`). */
+  readonly noopFloor: NoopFloor | null;
+  /** Each HTTP carrier simulator's max submissions in any 1 s window vs the configured TPS. */
+  readonly carrierRate: readonly CarrierRate[];
   readonly targetsMet: boolean;
 }
 
@@ -78,9 +113,11 @@ function rows(r: SendBenchReport): Array<[string, string]> {
     .filter(([s]) => s !== 'delivered')
     .map(([s, n]) => `${s} ${n}`)
     .join(', ');
+  const floor = r.noopFloor;
   return [
     ['messages × concurrency', `${r.messages} × ${r.concurrency} (warm-up ${r.warmup})`],
     ['db', r.environment.db],
+    ['processes', `${r.topology.workers} worker · ${r.topology.apis} API`],
     [
       'end-to-end throughput',
       `${f(r.throughput.messagesPerSecond)} msg/s (${r.accepted} in ${f(r.throughput.endToEndSec, 2)} s)`,
@@ -125,6 +162,14 @@ function rows(r: SendBenchReport): Array<[string, string]> {
       `peak RSS ${name}`,
       `${f(m.peakRssMb)} MiB (VmHWM ${f(m.hwmMb)} MiB)`,
     ]),
+    ...(r.topology.workers > 1 || r.topology.apis > 1
+      ? [
+          [
+            'peak RSS summed',
+            `workers ${f(r.memorySummary.workerPeakRssMb)} MiB · APIs ${f(r.memorySummary.apiPeakRssMb)} MiB`,
+          ] as [string, string],
+        ]
+      : []),
     [
       'CPU-bound ceiling',
       `${f((r.environment.cpus * 1000) / Math.max(1, r.cpu.msPerMessage.total ?? 0))} msg/s (${r.environment.cpus} cores ÷ total CPU per message)`,
@@ -134,6 +179,33 @@ function rows(r: SendBenchReport): Array<[string, string]> {
       Object.entries(r.cpu.msPerMessage)
         .map(([name, ms]) => `${name} ${f(ms)}`)
         .join(' · '),
+    ],
+    ...(r.cpu.perProcessMsPerMessage
+      ? [
+          [
+            'CPU ms / message per process',
+            Object.entries(r.cpu.perProcessMsPerMessage)
+              .map(([name, ms]) => `${name} ${f(ms)}`)
+              .join(' · '),
+          ] as [string, string],
+        ]
+      : []),
+    [
+      'no-op floor, CPU ms / workflow',
+      floor
+        ? `${Object.entries(floor.msPerWorkflow)
+            .map(([name, ms]) => `${name} ${f(ms, 2)}`)
+            .join(
+              ' · ',
+            )} (${floor.completed} of ${floor.workflows} in ${f(floor.wallSec, 2)} s, ${f(floor.historyEvents)} events each)`
+        : 'skipped',
+    ],
+    ['CPU per message ÷ no-op floor', floor ? `${f(floor.ratio, 2)} ×` : 'n/a'],
+    [
+      'carrier rate, max in 1 s / tps',
+      r.carrierRate
+        .map((c) => `${c.carrier} ${c.maxPerSecond}/${c.configuredTps}${c.exceeded ? ' EXCEEDED' : ''}`)
+        .join(' · ') || 'n/a',
     ],
     [
       'CPU cores used',
@@ -197,6 +269,40 @@ ${opRows(r.temporalCost.persistence)}
 ${opRows(r.temporalCost.frontend)}
 `
     : '';
+  const floor = r.noopFloor
+    ? `
+## No-op floor (${r.noopFloor.completed} of ${r.noopFloor.workflows} \`noopWorkflow\` runs, ${f(r.noopFloor.wallSec, 2)} s, ${f(r.noopFloor.workflowsPerSecond)}/s)
+
+Same stack, right after the measured phase: each started by the bench's Temporal client on \`herald-main\`
+(${r.concurrency} starts in flight), one workflow task, complete; ${f(r.noopFloor.historyEvents)} history events each.
+Herald costs **${f(r.noopFloor.ratio, 2)} ×** the floor (total CPU ms per message ÷ total CPU ms per no-op workflow).
+
+| process | floor CPU ms / workflow | Herald CPU ms / message | ratio |
+|---|---|---|---|
+${Object.entries(r.noopFloor.msPerWorkflow)
+  .map(
+    ([name, ms]) =>
+      `| ${name} | ${f(ms, 2)} | ${f(r.cpu.msPerMessage[name] ?? 0)} | ${
+        name === 'total'
+          ? f(r.noopFloor?.ratio ?? 0, 2)
+          : r.noopFloor?.ratioByProcess[name] === undefined
+            ? '—'
+            : f(r.noopFloor.ratioByProcess[name] ?? 0, 2)
+      } |`,
+  )
+  .join('\n')}
+`
+    : '';
+  const rates =
+    r.carrierRate.length === 0
+      ? ''
+      : `
+## Carrier rate (simulators' submission logs, warm-up included)
+
+| carrier | configured tps | submissions | max in any 1 s | exceeded |
+|---|---|---|---|---|
+${r.carrierRate.map((c) => `| ${c.carrier} | ${c.configuredTps} | ${c.submissions} | ${c.maxPerSecond} | ${c.exceeded ? '**yes**' : 'no'} |`).join('\n')}
+`;
   const errors =
     r.apiErrors.samples.length === 0
       ? ''
@@ -207,6 +313,12 @@ ${opRows(r.temporalCost.frontend)}
     r.environment.tuning.carrierTps && r.environment.tuning.carrierTps !== '10000'
       ? ` --carrier-tps ${r.environment.tuning.carrierTps}`
       : ''
+  }${r.topology.workers > 1 ? ` --workers ${r.topology.workers}` : ''}${r.topology.apis > 1 ? ` --apis ${r.topology.apis}` : ''}${
+    r.noopFloor === null
+      ? ' --noop 0'
+      : r.noopFloor.workflows !== r.messages
+        ? ` --noop ${r.noopFloor.workflows}`
+        : ''
   }\`
 (git ${r.git ? `${r.git.commit}${r.git.dirty ? ' + uncommitted changes' : ''}` : 'unknown'}; raw figures in \`${jsonFile}\`)
 
@@ -233,28 +345,42 @@ ${cpu}
 | event type | per message |
 |---|---|
 ${events}
-${temporal}${errors}`;
+${floor}${rates}${temporal}${errors}`;
 }
 
 /**
  * Writes `<name>-<YYYY-MM-DD-HHmm>.json` and `latest-<name>.md` into `dir`; returns their paths.
  * `name` is `send` (default) or `send-smpp` (`--carrier smpp`).
  */
-export async function writeReports(
+export function writeReports(
   r: SendBenchReport,
   dir: string,
   name = 'send',
 ): Promise<{ json: string; markdown: string }> {
+  return writeResultFiles(r, r.startedAt, dir, name, (file) => toMarkdown(r, `bench/results/${file}`));
+}
+
+/**
+ * Writes `value` as `<name>-<YYYY-MM-DD-HHmm>.json` (stamp of `startedAt`; `-2` … when taken)
+ * and `markdown(file)` as `latest-<name>.md` into `dir`.
+ */
+export async function writeResultFiles(
+  value: unknown,
+  startedAt: string,
+  dir: string,
+  name: string,
+  markdown: (jsonFile: string) => string,
+): Promise<{ json: string; markdown: string }> {
   await mkdir(dir, { recursive: true });
-  const d = new Date(r.startedAt);
+  const d = new Date(startedAt);
   const p = (n: number): string => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
   // Two runs in one minute: the second gets `-2` rather than overwriting the first.
   let file = `${name}-${stamp}.json`;
   for (let n = 2; existsSync(join(dir, file)); n++) file = `${name}-${stamp}-${n}.json`;
   const json = join(dir, file);
-  const markdown = join(dir, `latest-${name}.md`);
-  await writeFile(json, `${JSON.stringify(r, null, 2)}\n`);
-  await writeFile(markdown, toMarkdown(r, `bench/results/${file}`));
-  return { json, markdown };
+  const md = join(dir, `latest-${name}.md`);
+  await writeFile(json, `${JSON.stringify(value, null, 2)}\n`);
+  await writeFile(md, markdown(file));
+  return { json, markdown: md };
 }

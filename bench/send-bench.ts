@@ -1,9 +1,13 @@
 /**
  * `npm run bench`: the end-to-end send benchmark. Starts a production-shaped stack (see
- * bench-stack.ts), warms it up, sends `--messages` messages with `--concurrency` requests in
- * flight, waits until every one is terminal in the database, and reports accept latency,
- * end-to-end throughput, accept → carrier-submit latency, outcomes, Temporal history size, peak
- * RSS and CPU per process. Writes bench/results/send-<stamp>.json and latest-send.md.
+ * bench-stack.ts; `--workers` / `--apis` processes), warms it up, sends `--messages` messages
+ * with `--concurrency` requests in flight (round robin over the APIs), waits until every one is
+ * terminal in the database, and reports accept latency, end-to-end throughput, accept →
+ * carrier-submit latency, outcomes, Temporal history size, peak RSS and CPU per process, the
+ * carriers' observed rate, then runs as many no-op workflows on the same stack (noop-floor.ts)
+ * and reports CPU per message as a multiple of that floor. Writes
+ * bench/results/send-<stamp>.json and latest-send.md. `--priority` runs the priority scenario
+ * instead (priority-scenario.ts).
  *
  * Exits 1 only on a real failure (API errors, a message not terminal in time, a crashed child),
  * never because a target was missed. Tuning variables (DATABASE_POOL_SIZE,
@@ -19,15 +23,11 @@ import { type BenchStack, startBenchStack } from './bench-stack.ts';
 import { readDbFigures, waitForTerminal } from './db-figures.ts';
 import { sampleHistories } from './history.ts';
 import { sendMessages } from './load.ts';
-import {
-  cpuBetween,
-  type PidGroups,
-  readCpuSeconds,
-  readMachineBusySeconds,
-  snapshotCpu,
-  startRssSampler,
-} from './proc-stats.ts';
-import { formatTable, type SendBenchReport, TARGETS, writeReports } from './report.ts';
+import { runNoopWorkflows } from './noop-floor.ts';
+import { runPriorityScenario } from './priority-scenario.ts';
+import { readCpuSeconds, readMachineBusySeconds, startRssSampler } from './proc-stats.ts';
+import { formatTable, type NoopFloor, type SendBenchReport, TARGETS, writeReports } from './report.ts';
+import { observedCarrierRates, rssPids, snapshotStack, stackCpuBetween, summedPeaks } from './stack-procs.ts';
 import { summarize } from './stats.ts';
 import { scrapeMetrics, temporalCost } from './temporal-metrics.ts';
 
@@ -39,6 +39,8 @@ const TUNING_VARS = [
 ] as const;
 /** How long the count of terminal messages may stand still before the run is declared stuck. */
 const STALL_MS = 60_000;
+/** A group's floor below this (ms per workflow: idle processes) gets no per-group ratio. */
+const MIN_FLOOR_MS_FOR_RATIO = 0.5;
 
 const began = Date.now();
 const loadAvgAtStart = loadavg()[0] ?? 0;
@@ -66,7 +68,7 @@ async function run(
   stack: BenchStack,
 ): Promise<{ report: SendBenchReport; failed: string[] }> {
   const failed: string[] = [];
-  const memory = startRssSampler({ worker: stack.pids.worker, api: stack.pids.api });
+  const memory = startRssSampler(rssPids(stack));
 
   if (args.warmup > 0) {
     log(`warm-up: ${args.warmup} messages`);
@@ -89,21 +91,15 @@ async function run(
     log(`warm-up: ${args.warmup} messages done`);
   }
 
-  const groups: PidGroups = {
-    api: () => [stack.pids.api],
-    worker: () => [stack.pids.worker],
-    ...(stack.pids.temporal === undefined ? {} : { temporal: () => [stack.pids.temporal ?? 0] }),
-    ...(stack.dbKind === 'postgres' ? { postgres: () => stack.pids.postgres() } : {}),
-    bench: () => [process.pid],
-  };
   const metricsBefore = await scrapeMetrics(stack.temporalMetricsUrl);
-  const cpuBefore = snapshotCpu(groups);
+  const cpuBefore = snapshotStack(stack);
   const machineBefore = readMachineBusySeconds() ?? 0;
-  const cpuStartedAt = Date.now();
 
-  log(`sending ${args.messages} messages, ${args.concurrency} in flight`);
+  log(
+    `sending ${args.messages} messages, ${args.concurrency} in flight${stack.apiUrls.length > 1 ? `, round robin over ${stack.apiUrls.length} APIs` : ''}`,
+  );
   const load = await sendMessages({
-    apiUrl: stack.apiUrl,
+    apiUrl: stack.apiUrls,
     apiKey: stack.account.apiKey,
     count: args.messages,
     concurrency: args.concurrency,
@@ -120,9 +116,10 @@ async function run(
     stallMs: STALL_MS,
     onProgress: (n) => log(`${n} of ${load.ids.length} terminal`),
   });
-  const cpuAfter = snapshotCpu(groups);
+  const cpuAfter = snapshotStack(stack);
   const machineBusy = (readMachineBusySeconds() ?? 0) - machineBefore;
-  const cpuWallSec = (Date.now() - cpuStartedAt) / 1000;
+  const measured = stackCpuBetween(cpuBefore, cpuAfter);
+  const cpuWallSec = measured.wallSec;
   const peaks = memory.stop();
   const metricsAfter = await scrapeMetrics(stack.temporalMetricsUrl);
   if (terminal.reason !== 'done') {
@@ -139,12 +136,23 @@ async function run(
   const requestPhaseSec = Math.max(0.001, (load.finishedAt - load.startedAt) / 1000);
   const acceptLatencyMs = summarize(load.latenciesMs);
   const messagesPerSecond = terminal.reason === 'done' ? load.ids.length / endToEndSec : 0;
-  const ours = cpuBetween(cpuBefore, cpuAfter);
+  const ours = measured.seconds;
   // Whatever else ran on the machine meanwhile (other test runs skew a benchmark).
   const cpuSeconds = {
     ...ours,
-    others: Math.max(0, machineBusy - Object.values(ours).reduce((s, v) => s + v, 0)),
+    others: Math.max(0, machineBusy - measured.total),
   };
+  const perMessage = (seconds: number): number => (seconds * 1000) / Math.max(1, load.ids.length);
+  const msPerMessage: Record<string, number> = Object.fromEntries([
+    ...Object.entries(ours).map(([k, s]) => [k, perMessage(s)]),
+    ['total', perMessage(measured.total)],
+  ]);
+  const carrierRate = observedCarrierRates(stack);
+  for (const c of carrierRate) {
+    if (c.exceeded)
+      log(`carrier ${c.carrier}: ${c.maxPerSecond} submissions in 1 s, above its tps ${c.configuredTps}`);
+  }
+  const noopFloor = args.noop > 0 ? await measureNoopFloor(args, stack, msPerMessage, failed) : null;
 
   const report: SendBenchReport = {
     kind: 'send',
@@ -166,6 +174,7 @@ async function run(
     messages: args.messages,
     concurrency: args.concurrency,
     warmup: args.warmup,
+    topology: { workers: stack.pids.workers.length, apis: stack.pids.apis.length },
     accepted: load.ids.length,
     apiErrors: {
       count: load.errors.length,
@@ -191,18 +200,71 @@ async function run(
     temporalCost:
       metricsBefore && metricsAfter ? temporalCost(metricsBefore, metricsAfter, load.ids.length) : null,
     memory: peaks,
+    memorySummary: summedPeaks(peaks),
     cpu: {
       wallSec: cpuWallSec,
       seconds: cpuSeconds,
       cores: Object.fromEntries(Object.entries(cpuSeconds).map(([k, s]) => [k, s / cpuWallSec])),
-      msPerMessage: Object.fromEntries([
-        ...Object.entries(ours).map(([k, s]) => [k, (s * 1000) / Math.max(1, load.ids.length)]),
-        ['total', (Object.values(ours).reduce((a, b) => a + b, 0) * 1000) / Math.max(1, load.ids.length)],
-      ]),
+      msPerMessage,
+      perProcessMsPerMessage: measured.perProcess
+        ? Object.fromEntries(Object.entries(measured.perProcess).map(([k, s]) => [k, perMessage(s)]))
+        : null,
     },
+    noopFloor,
+    carrierRate,
     targetsMet: messagesPerSecond >= TARGETS.messagesPerSecond && acceptLatencyMs.p99 < TARGETS.p99AcceptMs,
   };
   return { report, failed };
+}
+
+/**
+ * Runs `args.noop` no-op workflows on the stack (same concurrency as the measured phase) and
+ * measures CPU over the same processes: the floor Herald's per-message cost is compared with.
+ */
+async function measureNoopFloor(
+  args: SendBenchArgs,
+  stack: BenchStack,
+  heraldMsPerMessage: Readonly<Record<string, number>>,
+  failed: string[],
+): Promise<NoopFloor> {
+  log(`no-op floor: ${args.noop} noopWorkflow runs, ${args.concurrency} starts in flight`);
+  const before = snapshotStack(stack);
+  const run = await runNoopWorkflows(stack.temporal, { count: args.noop, concurrency: args.concurrency });
+  const after = snapshotStack(stack);
+  const cpu = stackCpuBetween(before, after);
+  if (run.errors.length > 0)
+    failed.push(`no-op floor: ${run.errors.length} workflows failed (${run.errors[0]})`);
+  const per = (seconds: number): number => (seconds * 1000) / Math.max(1, run.completed);
+  const msPerWorkflow: Record<string, number> = Object.fromEntries([
+    ...Object.entries(cpu.seconds).map(([k, s]) => [k, per(s)]),
+    ['total', per(cpu.total)],
+  ]);
+  const history = await sampleHistories(stack.temporal, run.ids, 5);
+  const wallSec = Math.max(0.001, (run.finishedAt - run.startedAt) / 1000);
+  const floorTotal = msPerWorkflow.total ?? 0;
+  const ratioByProcess = Object.fromEntries(
+    Object.entries(msPerWorkflow)
+      .filter(
+        ([k, ms]) => k !== 'total' && ms >= MIN_FLOOR_MS_FOR_RATIO && heraldMsPerMessage[k] !== undefined,
+      )
+      .map(([k, ms]) => [k, (heraldMsPerMessage[k] ?? 0) / ms]),
+  );
+  const floor: NoopFloor = {
+    workflows: args.noop,
+    completed: run.completed,
+    errors: { count: run.errors.length, samples: run.errors.slice(0, 5) },
+    wallSec,
+    workflowsPerSecond: run.completed / wallSec,
+    cpuSeconds: cpu.seconds,
+    msPerWorkflow,
+    historyEvents: history.avgEvents,
+    ratio: floorTotal > 0 ? (heraldMsPerMessage.total ?? 0) / floorTotal : 0,
+    ratioByProcess,
+  };
+  log(
+    `no-op floor: ${run.completed} done in ${wallSec.toFixed(2)} s, ${floorTotal.toFixed(2)} CPU ms each; Herald ${floor.ratio.toFixed(2)} × the floor`,
+  );
+  return floor;
 }
 
 async function main(): Promise<number> {
@@ -215,6 +277,7 @@ async function main(): Promise<number> {
   }
   // Fail fast where /proc readings are impossible rather than print zeros as figures.
   if (readCpuSeconds(process.pid) === undefined) log('note: no /proc here; CPU and RSS figures will be 0');
+  if (args.priority) return runPriorityScenario(args, { log, resultsDir: RESULTS_DIR, git: gitState() });
   log(`starting the stack (db ${args.db})`);
   const profileDir = args.profile ? await mkdtemp(join(tmpdir(), 'herald-bench-profiles-')) : undefined;
   const stack = await startBenchStack({
@@ -225,6 +288,8 @@ async function main(): Promise<number> {
     carrierTps: args.carrierTps,
     ...(profileDir ? { profileDir } : {}),
     smsc: args.carrier === 'smpp',
+    workers: args.workers,
+    apis: args.apis,
   });
   let interrupted = false;
   const onSignal = (): void => {

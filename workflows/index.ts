@@ -1,3 +1,4 @@
 // The workflow bundle's entry: every workflow type the worker registers.
 export { deliverCallbacks } from './deliver-callbacks.ts';
+export { noopWorkflow } from './noop.ts';
 export { sendMessage } from './send-message.ts';

@@ -1,0 +1,73 @@
+/**
+ * The no-op floor: `count` `noopWorkflow` runs (workflows/noop.ts: start → one workflow task →
+ * complete) on the main task queue, started by this process through the bench's Temporal client
+ * (same data converter) with `concurrency` starts in flight, then every result awaited. Run on the
+ * same stack right after the measured phase, its CPU over every process of the stack per workflow
+ * is what Temporal plus a worker cost at the least; Herald's CPU per message is reported as a
+ * multiple of it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
+
+/** What {@link runNoopWorkflows} did. */
+export interface NoopRun {
+  /** Workflow ids, in start order (for history sampling). */
+  readonly ids: string[];
+  readonly completed: number;
+  readonly errors: string[];
+  /** `Date.now()` before the first start and after the last result. */
+  readonly startedAt: number;
+  readonly finishedAt: number;
+}
+
+/** Starts `count` no-op workflows (`concurrency` starts in flight) and waits for every result. */
+export async function runNoopWorkflows(
+  client: Client,
+  opts: { readonly count: number; readonly concurrency: number; readonly timeoutMs?: number },
+): Promise<NoopRun> {
+  const prefix = `bench-noop-${randomBytes(4).toString('hex')}`;
+  const ids: string[] = Array.from({ length: opts.count }, (_, i) => `${prefix}-${i}`);
+  const errors: string[] = [];
+  let completed = 0;
+  const lanes = Math.max(1, Math.min(opts.concurrency, opts.count));
+  const each = async (work: (id: string) => Promise<void>): Promise<void> => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: lanes }, async () => {
+        for (let i = next++; i < ids.length; i = next++) {
+          const id = ids[i] as string;
+          try {
+            await work(id);
+          } catch (err) {
+            errors.push(`${id}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+      }),
+    );
+  };
+  const startedAt = Date.now();
+  // Starts as the API makes them (one StartWorkflowExecution each, `concurrency` in flight) …
+  await each(async (id) => {
+    await client.workflow.start('noopWorkflow', { taskQueue: MAIN_TASK_QUEUE, workflowId: id, args: [] });
+  });
+  // … then every completion awaited (a long poll each, answered at once for the finished ones).
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000 + 20 * opts.count);
+  await each(async (id) => {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw new Error('not complete in time');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.workflow.getHandle(id).result(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('not complete in time')), remaining);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    completed++;
+  });
+  return { ids, completed, errors, startedAt, finishedAt: Date.now() };
+}
