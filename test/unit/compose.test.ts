@@ -1,7 +1,9 @@
 /**
  * The production shape, checked without Docker: docker-compose.yml parses, has the services,
- * health checks and start order it needs, and every variable a Herald service sets is one the
- * configuration schema reads, with the ones its entry point requires present and valid.
+ * health checks and start order it needs, runs a Temporal server with task-queue Priority and
+ * Fairness (>= 1.29, Fairness on in the dynamic config it mounts), registers every search attribute,
+ * and every variable a Herald service sets is one the configuration schema reads, with the ones its
+ * entry point requires present and valid.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,6 +26,7 @@ const service = z.looseObject({
   depends_on: z.record(z.string(), z.strictObject({ condition: z.string() })).optional(),
   healthcheck: z.looseObject({ test: z.union([z.string(), z.array(z.string())]) }).optional(),
   ports: z.array(z.string()).optional(),
+  volumes: z.array(z.string()).optional(),
 });
 const compose = z.looseObject({ services: z.record(z.string(), service) }).parse(parse(composeText));
 const services = compose.services;
@@ -56,6 +59,40 @@ function envOf(name: string, env = SAMPLE_ENV): Record<string, string> {
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(String(v), env)]));
 }
 
+/** A service's bind mounts from this repository: container path → absolute path here. */
+function mountsOf(name: string): Map<string, string> {
+  const mounts = new Map<string, string>();
+  for (const volume of services[name]?.volumes ?? []) {
+    const [source = '', target = ''] = volume.split(':');
+    if (source.startsWith('./')) mounts.set(target, resolve(root, source));
+  }
+  return mounts;
+}
+
+/** The repository file a one-shot job runs: its command's script, found through its mounts. */
+function scriptOf(name: string): string {
+  const command = services[name]?.command;
+  const parts = Array.isArray(command) ? command : (command ?? '').split(/\s+/);
+  const mounts = mountsOf(name);
+  const file = parts.map((p) => mounts.get(p)).find((f) => f !== undefined);
+  if (!file) throw new Error(`${name}: command runs no script mounted from the repository`);
+  expect(existsSync(file), `${name}: ${file} exists`).toBe(true);
+  return readFileSync(file, 'utf8');
+}
+
+/** `temporalio/<repo>:<major>.<minor>.<patch>` → its parts. */
+function temporalImage(image: string | undefined): { repo: string; version: [number, number, number] } {
+  const m = /^temporalio\/([\w-]+):(\d+)\.(\d+)\.(\d+)$/.exec(image ?? '');
+  if (!m) throw new Error(`not a pinned temporalio image: ${image}`);
+  return { repo: m[1] ?? '', version: [Number(m[2]), Number(m[3]), Number(m[4])] };
+}
+
+/** Temporal's dynamic config file format: key → list of `{ value, constraints }`. */
+const dynamicConfigSchema = z.record(
+  z.string(),
+  z.array(z.strictObject({ value: z.unknown(), constraints: z.record(z.string(), z.unknown()).optional() })),
+);
+
 /** Services running the Herald image (built from this repository). */
 const heraldServices = Object.entries(services)
   .filter(([, s]) => s.build !== undefined || s.image?.startsWith('herald'))
@@ -83,17 +120,78 @@ function requiredBy(entry: string): string[] {
 describe('docker-compose.yml', () => {
   it('has the production services', () => {
     expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'api', 'worker', 'migrate']),
+      expect.arrayContaining([
+        'postgres',
+        'temporal-schema',
+        'temporal',
+        'temporal-setup',
+        'temporal-ui',
+        'api',
+        'worker',
+        'migrate',
+      ]),
     );
     expect(heraldServices).toEqual(expect.arrayContaining(['api', 'worker', 'migrate', 'codec']));
   });
 
-  it('runs Temporal on the PostgreSQL service', () => {
+  it('runs a Temporal server with task-queue Priority and Fairness (>= 1.29)', () => {
+    const server = temporalImage(services.temporal?.image);
+    expect(server.repo).toBe('server');
+    const [major, minor] = server.version;
+    expect(major > 1 || (major === 1 && minor >= 29), `temporalio/server ${server.version.join('.')}`).toBe(
+      true,
+    );
+    // The schema the server needs ships with admin-tools of the same version.
+    for (const job of ['temporal-schema', 'temporal-setup']) {
+      const tools = temporalImage(services[job]?.image);
+      expect(tools.repo, job).toBe('admin-tools');
+      expect(tools.version, job).toEqual(server.version);
+    }
+  });
+
+  it('runs Temporal on the PostgreSQL service, after its schema job', () => {
     const temporal = services.temporal;
-    expect(temporal?.image).toMatch(/^temporalio\/auto-setup:/);
-    expect(envOf('temporal')).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgres' });
-    expect(envOf('temporal').POSTGRES_PWD).toBe(envOf('postgres').POSTGRES_PASSWORD);
+    const postgres = envOf('postgres');
+    expect(envOf('temporal')).toMatchObject({
+      DB: 'postgres12',
+      DB_PORT: '5432',
+      POSTGRES_SEEDS: 'postgres',
+      POSTGRES_USER: postgres.POSTGRES_USER,
+      POSTGRES_PWD: postgres.POSTGRES_PASSWORD,
+      BIND_ON_IP: '0.0.0.0',
+    });
     expect(temporal?.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(temporal?.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
+
+    const schema = services['temporal-schema'];
+    expect(schema?.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(schema?.restart).toBe('no');
+    expect(envOf('temporal-schema')).toMatchObject({
+      POSTGRES_SEEDS: 'postgres',
+      POSTGRES_USER: postgres.POSTGRES_USER,
+      SQL_PASSWORD: postgres.POSTGRES_PASSWORD,
+    });
+    const script = scriptOf('temporal-schema');
+    expect(script).toContain('temporal-sql-tool --plugin postgres12');
+    for (const step of ['create', 'setup-schema -v 0.0', 'update-schema -d']) expect(script).toContain(step);
+    for (const db of ['temporal:temporal', 'temporal_visibility:visibility']) expect(script).toContain(db);
+    expect(script).toContain('/etc/temporal/schema/postgresql/v12');
+  });
+
+  it('mounts a dynamic config from the repository that turns Fairness on', () => {
+    const path = envOf('temporal').DYNAMIC_CONFIG_FILE_PATH ?? '';
+    expect(path).toMatch(/^\//);
+    const file = mountsOf('temporal').get(path);
+    expect(file, `${path} is mounted from the repository`).toBeDefined();
+    expect(existsSync(file ?? ''), `${file} exists`).toBe(true);
+    const config = dynamicConfigSchema.parse(parse(readFileSync(file ?? '', 'utf8')));
+    expect(config['matching.enableFairness']).toEqual([{ value: true, constraints: {} }]);
+    expect(config['system.forceSearchAttributesCacheRefreshOnRead']).toEqual([
+      { value: false, constraints: {} },
+    ]);
+    // Production keeps the server's task-queue partitions (ordering is per partition).
+    expect(config['matching.numTaskqueueReadPartitions']).toBeUndefined();
+    expect(config['matching.numTaskqueueWritePartitions']).toBeUndefined();
   });
 
   it('gives the Temporal UI the codec endpoint, and the codec server the UI as a CORS origin', () => {
@@ -104,9 +202,21 @@ describe('docker-compose.yml', () => {
     expect(envOf('codec').CODEC_CORS_ORIGINS?.split(',')).toContain(`http://localhost:${uiPort}`);
   });
 
-  it('registers every Herald search attribute', () => {
-    const setup = JSON.stringify(services['temporal-setup']?.command);
-    for (const name of SEARCH_ATTRIBUTES) expect(setup).toContain(name);
+  it('creates the namespace Herald uses and registers every Herald search attribute', () => {
+    const setup = envOf('temporal-setup');
+    expect(setup.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    for (const name of ['api', 'worker'])
+      expect(envOf(name).TEMPORAL_NAMESPACE).toBe(setup.TEMPORAL_NAMESPACE);
+    const registered = (setup.HERALD_SEARCH_ATTRIBUTES ?? '').split(/\s+/).filter(Boolean);
+    expect([...registered].sort()).toEqual([...SEARCH_ATTRIBUTES].sort());
+    expect(SEARCH_ATTRIBUTES).toContain('HeraldPriority');
+
+    const script = scriptOf('temporal-setup');
+    expect(script).toContain('temporal operator namespace create --namespace "$ns"');
+    expect(script).toContain('*[Aa]lready*[Ee]xists*'); // a rerun finds the namespace there
+    expect(script).toContain('for name in $HERALD_SEARCH_ATTRIBUTES');
+    expect(script).toContain('search-attribute create --namespace "$ns" --name "$name" --type Keyword');
+    expect(services['temporal-setup']?.depends_on?.temporal?.condition).toBe('service_healthy');
   });
 
   it('has health checks, and starts Herald only after migrations and on healthy dependencies', () => {
@@ -119,6 +229,7 @@ describe('docker-compose.yml', () => {
       expect(deps['temporal-setup']?.condition).toBe('service_completed_successfully');
     }
     expect(services.migrate?.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(services['temporal-ui']?.depends_on?.temporal?.condition).toBe('service_healthy');
     // Every dependency names a service, and the graph has no cycle.
     const visiting = new Set<string>();
     const done = new Set<string>();
