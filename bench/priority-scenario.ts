@@ -367,6 +367,14 @@ async function runOnce(
   const firstLowAt = Math.min(...lowTimes.map((l) => l.createdAt));
   const drainSec = lowSent.length === 0 ? null : (Math.max(...lowSent) - firstLowAt) / 1000;
 
+  const carrierRate = observedCarrierRates(stack);
+  for (const c of carrierRate) {
+    if (c.exceeded) {
+      failures.push(
+        `carrier ${c.carrier}: ${c.maxPerSecond} submissions in 1 s, above its tps ${c.configuredTps} (+1 allowed)`,
+      );
+    }
+  }
   const cpu = stackCpuBetween(cpuBefore, cpuAfter);
   const perMessage = (s: number): number => (s * 1000) / Math.max(1, expected);
   const figures = await statusAndCarrierCounts(stack.db, account.id);
@@ -398,7 +406,7 @@ async function runOnce(
     terminal: { count: terminal.terminal, expected, reason: terminal.reason },
     statuses: figures.statuses,
     carriers: figures.carriers,
-    carrierRate: observedCarrierRates(stack),
+    carrierRate,
     memory: peaks,
     memorySummary: summedPeaks(peaks),
     cpu: {
@@ -529,7 +537,10 @@ function runRows(r: PriorityRun): Array<[string, string]> {
     [
       'carrier rate, max in 1 s / tps',
       r.carrierRate
-        .map((c) => `${c.carrier} ${c.maxPerSecond}/${c.configuredTps}${c.exceeded ? ' EXCEEDED' : ''}`)
+        .map(
+          (c) =>
+            `${c.carrier} ${c.maxPerSecond}/${c.configuredTps}${c.exceeded ? ' EXCEEDED' : c.aboveTps ? ' (+1: the straddling slot)' : ''}`,
+        )
         .join(' · '),
     ],
     [

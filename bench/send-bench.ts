@@ -149,8 +149,11 @@ async function run(
   ]);
   const carrierRate = observedCarrierRates(stack);
   for (const c of carrierRate) {
-    if (c.exceeded)
-      log(`carrier ${c.carrier}: ${c.maxPerSecond} submissions in 1 s, above its tps ${c.configuredTps}`);
+    if (c.exceeded) {
+      failed.push(
+        `carrier ${c.carrier}: ${c.maxPerSecond} submissions in 1 s, above its tps ${c.configuredTps} (+1 allowed)`,
+      );
+    }
   }
   const noopFloor = args.noop > 0 ? await measureNoopFloor(args, stack, msPerMessage, failed) : null;
 
