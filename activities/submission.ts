@@ -5,6 +5,7 @@ import { beginAttempt, finishAttempt, transitionMessage } from '../db/messages.t
 import { reserveSendSlot } from '../db/rate-limit.ts';
 import type { CarrierError } from '../domain/carrier-error.ts';
 import { circuitState } from '../domain/circuit.ts';
+import { BOOKING_HORIZON_MS, DEFAULT_PRIORITY, MAX_PACED_WAIT_MS } from '../domain/priority.ts';
 import { afterTransition } from './callbacks.ts';
 import { type ActivityDeps, statusCallbackUrl } from './deps.ts';
 import { routingSettings } from './route-planning.ts';
@@ -183,6 +184,8 @@ async function routeOutcome(
  */
 function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<CarrierError | undefined> {
   const segmentsPerSecond = deps.carrierSegmentsPerSecond?.(input.carrierId);
+  const horizonMs = BOOKING_HORIZON_MS[input.priority ?? DEFAULT_PRIORITY];
+  const giveUpAt = Date.now() + MAX_PACED_WAIT_MS;
   let slot: { startAtMs: number; slotMs: number } | undefined;
   return async () => {
     if (segmentsPerSecond === undefined) return undefined;
@@ -193,20 +196,23 @@ function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<Carrie
       if (slot && Date.now() <= slot.startAtMs + Math.max(slot.slotMs / 2, LATE_START_GRACE_MS)) {
         const waitMs = slot.startAtMs - Date.now();
         if (waitMs <= 0) return undefined;
-        const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
-        try {
-          await new Promise((resolve) => setTimeout(resolve, waitMs));
-        } finally {
-          clearInterval(beat);
-        }
+        await waitHeartbeating(waitMs);
         continue;
       }
       const next = await reserveSendSlot(deps.db, {
         carrierId: input.carrierId,
         segments: input.segments,
         segmentsPerSecond,
+        maxWaitMs: horizonMs,
       });
       if (!next.ok) {
+        // Booked beyond this lane's horizon: wait at the back of the line (an urgent message can
+        // still book ahead of us meanwhile), then try again, up to the common limit.
+        const waitMs = Math.min(Math.max(next.retryAfterMs, horizonMs / 2), giveUpAt - Date.now());
+        if (waitMs > 0) {
+          await waitHeartbeating(waitMs);
+          continue;
+        }
         return {
           class: 'retry',
           code: 'rate_limited',
@@ -217,4 +223,14 @@ function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<Carrie
       slot = next;
     }
   };
+}
+
+/** Sleeps `ms`, heartbeating so the server does not take a long pacer wait for a dead worker. */
+async function waitHeartbeating(ms: number): Promise<void> {
+  const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  } finally {
+    clearInterval(beat);
+  }
 }

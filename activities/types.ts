@@ -3,6 +3,7 @@
  * Temporal JSON converter cannot carry bigint, and a string keeps the history readable.
  */
 import type { CarrierError } from '../domain/carrier-error.ts';
+import type { Priority } from '../domain/priority.ts';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
 
@@ -47,6 +48,8 @@ export interface SubmitInput {
    * breaker open since planning. False for probes and for routes planned while open.
    */
   readonly skipIfOpen?: boolean;
+  /** The message's lane: how far ahead it may book the carrier's timeline. Default `normal`. */
+  readonly priority?: Priority;
 }
 
 export type SubmitOutcome =

@@ -11,6 +11,7 @@ import type { Account, Message } from '../db/schema.ts';
 import { ID_RANDOM_BYTES, messageIdFromIdempotencyKey, newMessageId } from '../domain/ids.ts';
 import { formatMoney } from '../domain/money.ts';
 import { normalizePhone } from '../domain/phone.ts';
+import { DEFAULT_PRIORITY, type Priority } from '../domain/priority.ts';
 import { worstCaseQuote } from '../domain/routing.ts';
 import { analyzeBody, type Encoding, MAX_BODY_CHARS } from '../domain/segments.ts';
 import { startMessageWorkflow } from '../services/message-workflow.ts';
@@ -27,6 +28,7 @@ interface NormalizedRequest {
   readonly from: string;
   readonly callbackUrl: string | null;
   readonly validitySeconds: number;
+  readonly priority: Priority;
 }
 
 /**
@@ -58,6 +60,7 @@ export async function acceptMessage(
     from: input.from ?? DEFAULT_SENDER,
     callbackUrl: input.callbackUrl ?? null,
     validitySeconds: input.validitySeconds ?? DEFAULT_VALIDITY_SECONDS,
+    priority: input.priority ?? DEFAULT_PRIORITY,
   };
   const requestHash = hashRequest(request);
   const messageId =
@@ -94,6 +97,7 @@ export async function acceptMessage(
     quote_micros: quote,
     status: 'accepted',
     validity_seconds: request.validitySeconds,
+    priority: request.priority,
     callback_url: request.callbackUrl,
   });
   // Lost a race with a concurrent request carrying the same key: answer as its replay.
@@ -200,8 +204,12 @@ async function replay(ctx: AppContext, existing: Message, requestHash: string): 
   return existing;
 }
 
-/** SHA-256 hex of the request's canonical JSON (keys sorted; the request is flat). */
-function hashRequest(request: NormalizedRequest): string {
+/**
+ * SHA-256 hex of the request's canonical JSON (keys sorted; the request is flat). The default lane
+ * is left out, so a key used before lanes existed still matches the same request (not a 409).
+ */
+function hashRequest({ priority, ...rest }: NormalizedRequest): string {
+  const request = priority === DEFAULT_PRIORITY ? rest : { ...rest, priority };
   const canonical = JSON.stringify(request, Object.keys(request).sort());
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }

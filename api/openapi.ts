@@ -88,6 +88,7 @@ const acceptedMessage = {
   country: 'US',
   encoding: 'GSM-7',
   segments: 1,
+  priority: 'high',
   quote: '0.008500',
   price: null,
   carrier: null,
@@ -391,7 +392,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     ],
     body: {
       schema: createMessageBody,
-      example: { to: '+14155552671', body: 'Your code is 123456', validitySeconds: 600 },
+      example: { to: '+14155552671', body: 'Your code is 123456', validitySeconds: 600, priority: 'high' },
     },
     responses: {
       202: { description: 'Accepted', schema: messageResponse, example: acceptedMessage },

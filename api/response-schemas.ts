@@ -4,6 +4,7 @@
  * output with them. Objects are loose: a field added later does not break a client.
  */
 import { z } from 'zod';
+import { PRIORITIES } from '../domain/priority.ts';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
 
 /** Six-place decimal amount string. */
@@ -55,6 +56,9 @@ export const messageResponse = z.looseObject({
   country: z.string().length(2),
   encoding: z.enum(['GSM-7', 'UCS-2']),
   segments: z.int().min(1),
+  priority: z
+    .enum(PRIORITIES)
+    .meta({ description: 'Lane: `high` is dispatched before `normal`, `normal` before `low`' }),
   quote: money,
   price: money.nullable(),
   carrier: z.string().nullable(),

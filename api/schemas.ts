@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MoneyParseError, parseMoney } from '../domain/money.ts';
 import { isPhoneCountry } from '../domain/phone.ts';
+import { DEFAULT_PRIORITY, PRIORITIES } from '../domain/priority.ts';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
 
 /** Longest validity period a client may ask for: 72 hours, the common carrier maximum. */
@@ -80,6 +81,12 @@ export const createMessageBody = z.strictObject({
     .max(MAX_VALIDITY_SECONDS)
     .optional()
     .meta({ description: `Seconds the message may wait for delivery; default ${DEFAULT_VALIDITY_SECONDS}` }),
+  priority: z
+    .enum(PRIORITIES, { message: 'priority must be "high", "normal" or "low"' })
+    .optional()
+    .meta({
+      description: `Lane: \`high\` (verification codes, alerts) goes before \`normal\`, \`normal\` before \`low\` (campaigns), on every queue the message waits in; default "${DEFAULT_PRIORITY}"`,
+    }),
 });
 export type CreateMessageBody = z.output<typeof createMessageBody>;
 
@@ -91,6 +98,7 @@ export const idempotencyKeyHeader = z
 /** `GET /v1/messages` query. */
 export const listMessagesQuery = z.strictObject({
   status: z.enum(MESSAGE_STATUSES).optional(),
+  priority: z.enum(PRIORITIES).optional().meta({ description: 'Only messages of this lane' }),
   to: z.string().min(1).optional().meta({ description: 'Destination number (E.164)' }),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: z.string().min(1).max(512).optional().meta({ description: 'nextCursor of the previous page' }),

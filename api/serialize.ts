@@ -12,6 +12,7 @@ import type {
   MessageEvent,
 } from '../db/schema.ts';
 import { formatMoney } from '../domain/money.ts';
+import type { Priority } from '../domain/priority.ts';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
 
@@ -56,6 +57,7 @@ export interface MessageJson {
   readonly country: string;
   readonly encoding: Encoding;
   readonly segments: number;
+  readonly priority: Priority;
   readonly quote: string;
   readonly price: string | null;
   readonly carrier: string | null;
@@ -93,6 +95,7 @@ export function toMessageJson(
     country: message.country,
     encoding: message.encoding,
     segments: message.segments,
+    priority: message.priority,
     quote: formatMoney(message.quote_micros),
     price: message.price_micros === null ? null : formatMoney(message.price_micros),
     carrier: message.carrier_id,

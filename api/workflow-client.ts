@@ -16,14 +16,6 @@ import { messageWorkflowOptions, SEND_MESSAGE_WORKFLOW } from '../services/messa
 import { cancelUpdate } from '../workflows/definitions.ts';
 import { serviceUnavailable } from './errors.ts';
 
-// Starting a message workflow is shared with the worker's stranded-message reconciler.
-export {
-  SEND_MESSAGE_WORKFLOW,
-  workflowDetails,
-  workflowInput,
-  workflowSummary,
-} from '../services/message-workflow.ts';
-
 /**
  * Longest a request waits on Temporal (the SDK's own retries included) before answering 503:
  * a client or carrier retrying beats a connection held open while Temporal is down.

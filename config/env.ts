@@ -6,6 +6,10 @@ import { z } from 'zod';
 import { KEY_ID_PATTERN, parseCodecKeys, toKeyring } from '../codec/keys.ts';
 import { DEFAULT_WEIGHTS } from '../domain/routing.ts';
 import { isAllowListEntry } from '../services/ssrf.ts';
+import {
+  DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
+} from './worker-defaults.ts';
 
 const envSchema = z.object({
   /** PostgreSQL URL. Required by `npm run api` / `npm run worker`; `npm start` supplies embedded PGlite when unset. */
@@ -43,9 +47,13 @@ const envSchema = z.object({
   CALLBACK_RETRY_INITIAL_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
   /** Timeout of one status callback request. Default 10000. */
   CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-  /** Worker: concurrent workflow tasks / activities. */
-  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
+  /** Worker: cap on concurrent submits per carrier queue, and workflow tasks held at once (config/worker-defaults.ts). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(DEFAULT_MAX_CONCURRENT_ACTIVITIES),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .default(DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS),
   /**
    * Route score weights as JSON, e.g. `{"delivery":0.5,"price":0.2}`; keys left out keep their
    * defaults (acceptance 0.2, delivery 0.5, submitLatency 0.05, receiptLatency 0.05, price 0.2).

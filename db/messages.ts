@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { Priority } from '../domain/priority.ts';
 import { canTransition, type MessageStatus } from '../domain/status.ts';
 import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
 import { findMessageIdByPartId } from './message-parts.ts';
@@ -75,6 +76,8 @@ export async function getMessageForAccount(
 /** Options of {@link listMessages}. */
 export interface ListMessagesOptions {
   status?: MessageStatus;
+  /** Only this lane. */
+  priority?: Priority;
   /** E.164 recipient, exact match. */
   to?: string;
   /** Page size 1..100 (clamped). */
@@ -104,6 +107,7 @@ export async function listMessages(
     .limit(limit + 1);
   if (opts.status !== undefined) query = query.where('status', '=', opts.status);
   if (opts.to !== undefined) query = query.where('to_number', '=', opts.to);
+  if (opts.priority !== undefined) query = query.where('priority', '=', opts.priority);
   if (opts.cursor) {
     const { id } = decodeCursor(opts.cursor, ['id']);
     const anchor = await db
@@ -127,7 +131,9 @@ export async function listMessages(
 /**
  * Messages still `accepted` whose row is older than `graceMs` (by the database clock): stored,
  * but maybe without a workflow (the API died or Temporal was down between the insert and the
- * start). Oldest first, at most `limit`; served by the partial index `messages_accepted_created_idx`.
+ * start). Most urgent lane first, then oldest, at most `limit`: a stranded OTP is started before
+ * a stranded campaign's backlog. Served by the partial index `messages_accepted_created_idx` (it
+ * holds only the handful of `accepted` rows, so the lane sort is cheap).
  */
 export async function listStrandedMessages(
   db: Kysely<Database>,
@@ -140,6 +146,7 @@ export async function listStrandedMessages(
       // A literal, not a parameter, so the planner can match the partial index's predicate.
       .where('status', '=', sql.lit('accepted'))
       .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${opts.graceMs / 1000})`)
+      .orderBy(sql`case priority when 'high' then 0 when 'normal' then 1 else 2 end`)
       .orderBy('created_at')
       .orderBy('id')
       .limit(Math.max(1, Math.trunc(opts.limit)))

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Priority } from '../domain/priority.ts';
 import type { MessageStatus } from '../domain/status.ts';
 
 /** Timestamps come back as Date, go in as Date or ISO string, default to now(). */
@@ -78,6 +79,8 @@ export interface MessagesTable {
   carrier_error_code: string | null;
   validity_seconds: number;
   callback_url: string | null;
+  /** Lane (domain/priority.ts); `normal` when the request named none. */
+  priority: ColumnType<Priority, Priority | undefined, Priority>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

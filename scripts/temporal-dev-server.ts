@@ -54,7 +54,12 @@ export interface TemporalDevServer {
  * Dynamic config Herald applies to every dev server. One task-queue partition (default 4): the
  * server splits a task queue's rate limit across partitions, so one partition keeps each carrier
  * queue's server-side TPS limit exact, and with few pollers it avoids forwarding hops between
- * partitions.
+ * partitions. Task-queue Priority is enforced within a partition, so one partition also makes
+ * lane order (DESIGN §9) exact rather than approximate.
+ *
+ * Fairness on (`matching.enableFairness`): within a priority level, tasks are handed out in
+ * proportion across fairness keys (Herald's: the account id) instead of first come, first served,
+ * so one account's flood cannot starve another account's messages.
  *
  * Search-attribute cache refresh on read off: the dev server turns it on so attributes added at
  * run time show at once, at the price of two SQLite reads (cluster metadata, namespace) every time
@@ -65,6 +70,7 @@ export interface TemporalDevServer {
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, string | number | boolean>> = {
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
+  'matching.enableFairness': true,
   'system.forceSearchAttributesCacheRefreshOnRead': false,
 };
 

@@ -10,9 +10,11 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { Message } from '../db/schema.ts';
+import { PRIORITY_KEYS } from '../domain/priority.ts';
 import {
   HeraldAccount,
   HeraldCountry,
+  HeraldPriority,
   HeraldStatus,
   MAIN_TASK_QUEUE,
   type SendMessageInput,
@@ -49,6 +51,9 @@ export interface StartMessageWorkflowOptions {
 /**
  * The start options of the message's workflow. `REJECT_DUPLICATE`: a closed run for the id is
  * never followed by a second one, so the message is never sent twice, however often this runs.
+ * The lane is the run's Temporal priority and the account its fairness key (DESIGN §9); the
+ * run's activities inherit both, so the main queue and every carrier queue dispatch in lane
+ * order, and within a lane share out between accounts instead of first come, first served.
  */
 export function messageWorkflowOptions(message: Message): WorkflowStartOptions<SendMessageWorkflow> {
   return {
@@ -59,10 +64,12 @@ export function messageWorkflowOptions(message: Message): WorkflowStartOptions<S
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     staticSummary: workflowSummary(message),
     staticDetails: workflowDetails(message),
+    priority: { priorityKey: PRIORITY_KEYS[message.priority], fairnessKey: message.account_id },
     typedSearchAttributes: [
       { key: HeraldStatus, value: 'accepted' },
       { key: HeraldAccount, value: message.account_id },
       { key: HeraldCountry, value: message.country },
+      { key: HeraldPriority, value: message.priority },
     ],
   };
 }
@@ -99,7 +106,7 @@ export async function startMessageWorkflow(
  */
 export function workflowSummary(message: Message): string {
   const segments = `${message.segments} segment${message.segments === 1 ? '' : 's'}`;
-  return [message.country, message.account_id, message.encoding, segments].join(' · ');
+  return [message.country, message.account_id, message.encoding, segments, message.priority].join(' · ');
 }
 
 /** The run's static details (Temporal markdown): what was asked, not what happened. */
@@ -110,6 +117,7 @@ export function workflowDetails(message: Message): string {
     `**Country** ${message.country}`,
     `**Encoding** ${message.encoding}, ${message.segments} segment(s)`,
     `**Validity** ${message.validity_seconds} s`,
+    `**Priority** ${message.priority}`,
   ].join('  \n');
 }
 
@@ -126,5 +134,6 @@ export function workflowInput(message: Message): SendMessageInput {
     segments: message.segments,
     validitySeconds: message.validity_seconds,
     notAfter: message.created_at.getTime() + message.validity_seconds * 1000,
+    priority: message.priority,
   };
 }

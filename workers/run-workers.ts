@@ -17,10 +17,18 @@ import { createActivities } from '../activities/index.ts';
 import { createAdapter } from '../adapters/registry.ts';
 import type { CarrierAdapter } from '../adapters/types.ts';
 import { FAILURE_CONVERTER_PATH } from '../codec/data-converter.ts';
+import {
+  carrierActivitySlots,
+  DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
+} from '../config/worker-defaults.ts';
 import { listCarriers } from '../db/carriers.ts';
 import type { Database } from '../db/schema.ts';
 import { signalStatusCallbacks } from '../services/status-callbacks.ts';
-import { startStrandedMessageReconciler } from '../services/stranded-messages.ts';
+import {
+  type StrandedMessageReconcilerOptions,
+  startStrandedMessageReconciler,
+} from '../services/stranded-messages.ts';
 import { carrierTaskQueue, MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
 import { createRouteStatsBuffer, type RouteStatsBuffer } from './route-stats-buffer.ts';
 import { startSmppSessions } from './smpp-sessions.ts';
@@ -34,9 +42,12 @@ export interface RunWorkersOptions {
   readonly dataConverter: DataConverter;
   /** Base URL carriers post receipts to. */
   readonly publicBaseUrl: string;
-  /** Concurrent submit activities per carrier queue. Default 200. */
+  /**
+   * Cap on concurrent submit activities per carrier queue; each queue gets one second of its
+   * carrier's `tps` within [10, this] (config/worker-defaults.ts). Default 200.
+   */
   readonly maxConcurrentActivities?: number;
-  /** Default 100. */
+  /** Workflow tasks held at once; small so backlogs wait on the server, in lane order. Default 10. */
   readonly maxConcurrentWorkflowTasks?: number;
   /** A prebuilt bundle (from {@link buildWorkflowBundle}); built from workflows/index.ts when omitted. */
   readonly workflowBundle?: WorkflowBundleOption;
@@ -57,14 +68,7 @@ export interface RunWorkersOptions {
    */
   readonly strandedMessages?:
     | false
-    | {
-        /** Age (ms) after which an `accepted` row counts as stranded. Default 30000. */
-        readonly graceMs?: number;
-        /** Pause between passes, ms. Default 15000. */
-        readonly intervalMs?: number;
-        /** Rows per pass, oldest first. Default 100. */
-        readonly batchSize?: number;
-      };
+    | Pick<StrandedMessageReconcilerOptions, 'graceMs' | 'intervalMs' | 'batchSize'>;
 }
 
 export interface RunningWorkers {
@@ -123,7 +127,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
     callbacks: { ...opts.callbacks, queue: (m) => signalStatusCallbacks(opts.db, temporal, m) },
   });
   const namespace = opts.namespace ?? 'default';
-  const maxActivities = opts.maxConcurrentActivities ?? 200;
+  const maxActivities = opts.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES;
 
   const main = await Worker.create({
     connection: opts.connection,
@@ -133,7 +137,8 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
     workflowBundle: opts.workflowBundle ?? (await buildWorkflowBundle()),
     interceptors: { activity: [...(opts.activityInterceptors ?? [])] },
     activities,
-    maxConcurrentWorkflowTaskExecutions: opts.maxConcurrentWorkflowTasks ?? 100,
+    maxConcurrentWorkflowTaskExecutions:
+      opts.maxConcurrentWorkflowTasks ?? DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentLocalActivityExecutions: maxActivities,
     maxCachedWorkflows: 2000,
   });
@@ -146,7 +151,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
         taskQueue: carrierTaskQueue(c.id),
         activities: { submitToCarrier: activities.submitToCarrier },
         interceptors: { activity: [...(opts.activityInterceptors ?? [])] },
-        maxConcurrentActivityTaskExecutions: maxActivities,
+        maxConcurrentActivityTaskExecutions: carrierActivitySlots(c.tps, maxActivities),
         // Enforced by the server across every worker polling this queue.
         maxTaskQueueActivitiesPerSecond: c.tps,
       }),

@@ -4,6 +4,7 @@
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Priority } from '../domain/priority.ts';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
 
@@ -29,6 +30,12 @@ export interface SendMessageInput {
    * validity counts from admission.
    */
   readonly notAfter?: number;
+  /**
+   * The message's lane. The run's Temporal priority (set at start, inherited by its activities)
+   * carries it; the input has it for the carrier pacer's booking horizon. Absent in runs started
+   * before lanes existed: `normal`.
+   */
+  readonly priority?: Priority;
 }
 
 /** A receipt as the webhook (or SMPP session) hands it to the workflow. */
@@ -56,9 +63,16 @@ export const HeraldStatus = defineSearchAttributeKey('HeraldStatus', 'KEYWORD');
 export const HeraldCarrier = defineSearchAttributeKey('HeraldCarrier', 'KEYWORD');
 export const HeraldCountry = defineSearchAttributeKey('HeraldCountry', 'KEYWORD');
 export const HeraldAccount = defineSearchAttributeKey('HeraldAccount', 'KEYWORD');
+export const HeraldPriority = defineSearchAttributeKey('HeraldPriority', 'KEYWORD');
 
 /** Registered on the dev server at start (`--search-attribute`) and on external servers by scripts. */
-export const SEARCH_ATTRIBUTES = ['HeraldStatus', 'HeraldCarrier', 'HeraldCountry', 'HeraldAccount'] as const;
+export const SEARCH_ATTRIBUTES = [
+  'HeraldStatus',
+  'HeraldCarrier',
+  'HeraldCountry',
+  'HeraldAccount',
+  'HeraldPriority',
+] as const;
 
 /** Cancel answers synchronously: true when the message was stopped before any carrier saw it. */
 export const cancelUpdate = defineUpdate<{ canceled: boolean }>('cancel');

@@ -326,6 +326,7 @@ async function submitWithFailover(
         segments: input.segments,
         validitySeconds: input.validitySeconds,
         ...(skipIfOpen ? { skipIfOpen } : {}),
+        ...(input.priority ? { priority: input.priority } : {}),
       }).catch((err: unknown): SubmitOutcome => {
         // The activity itself kept failing (worker crashes, database down): the request may
         // have gone out, so treat it like a timeout after sending.

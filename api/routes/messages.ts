@@ -53,6 +53,7 @@ export function messageRoutes(ctx: AppContext): Router {
       const page = await listMessages(ctx.db, currentAccount(res).id, {
         limit: query.limit,
         ...(query.status ? { status: query.status } : {}),
+        ...(query.priority ? { priority: query.priority } : {}),
         ...(to ? { to } : {}),
         ...(query.cursor ? { cursor: query.cursor } : {}),
       });

@@ -3,6 +3,7 @@
  * HTTP → signed receipt webhook → settlement in PostgreSQL.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HeraldPriority } from '../../workflows/definitions.ts';
 import { listEntriesForMessage } from '../support/ledger.ts';
 import {
   ADMIN_KEY,
@@ -233,6 +234,36 @@ describe('send pipeline', () => {
   });
 });
 
+describe('priority lanes', () => {
+  it('stores the lane, returns it, filters by it, and gives the run its Temporal priority', async () => {
+    const high = await sendAndSettle({ to: US, body: 'Your code is 654321', priority: 'high' });
+    const plain = await sendAndSettle({ to: US, body: 'Hello' });
+    expect(high.priority).toBe('high');
+    expect(plain.priority).toBe('normal');
+
+    const highs = await api('GET', '/v1/messages?priority=high&limit=100');
+    expect(highs.status).toBe(200);
+    const ids = highs.body.data.map((m: { id: string }) => m.id);
+    expect(ids).toContain(high.id);
+    expect(ids).not.toContain(plain.id);
+    expect(highs.body.data.every((m: { priority: string }) => m.priority === 'high')).toBe(true);
+
+    const described = await stack.client.workflow.getHandle(high.id).describe();
+    // priorityKey 1 for `high`; the account is the fairness key (DESIGN §9).
+    expect(described.priority).toMatchObject({ priorityKey: 1, fairnessKey: account.id });
+    expect(described.typedSearchAttributes.get(HeraldPriority)).toBe('high');
+    const normal = await stack.client.workflow.getHandle(plain.id).describe();
+    expect(normal.priority).toMatchObject({ priorityKey: 3 });
+    expect(normal.typedSearchAttributes.get(HeraldPriority)).toBe('normal');
+  });
+
+  it('GET /v1/messages?priority=urgent → 400 invalid_request', async () => {
+    const res = await api('GET', '/v1/messages?priority=urgent');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_request');
+  });
+});
+
 describe('bad input changes nothing', () => {
   async function expectNoChange(fn: () => Promise<void>): Promise<void> {
     const before = await balance();
@@ -259,6 +290,8 @@ describe('bad input changes nothing', () => {
     [{ to: US }, 400, 'invalid_request'],
     [{ to: US, body: 'hi', validitySeconds: -5 }, 400, 'invalid_request'],
     [{ to: US, body: 'hi', unknownField: 1 }, 400, 'invalid_request'],
+    [{ to: US, body: 'hi', priority: 'urgent' }, 400, 'invalid_request'],
+    [{ to: US, body: 'hi', priority: 1 }, 400, 'invalid_request'],
   ])('POST /v1/messages %j → %i %s', async (body, status, code) => {
     await expectNoChange(async () => {
       const res = await api('POST', '/v1/messages', body);

@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { createDb, destroyDb } from '../../db/connection.ts';
+import { startEmbeddedPostgres } from '../../db/embedded.ts';
 import { randomBase32 } from '../../db/ids.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import type { Database } from '../../db/schema.ts';
@@ -51,6 +55,37 @@ export async function createTestDatabase(opts: { max?: number } = {}): Promise<T
       dropped = true;
       await destroyDb(db);
       await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/**
+ * A fresh embedded PGlite (`npm start`'s default database) in a temp dir behind our wire server,
+ * migrated, with a pool on it; `drop` closes both and deletes the files.
+ */
+export async function createEmbeddedTestDatabase(opts: { max?: number } = {}): Promise<TestDatabase> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'herald-test-pglite-'));
+  const embedded = await startEmbeddedPostgres({ dataDir, maxConnections: 200 });
+  const db = createDb(embedded.url, { max: opts.max ?? 10 });
+  const close = async (): Promise<void> => {
+    await destroyDb(db);
+    await embedded.close();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  let dropped = false;
+  return {
+    url: embedded.url,
+    db,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await close();
     },
   };
 }

@@ -29,7 +29,7 @@ import { startXmlAggSimulator } from '../../simulators/xml-agg-sim.ts';
 import { type RunningWorkers, type RunWorkersOptions, runWorkers } from '../../workers/run-workers.ts';
 import { installWorkerRuntime } from '../../workers/runtime.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
-import { createTestDatabase } from './db.ts';
+import { createEmbeddedTestDatabase, createTestDatabase } from './db.ts';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 const TWILIO_CREDS = { accountSid: 'AC11111111111111111111111111111111', authToken: 'twilio-test-token' };
@@ -47,6 +47,8 @@ export const INFOBIP_TEST_PRICE = '0.060000';
 export const INFOBIP_CREDS = { apiKey: 'infobip-test-key', webhookSecret: 'infobip-test-webhook-secret' };
 
 export interface StackOptions {
+  /** `postgres` (a fresh database on the local server) or `pglite` (embedded, `npm start`'s default). Default postgres. */
+  readonly db?: 'postgres' | 'pglite';
   readonly twilio?: Partial<SimConfig>;
   readonly vonage?: Partial<SimConfig>;
   /** Run the worker as a child process (to SIGKILL it). Default: in-process. */
@@ -124,7 +126,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     searchAttributes: SEARCH_ATTRIBUTES,
   });
   cleanups.push(() => temporal.stop());
-  const database = await createTestDatabase();
+  const database = opts.db === 'pglite' ? await createEmbeddedTestDatabase() : await createTestDatabase();
   cleanups.push(() => database.drop());
   const twilio = await startTwilioSimulator({
     port: 0,

@@ -8,7 +8,13 @@ import {
   workflowSummary,
 } from '../../services/message-workflow.ts';
 import { startInTurn } from '../../services/stranded-messages.ts';
-import { HeraldAccount, HeraldCountry, HeraldStatus, MAIN_TASK_QUEUE } from '../../workflows/definitions.ts';
+import {
+  HeraldAccount,
+  HeraldCountry,
+  HeraldPriority,
+  HeraldStatus,
+  MAIN_TASK_QUEUE,
+} from '../../workflows/definitions.ts';
 
 const items = (...ids: string[]) => ids.map((id) => ({ id }));
 
@@ -98,6 +104,7 @@ const message: Message = {
   error_message: null,
   carrier_error_code: null,
   validity_seconds: 600,
+  priority: 'normal',
   callback_url: null,
   created_at: new Date('2026-11-27T00:00:00Z'),
   updated_at: new Date('2026-11-27T00:00:00Z'),
@@ -122,13 +129,16 @@ describe('messageWorkflowOptions', () => {
           encoding: 'GSM-7',
           segments: 2,
           validitySeconds: 600,
+          priority: 'normal',
         },
       ],
+      priority: { priorityKey: 3, fairnessKey: message.account_id },
     });
     expect(opts.typedSearchAttributes).toEqual([
       { key: HeraldStatus, value: 'accepted' },
       { key: HeraldAccount, value: message.account_id },
       { key: HeraldCountry, value: 'US' },
+      { key: HeraldPriority, value: 'normal' },
     ]);
   });
 
@@ -138,7 +148,7 @@ describe('messageWorkflowOptions', () => {
     expect(visible).not.toContain('4155552671');
     expect(visible).not.toContain('987654');
     expect(opts.staticSummary).toBe(workflowSummary(message));
-    expect(workflowSummary(message)).toBe(`US · ${message.account_id} · GSM-7 · 2 segments`);
+    expect(workflowSummary(message)).toBe(`US · ${message.account_id} · GSM-7 · 2 segments · normal`);
     expect(opts.staticDetails).toBe(workflowDetails(message));
   });
 });
