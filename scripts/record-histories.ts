@@ -1,10 +1,10 @@
 /**
  * `npm run histories:record`: runs the recorded `sendMessage` scenarios
  * (test/support/send-message-scenarios.ts) on a dev server of its own with fake activities and
- * writes each history to test/fixtures/histories/<name>.json, which test/workflow/replay.test.ts
- * replays against the current workflow code. Recording overwrites the fixtures: do it to add a
- * scenario or after an intended, versioned (`patched`) change, never to make a failing replay pass —
- * the old histories stand for runs still open in production.
+ * writes each history into a NEW generation folder, test/fixtures/histories/v<N+1>/<name>.json
+ * (scripts/history-generations.ts); test/workflow/replay.test.ts replays every generation against
+ * the current workflow code. Existing generations are never touched: record after an intended,
+ * versioned (`patched`) change, never to make a failing replay pass.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -13,16 +13,18 @@ import { resolve } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { startSendMessageHarness } from '../test/support/send-message-harness.ts';
 import { RECORDED_SCENARIOS } from '../test/support/send-message-scenarios.ts';
+import { HISTORIES_DIR, nextGeneration } from './history-generations.ts';
 import { resolveTemporalCli } from './temporal-cli.ts';
 
 const projectRoot = resolve(import.meta.dirname, '..');
-const outDir = resolve(projectRoot, 'test/fixtures/histories');
+const outDir = resolve(HISTORIES_DIR, nextGeneration());
 
 const cliPath = await resolveTemporalCli({ log: (msg) => console.log(msg) });
 const harness = await startSendMessageHarness({ cliPath });
 const written: string[] = [];
 try {
-  await mkdir(outDir, { recursive: true });
+  // Not recursive: a generation that exists already is an error, never overwritten.
+  await mkdir(outDir);
   for (const [name, scenario] of Object.entries(RECORDED_SCENARIOS)) {
     const { handle, result } = await scenario.run(harness);
     // Never record a run that went wrong: the fixture would pin the bug.
