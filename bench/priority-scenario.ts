@@ -61,6 +61,8 @@ export interface HighFigures {
   readonly waitingLows: number;
   /** Of those, how many were sent after it (or never). */
   readonly overtaken: number;
+  /** `waitingLows − overtaken`: low messages already waiting that still went to the carrier first. */
+  readonly lowsAhead: number;
   /** `overtaken / waitingLows`; null when no low message was waiting. */
   readonly orderFraction: number | null;
 }
@@ -89,6 +91,12 @@ export interface PriorityRun {
   readonly worstHighAcceptedToSentMs: number | null;
   /** Lowest order fraction over the high messages with low ones waiting. */
   readonly minOrderFraction: number | null;
+  /**
+   * Most low messages that went to the carrier ahead of one high message although they were
+   * waiting when it was accepted: the absolute view of the order, which does not grow with the
+   * backlog (the last high messages, with a small backlog left, dominate `minOrderFraction`).
+   */
+  readonly maxLowsAhead: number | null;
   readonly targetsMet: boolean;
   readonly terminal: { readonly count: number; readonly expected: number; readonly reason: string };
   readonly statuses: Record<string, number>;
@@ -353,6 +361,7 @@ async function runOnce(
       acceptedToSentMs: sentAt === null ? null : sentAt - acceptedAt,
       waitingLows: waiting.length,
       overtaken,
+      lowsAhead: waiting.length - overtaken,
       orderFraction: waiting.length === 0 ? null : overtaken / waiting.length,
     });
   }
@@ -363,6 +372,7 @@ async function runOnce(
     sentTimes.length === 0 || sentTimes.some((t) => t === null) ? null : Math.max(...(sentTimes as number[]));
   const fractions = highFigures.flatMap((h) => (h.orderFraction === null ? [] : [h.orderFraction]));
   const minOrderFraction = fractions.length === 0 ? null : Math.min(...fractions);
+  const maxLowsAhead = highFigures.length === 0 ? null : Math.max(...highFigures.map((h) => h.lowsAhead));
   const lowSent = lowTimes.flatMap((l) => (l.sentAt === null ? [] : [l.sentAt]));
   const firstLowAt = Math.min(...lowTimes.map((l) => l.createdAt));
   const drainSec = lowSent.length === 0 ? null : (Math.max(...lowSent) - firstLowAt) / 1000;
@@ -398,6 +408,7 @@ async function runOnce(
     highErrors,
     worstHighAcceptedToSentMs: worst,
     minOrderFraction,
+    maxLowsAhead,
     targetsMet:
       worst !== null &&
       worst <= PRIORITY_TARGETS.worstHighAcceptedToSentMs &&
@@ -520,6 +531,10 @@ function runRows(r: PriorityRun): Array<[string, string]> {
       `${f(r.worstHighAcceptedToSentMs, 0)} ms (target ≤ ${PRIORITY_TARGETS.worstHighAcceptedToSentMs})`,
     ],
     ['min order fraction', `${f(r.minOrderFraction, 3)} (target ≥ ${PRIORITY_TARGETS.minOrderFraction})`],
+    [
+      'most lows sent ahead of a high',
+      `${r.maxLowsAhead ?? '—'} (waiting when it was accepted, sent before it)`,
+    ],
     ['targets', r.targetsMet ? 'met' : 'missed'],
     [
       'low flood',
@@ -571,11 +586,11 @@ function runRows(r: PriorityRun): Array<[string, string]> {
 
 function highTable(r: PriorityRun): string {
   return [
-    '| # | accepted at | accept ms | sent event | accepted → sent ms | lows waiting | overtaken | fraction | priority |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| # | accepted at | accept ms | sent event | accepted → sent ms | lows waiting | overtaken | lows ahead | fraction | priority |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...r.highs.map(
       (h, i) =>
-        `| ${i + 1} | ${h.acceptedAt.slice(11, 23)} | ${f(h.acceptLatencyMs, 0)} | ${h.sentEvent ?? '—'} | ${f(h.acceptedToSentMs, 0)} | ${h.waitingLows} | ${h.overtaken} | ${f(h.orderFraction, 3)} | ${h.priorityEcho ?? '—'} |`,
+        `| ${i + 1} | ${h.acceptedAt.slice(11, 23)} | ${f(h.acceptLatencyMs, 0)} | ${h.sentEvent ?? '—'} | ${f(h.acceptedToSentMs, 0)} | ${h.waitingLows} | ${h.overtaken} | ${h.lowsAhead} | ${f(h.orderFraction, 3)} | ${h.priorityEcho ?? '—'} |`,
     ),
   ].join('\n');
 }
@@ -607,11 +622,11 @@ export function priorityMarkdown(report: PriorityReport, jsonFile: string): stri
     .filter((x) => x !== '')
     .join(' ');
   const summary = [
-    '| db | worst high accepted → sent ms | min order fraction | high msgs | low drained in s | targets |',
-    '|---|---|---|---|---|---|',
+    '| db | worst high accepted → sent ms | min order fraction | most lows ahead | high msgs | low drained in s | targets |',
+    '|---|---|---|---|---|---|---|',
     ...report.runs.map(
       (r) =>
-        `| ${r.db} | ${f(r.worstHighAcceptedToSentMs, 0)} | ${f(r.minOrderFraction, 3)} | ${r.highs.length} | ${f(r.low.drainSec, 1)} | ${r.targetsMet ? 'met' : 'missed'} |`,
+        `| ${r.db} | ${f(r.worstHighAcceptedToSentMs, 0)} | ${f(r.minOrderFraction, 3)} | ${r.maxLowsAhead ?? '—'} | ${r.highs.length} | ${f(r.low.drainSec, 1)} | ${r.targetsMet ? 'met' : 'missed'} |`,
     ),
   ].join('\n');
   const sections = report.runs
