@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseBenchArgs, type SendBenchArgs } from './bench-args.ts';
+import { parseBenchArgs, type SendBenchArgs, USAGE } from './bench-args.ts';
 import { type BenchStack, startBenchStack } from './bench-stack.ts';
 import { readDbFigures, waitForTerminal } from './db-figures.ts';
 import { sampleHistories } from './history.ts';
@@ -272,6 +272,10 @@ async function measureNoopFloor(
 
 async function main(): Promise<number> {
   let args: SendBenchArgs;
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     args = parseBenchArgs(process.argv.slice(2));
   } catch (err) {
