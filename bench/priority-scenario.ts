@@ -22,7 +22,7 @@ import type { SendBenchArgs } from './bench-args.ts';
 import { type BenchStack, startBenchStack } from './bench-stack.ts';
 import { waitForTerminal } from './db-figures.ts';
 import { sendMessages } from './load.ts';
-import { type MemoryPeak, startRssSampler } from './proc-stats.ts';
+import { type MemoryPeak, readMachineBusySeconds, startRssSampler } from './proc-stats.ts';
 import { writeResultFiles } from './report.ts';
 import {
   type CarrierRate,
@@ -110,6 +110,8 @@ export interface PriorityRun {
     /** CPU ms per accepted message (low and high), per group and `total`. */
     readonly msPerMessage: Record<string, number>;
     readonly perProcessMsPerMessage: Record<string, number> | null;
+    /** Cores the rest of the machine used meanwhile (other test runs skew the figures). */
+    readonly othersCores: number;
   };
   readonly failures: readonly string[];
 }
@@ -249,6 +251,7 @@ async function runOnce(
   }
 
   const cpuBefore = snapshotStack(stack);
+  const machineBefore = readMachineBusySeconds() ?? 0;
   const account = stack.account;
   // The first low acceptance starts the high clock.
   let firstLowAccepted: () => void = () => {};
@@ -330,6 +333,7 @@ async function runOnce(
     onProgress: (n) => log(`${n} of ${expected} terminal`),
   });
   const cpuAfter = snapshotStack(stack);
+  const machineBusy = (readMachineBusySeconds() ?? 0) - machineBefore;
   const peaks = memory.stop();
   if (terminal.reason !== 'done')
     failures.push(`only ${terminal.terminal} of ${expected} terminal (${terminal.reason})`);
@@ -430,6 +434,7 @@ async function runOnce(
       perProcessMsPerMessage: cpu.perProcess
         ? Object.fromEntries(Object.entries(cpu.perProcess).map(([k, s]) => [k, perMessage(s)]))
         : null,
+      othersCores: Math.max(0, machineBusy - cpu.total) / Math.max(0.001, cpu.wallSec),
     },
     failures,
   };
@@ -560,9 +565,9 @@ function runRows(r: PriorityRun): Array<[string, string]> {
     ],
     [
       'CPU ms / message',
-      Object.entries(r.cpu.msPerMessage)
+      `${Object.entries(r.cpu.msPerMessage)
         .map(([k, ms]) => `${k} ${f(ms)}`)
-        .join(' · '),
+        .join(' · ')} (others used ${f(r.cpu.othersCores, 2)} cores meanwhile)`,
     ],
     ...(r.cpu.perProcessMsPerMessage
       ? [
