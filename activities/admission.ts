@@ -16,7 +16,11 @@ export function createAdmissionActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
     async admitMessage(input: AdmitInput): Promise<AdmitResult> {
-      const queued = await transitionMessage(db, input.messageId, 'queued');
+      // Forward only: a re-run after a crash (the workflow task that admitted and submitted was lost
+      // with its worker) must not move a message a carrier may hold back to `queued`.
+      const queued = await transitionMessage(db, input.messageId, 'queued', {}, undefined, {
+        onlyFrom: ['accepted', 'scheduled'],
+      });
       await afterTransition(deps, queued.message, { mustSucceed: false });
       const { ranked: routes, all } = await planRoutes(deps, input.country);
       if (routes.length === 0) return { outcome: 'no_route' };

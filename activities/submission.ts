@@ -1,11 +1,16 @@
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import { recordRouteOutcome } from '../db/carriers.ts';
 import { recordMessageParts } from '../db/message-parts.ts';
 import { beginAttempt, finishAttempt, transitionMessage } from '../db/messages.ts';
 import { reserveSendSlot } from '../db/rate-limit.ts';
-import type { CarrierError } from '../domain/carrier-error.ts';
+import { type CarrierError, USE_CARRIER_QUEUE } from '../domain/carrier-error.ts';
 import { circuitState } from '../domain/circuit.ts';
-import { BOOKING_HORIZON_MS, DEFAULT_PRIORITY, MAX_PACED_WAIT_MS } from '../domain/priority.ts';
+import {
+  BOOKING_HORIZON_MS,
+  DEFAULT_PRIORITY,
+  LOCAL_SUBMIT_HORIZON_MS,
+  MAX_PACED_WAIT_MS,
+} from '../domain/priority.ts';
 import { afterTransition } from './callbacks.ts';
 import { type ActivityDeps, statusCallbackUrl } from './deps.ts';
 import { routingSettings } from './route-planning.ts';
@@ -22,16 +27,25 @@ const MAYBE_SENT: CarrierError = {
   message: 'a previous try of this submit was interrupted after it may have reached the carrier',
 };
 
+/** The answer of a local submit that leaves the carrier to its queue; nothing was sent or recorded. */
+const USE_QUEUE = (why: string): SubmitOutcome => ({
+  ok: false,
+  error: { class: 'retry', code: USE_CARRIER_QUEUE, message: why },
+});
+
 /**
- * Submit one message to one carrier. Runs on the carrier's own task queue, so the server-side
- * rate limit of that queue is the carrier's TPS. Never throws for a carrier's answer: the
- * workflow decides what an error class means.
+ * Submit one message to one carrier. Runs as a local activity of the workflow's worker when the
+ * carrier has no line (`input.local`), else on the carrier's own task queue, whose server-side
+ * rate limit is the carrier's TPS; either way the shared pacer (db/rate-limit.ts) spaces the sends.
+ * Never throws for a carrier's answer: the workflow decides what an error class means.
  */
 export function createSubmissionActivities(deps: ActivityDeps) {
   const { db, adapterFor, publicBaseUrl } = deps;
   return {
     async submitToCarrier(input: SubmitInput): Promise<SubmitOutcome> {
       const adapter = adapterFor(input.carrierId);
+      // Another worker may hold this carrier (an SMPP bind, a carrier added since this one started).
+      if (!adapter && input.local) return USE_QUEUE(`this worker has no session for ${input.carrierId}`);
       if (!adapter) {
         return {
           ok: false,
@@ -56,6 +70,7 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       }
       const pace = sendPacer(deps, input);
       const paced = await pace();
+      if (paced?.code === USE_CARRIER_QUEUE) return USE_QUEUE(paced.message);
       if (paced) return { ok: false, error: paced };
       // The attempt row is written before the request: if this process dies mid-request the
       // retry finds it unfinished and must not send blindly a second time.
@@ -98,7 +113,7 @@ export function createSubmissionActivities(deps: ActivityDeps) {
         return { ok: false, error: late };
       }
 
-      const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+      const beat = setInterval(beatUnlessLocal, HEARTBEAT_EVERY_MS);
       let result: Awaited<ReturnType<typeof adapter.submit>>;
       const startedAt = Date.now();
       try {
@@ -184,7 +199,8 @@ async function routeOutcome(
  */
 function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<CarrierError | undefined> {
   const segmentsPerSecond = deps.carrierSegmentsPerSecond?.(input.carrierId);
-  const horizonMs = BOOKING_HORIZON_MS[input.priority ?? DEFAULT_PRIORITY];
+  const laneHorizonMs = BOOKING_HORIZON_MS[input.priority ?? DEFAULT_PRIORITY];
+  const horizonMs = input.local ? Math.min(laneHorizonMs, LOCAL_SUBMIT_HORIZON_MS) : laneHorizonMs;
   const giveUpAt = Date.now() + MAX_PACED_WAIT_MS;
   let slot: { startAtMs: number; slotMs: number } | undefined;
   return async () => {
@@ -205,6 +221,13 @@ function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<Carrie
         segmentsPerSecond,
         maxWaitMs: horizonMs,
       });
+      if (!next.ok && input.local) {
+        return {
+          class: 'retry',
+          code: USE_CARRIER_QUEUE,
+          message: `${input.carrierId} is booked more than ${horizonMs} ms ahead`,
+        };
+      }
       if (!next.ok) {
         // Booked beyond this lane's horizon: wait at the back of the line (an urgent message can
         // still book ahead of us meanwhile), then try again, up to the common limit.
@@ -227,10 +250,15 @@ function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<Carrie
 
 /** Sleeps `ms`, heartbeating so the server does not take a long pacer wait for a dead worker. */
 async function waitHeartbeating(ms: number): Promise<void> {
-  const beat = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+  const beat = setInterval(beatUnlessLocal, HEARTBEAT_EVERY_MS);
   try {
     await new Promise((resolve) => setTimeout(resolve, ms));
   } finally {
     clearInterval(beat);
   }
+}
+
+/** Heartbeats a queued activity; a local one has no heartbeat (its workflow task covers it). */
+function beatUnlessLocal(): void {
+  if (!Context.current().info.isLocal) heartbeat();
 }

@@ -50,6 +50,11 @@ export interface SubmitInput {
   readonly skipIfOpen?: boolean;
   /** The message's lane: how far ahead it may book the carrier's timeline. Default `normal`. */
   readonly priority?: Priority;
+  /**
+   * Run as a local activity (workflows/send-message.ts): send only when the carrier's pacer has a
+   * slot within `LOCAL_SUBMIT_HORIZON_MS` (domain/priority.ts), else answer `use_carrier_queue` without sending.
+   */
+  readonly local?: boolean;
 }
 
 export type SubmitOutcome =

@@ -181,6 +181,10 @@ export async function transitionMessage(
   to: MessageStatus,
   patch: TransitionPatch = {},
   detail?: Record<string, unknown>,
+  opts: {
+    /** Move only from these statuses, a subset of what the status machine allows (e.g. never back). */
+    readonly onlyFrom?: readonly MessageStatus[];
+  } = {},
 ): Promise<{ changed: boolean; message?: Message }> {
   return db.transaction().execute(async (trx) => {
     const current = await trx
@@ -191,6 +195,7 @@ export async function transitionMessage(
       .executeTakeFirst();
     if (current === undefined) return { changed: false };
     if (!canTransition(current.status, to)) return { changed: false, message: current };
+    if (opts.onlyFrom && !opts.onlyFrom.includes(current.status)) return { changed: false, message: current };
     const message = await trx
       .updateTable('messages')
       .set({ ...patch, status: to, updated_at: new Date() })

@@ -15,3 +15,10 @@ export interface CarrierError {
   /** Honour the carrier's Retry-After when it sends one. */
   readonly retryAfterMs?: number;
 }
+
+/**
+ * Code of the answer a local submit gives when it should not send from here: the carrier's line
+ * is longer than a local activity may wait, or this worker has no adapter for it. Nothing was
+ * sent or recorded; the workflow queues the submit on the carrier's task queue instead.
+ */
+export const USE_CARRIER_QUEUE = 'use_carrier_queue';

@@ -41,3 +41,10 @@ export const BOOKING_HORIZON_MS: Readonly<Record<Priority, number>> = {
 
 /** Longest a submit waits for a slot, whatever its lane, before the workflow is told to back off. */
 export const MAX_PACED_WAIT_MS = 30_000;
+
+/**
+ * How far ahead a local submit (one that holds a workflow task slot while it waits) may book:
+ * beyond this the carrier has a line, and the message joins it on the carrier's task queue, where
+ * the server serves lanes in order and worker slots are not tied up waiting.
+ */
+export const LOCAL_SUBMIT_HORIZON_MS = 250;

@@ -6,6 +6,7 @@
 import {
   condition,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -14,8 +15,14 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index.ts';
-import type { DeliveryOutcome, FinishInput, PlannedRoute, SubmitOutcome } from '../activities/types.ts';
-import type { CarrierError } from '../domain/carrier-error.ts';
+import type {
+  DeliveryOutcome,
+  FinishInput,
+  PlannedRoute,
+  SubmitInput,
+  SubmitOutcome,
+} from '../activities/types.ts';
+import { type CarrierError, USE_CARRIER_QUEUE } from '../domain/carrier-error.ts';
 import { formatMoney, parseMoney } from '../domain/money.ts';
 import { isTerminal, type MessageStatus } from '../domain/status.ts';
 import {
@@ -41,6 +48,26 @@ const db = proxyLocalActivities<HeraldActivities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
+/**
+ * Runs since this patch (issue 9) take the cheap happy path: the submit is first tried as a local
+ * activity (no task-queue round trip, no activity events) and only `sent` and the final status are
+ * upserted as search attributes (`queued` and `sending` pass within one workflow task). Runs
+ * started before it keep their old commands (test/fixtures/histories/v0).
+ */
+export const LEAN_PATH_PATCH = 'lean-path-and-lanes';
+
+/**
+ * The submit as a local activity, on the worker that runs the workflow. It only sends when the
+ * carrier's shared pacer has a slot right away; otherwise it answers `carrier_busy` before writing
+ * anything, and the workflow queues the submit on the carrier's task queue instead, where a backlog
+ * waits in lane order on the server (not in this worker's slots) under the carrier's rate limit.
+ */
+const localSubmit = proxyLocalActivities<HeraldActivities>({
+  startToCloseTimeout: '60s',
+  // A try that died mid-request is answered from its attempt row ("maybe sent"), never resent.
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+}).submitToCarrier;
+
 /** The submit activity on the carrier's own, rate-limited task queue; `summary` names it in the UI. */
 function carrier(carrierId: string, summary: string) {
   return proxyActivities<HeraldActivities>({
@@ -62,6 +89,8 @@ export interface SendMessageResult {
 }
 
 export async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
+  // Before any command, so every run takes one path from start to end.
+  const lean = patched(LEAN_PATH_PATCH);
   let status: MessageStatus = 'accepted';
   let carrierId: string | null = null;
   let carrierMessageId: string | null = null;
@@ -100,10 +129,14 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
     );
   const show = (next: MessageStatus, carrier?: string): void => {
     status = next;
-    upsertSearchAttributes([
-      { key: HeraldStatus, value: next },
-      ...(carrier ? [{ key: HeraldCarrier, value: carrier }] : []),
-    ]);
+    // Lean runs upsert what outlasts a workflow task: `sent` (waiting for the receipt), a retry's
+    // `sending` (waiting out a backoff) and the end; the run's details show every step live.
+    if (!lean || next === 'sent' || isTerminal(next) || (next === 'sending' && attempts > 1)) {
+      upsertSearchAttributes([
+        { key: HeraldStatus, value: next },
+        ...(carrier ? [{ key: HeraldCarrier, value: carrier }] : []),
+      ]);
+    }
     describeProgress();
   };
 
@@ -129,7 +162,7 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
         },
       ],
     );
-    show(final);
+    show(final, carrierId ?? undefined);
     return { status: final, carrierId, captured: settled.captured };
   };
 
@@ -178,7 +211,7 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
   };
   /** Submit along `routes`, then wait (until the deadline) for the accepting carrier's verdict. */
   const sendLeg = async (routes: readonly PlannedRoute[], leg: SendMessageInput): Promise<Leg> => {
-    const taken = await submitWithFailover(leg, routes, hooks);
+    const taken = await submitWithFailover(leg, routes, hooks, lean);
     if (!taken.ok) return taken;
     carrierId = taken.route.carrierId;
     if (taken.carrierMessageId) carrierMessageId = taken.carrierMessageId;
@@ -190,7 +223,9 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
         receipts.filter((r) => r.carrierId === acceptedBy),
         taken.receiptParts,
       );
-    await condition(() => verdict() !== undefined, Math.max(0, deadline - acceptedAt));
+    const settled = (): boolean => verdict() !== undefined;
+    if (lean) await untilOrTimeout(settled, Math.max(0, deadline - acceptedAt));
+    else await condition(settled, Math.max(0, deadline - acceptedAt));
     const receipt = verdict();
     if (receipt && receipt.status !== 'expired') {
       deliveryOutcomes.push({
@@ -298,6 +333,7 @@ async function submitWithFailover(
   input: SendMessageInput,
   routes: readonly PlannedRoute[],
   hooks: { onAttempt: (route: PlannedRoute) => number; onError: (error: CarrierError) => void },
+  lean: boolean,
 ): Promise<Taken> {
   let lastError: CarrierError = {
     class: 'failover',
@@ -310,11 +346,7 @@ async function submitWithFailover(
     // A half-open route's probe gets one try: its breaker re-opens on the first failure anyway.
     const tries = route.probe ? 1 : TRIES_PER_ROUTE;
     for (let tryNo = 1; tryNo <= tries; tryNo++) {
-      const attempt = hooks.onAttempt(route);
-      const outcome: SubmitOutcome = await carrier(
-        route.carrierId,
-        `submit to ${route.carrierId}, attempt ${tryNo}`,
-      )({
+      const request = (attempt: number): SubmitInput => ({
         messageId: input.messageId,
         carrierId: route.carrierId,
         country: input.country,
@@ -327,15 +359,22 @@ async function submitWithFailover(
         validitySeconds: input.validitySeconds,
         ...(skipIfOpen ? { skipIfOpen } : {}),
         ...(input.priority ? { priority: input.priority } : {}),
-      }).catch((err: unknown): SubmitOutcome => {
-        // The activity itself kept failing (worker crashes, database down): the request may
-        // have gone out, so treat it like a timeout after sending.
-        log.warn('submit activity failed', { error: String(err) });
-        return {
-          ok: false,
-          error: { class: 'ambiguous', code: 'submit_failed', message: 'the submit activity failed' },
-        };
       });
+      const summary = `submit to ${route.carrierId}, attempt ${tryNo}`;
+      let outcome: SubmitOutcome | undefined;
+      if (lean) {
+        outcome = await localSubmit
+          .executeWithOptions({ summary }, [{ ...request(hooks.onAttempt(route)), local: true }])
+          .catch(submitFailed);
+        // The carrier has a line: join it on the carrier's queue (nothing was sent or recorded).
+        if (!outcome.ok && outcome.error.code === USE_CARRIER_QUEUE) outcome = undefined;
+      }
+      if (outcome === undefined) {
+        outcome = await carrier(
+          route.carrierId,
+          summary,
+        )(request(hooks.onAttempt(route))).catch(submitFailed);
+      }
       if (outcome.ok) {
         return {
           ok: true,
@@ -365,6 +404,28 @@ async function submitWithFailover(
     }
   }
   return { ok: false, error: lastError };
+}
+
+/**
+ * The submit activity itself kept failing (worker crashes, database down): the request may have
+ * gone out, so it is treated like a timeout after sending.
+ */
+function submitFailed(err: unknown): SubmitOutcome {
+  log.warn('submit activity failed', { error: String(err) });
+  return {
+    ok: false,
+    error: { class: 'ambiguous', code: 'submit_failed', message: 'the submit activity failed' },
+  };
+}
+
+/**
+ * Waits until `done()` or for `ms`, whichever comes first, like `condition(done, ms)` but cheaper in
+ * history: no timer at all when `done()` already holds, and a timer that lost the race is left to
+ * close with the run (which ends right after) instead of being cancelled (one event fewer).
+ */
+async function untilOrTimeout(done: () => boolean, ms: number): Promise<void> {
+  if (done()) return;
+  await Promise.race([condition(done), sleep(ms)]);
 }
 
 function retryDelayMs(tryNo: number, retryAfterMs?: number): number {

@@ -198,6 +198,18 @@ describe('transitionMessage', () => {
     expect(await findMessageIdByCarrierMessageId(t.db, 'other', 'SM123')).toBeUndefined();
   });
 
+  it('with onlyFrom, refuses a move the status machine allows from any other status', async () => {
+    const m = newMessage();
+    await insertMessage(t.db, m);
+    const forward = { onlyFrom: ['accepted', 'scheduled'] } as const;
+    expect((await transitionMessage(t.db, m.id, 'queued', {}, undefined, forward)).changed).toBe(true);
+    expect((await transitionMessage(t.db, m.id, 'sending')).changed).toBe(true);
+    // sending → queued is a legal requeue, but not for an admission re-run after a crash.
+    const back = await transitionMessage(t.db, m.id, 'queued', {}, undefined, forward);
+    expect(back).toMatchObject({ changed: false, message: { status: 'sending' } });
+    expect((await listEvents(t.db, m.id)).map((e) => e.status)).toEqual(['accepted', 'queued', 'sending']);
+  });
+
   it('lets exactly one of many concurrent identical transitions win', async () => {
     const m = newMessage();
     await insertMessage(t.db, m);

@@ -55,9 +55,12 @@ async function activitySummaries(client: Client, workflowId: string): Promise<st
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const out: string[] = [];
   for (const event of history.events ?? []) {
-    if (!event.activityTaskScheduledEventAttributes || !event.userMetadata?.summary) continue;
+    // Submits run as local activities (markers) and, when the carrier has a line, as activities.
+    if (!(event.activityTaskScheduledEventAttributes || event.markerRecordedEventAttributes)) continue;
+    if (!event.userMetadata?.summary) continue;
     const [plain] = await stack.codec.decode([event.userMetadata.summary as Payload]);
-    out.push(defaultPayloadConverter.fromPayload<string>(plain!));
+    const summary = defaultPayloadConverter.fromPayload<string>(plain!);
+    if (summary.startsWith('submit to ')) out.push(summary);
   }
   return out;
 }
@@ -90,7 +93,7 @@ describe('the Temporal UI tells the story', () => {
 
     const described = await stack.client.workflow.getHandle(msg.id).describe();
     const summary = await described.staticSummary();
-    expect(summary).toBe(`US · ${account.id} · GSM-7 · 1 segment`);
+    expect(summary).toBe(`US · ${account.id} · GSM-7 · 1 segment · normal`);
     const details = (await described.staticDetails()) ?? '';
     expect(details).toContain(msg.id);
     for (const text of [summary ?? '', details]) {
