@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -17,6 +17,7 @@ import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { heraldDataConverter } from '../codec/data-converter.ts';
 import { type CodecKeyring, formatCodecKeys, generateKey } from '../codec/keys.ts';
+import { WORKER_NODE_FLAGS } from '../config/worker-defaults.ts';
 import { addCredit, createAccount } from '../db/accounts.ts';
 import { createDb, destroyDb } from '../db/connection.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
@@ -32,6 +33,7 @@ import type { RunningSimulator } from '../simulators/sim-core.ts';
 import { startSmscSimulator } from '../simulators/smsc-sim.ts';
 import { startTwilioSimulator } from '../simulators/twilio-sim.ts';
 import { startVonageSimulator } from '../simulators/vonage-sim.ts';
+import { buildWorkflowBundle } from '../workers/run-workers.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
 import { findPostgresBackendPids, findTemporalDevServerPid } from './proc-stats.ts';
 
@@ -215,6 +217,13 @@ async function assemble(
   const keyring: CodecKeyring = { keys: new Map([['bench', generateKey()]]), currentKeyId: 'bench' };
   const temporal = new Client({ connection, dataConverter: heraldDataConverter(keyring) });
 
+  // Built once, as the production image does (scripts/bundle-workflows.ts): workers load it instead
+  // of running webpack at start, which would put the bundler's memory into their peak RSS.
+  const bundleDir = await mkdtemp(join(tmpdir(), 'herald-bench-bundle-'));
+  cleanups.push(() => rm(bundleDir, { recursive: true, force: true }));
+  const bundlePath = join(bundleDir, 'workflow-bundle.js');
+  await writeFile(bundlePath, (await buildWorkflowBundle()).code);
+
   const workerCount = opts.workers ?? 1;
   const apiCount = opts.apis ?? 1;
   const apiPorts: number[] = [];
@@ -229,6 +238,7 @@ async function assemble(
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     HERALD_CODEC_KEYS: formatCodecKeys(keyring.keys),
     HERALD_CODEC_KEY_ID: keyring.currentKeyId,
+    WORKFLOW_BUNDLE_PATH: bundlePath,
   };
   // Every process gets an API's port and URL: API `i` its own, worker `i` API `i mod apis`'s.
   const envFor = (apiIndex: number): NodeJS.ProcessEnv => ({
@@ -247,7 +257,7 @@ async function assemble(
   const apis: LaunchedChild[] = [];
   for (let i = 0; i < workerCount; i++) {
     const name = nameOf('worker', i, workerCount);
-    const w = launch(name, 'workers/main.ts', nodeArgs, envFor(i), onExit(name));
+    const w = launch(name, 'workers/main.ts', [...WORKER_NODE_FLAGS, ...nodeArgs], envFor(i), onExit(name));
     cleanups.push(() => stopChild(w));
     workers.push(w);
   }

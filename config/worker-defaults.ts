@@ -25,3 +25,11 @@ export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 200;
 export function carrierActivitySlots(tps: number, max: number): number {
   return Math.max(1, Math.min(max, Math.max(10, Math.ceil(tps))));
 }
+
+/**
+ * Node flags of every worker process (`npm run worker`, `npm start`, the image, tests, bench).
+ * A 4 MiB young-generation semi-space (V8's default is 16 MiB, per isolate: the main thread and the
+ * workflow thread) cut the worker's peak RSS by ~40 MiB at no measured CPU cost
+ * (bench/results/README.md). Written out in package.json and docker-compose.yml as well.
+ */
+export const WORKER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];

@@ -15,6 +15,7 @@ import { devCodecSecrets } from '../codec/from-env.ts';
 import { formatCodecKeys } from '../codec/keys.ts';
 import { startCodecServer } from '../codec/server.ts';
 import { loadEnv } from '../config/env.ts';
+import { WORKER_NODE_FLAGS } from '../config/worker-defaults.ts';
 import { createDb } from '../db/connection.ts';
 import { startEmbeddedPostgres } from '../db/embedded.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
     HERALD_CODEC_KEYS: formatCodecKeys(codecSecrets.keyring.keys),
     HERALD_CODEC_KEY_ID: codecSecrets.keyring.currentKeyId,
   };
-  const worker = launch('worker', 'workers/main.ts', childEnv);
+  const worker = launch('worker', 'workers/main.ts', childEnv, WORKER_NODE_FLAGS);
   const api = launch('api', 'api/main.ts', childEnv);
   await Promise.all([waitForLine(worker, /worker: polling/), waitForHttp(`${apiUrl}/readyz`, api)]);
   step('worker and API ready');
@@ -187,8 +188,13 @@ Ctrl-C stops everything.
 [herald] ready`);
 }
 
-function launch(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, entry)], {
+function launch(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  nodeFlags: readonly string[] = [],
+): ChildProcess {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(projectRoot, entry)], {
     cwd: projectRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

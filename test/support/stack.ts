@@ -15,6 +15,7 @@ import { startApi } from '../../api/server.ts';
 import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.ts';
 import { heraldDataConverter } from '../../codec/data-converter.ts';
 import { type CodecKeyring, formatCodecKeys, generateKey } from '../../codec/keys.ts';
+import { WORKER_NODE_FLAGS } from '../../config/worker-defaults.ts';
 import type { Database } from '../../db/schema.ts';
 import { type MessageStatus, TERMINAL_STATUSES } from '../../domain/status.ts';
 import { loadCarrierFile } from '../../scripts/carrier-file.ts';
@@ -323,11 +324,15 @@ async function startOptInHttpCarriers(
 }
 
 function spawnWorker(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(projectRoot, 'workers/main.ts')], {
-    cwd: projectRoot,
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...WORKER_NODE_FLAGS, '--import', 'tsx', resolve(projectRoot, 'workers/main.ts')],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stderr?.on('data', (c: Buffer) => process.stderr.write(`[worker] ${c.toString()}`));
   return child;
 }
