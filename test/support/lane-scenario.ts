@@ -40,7 +40,7 @@ export interface LaneScenarioResult {
   readonly bulkSent: number;
 }
 
-interface Row {
+export interface Row {
   readonly id: string;
   readonly priority: Priority;
   readonly createdMs: number;
@@ -119,7 +119,7 @@ export async function runLaneScenario(
 }
 
 /** The account's messages not yet `sent` (or past it). */
-async function unsent(db: Kysely<Database>, accountId: string): Promise<number> {
+export async function unsent(db: Kysely<Database>, accountId: string): Promise<number> {
   const row = await db
     .selectFrom('messages')
     .select(db.fn.countAll<string>().as('n'))
@@ -130,7 +130,10 @@ async function unsent(db: Kysely<Database>, accountId: string): Promise<number> 
 }
 
 /** Every message of the account with when it was stored and first `sent` (database clock, ms). */
-async function timeline(db: Kysely<Database>, accountId: string): Promise<Array<Row & { body: string }>> {
+export async function timeline(
+  db: Kysely<Database>,
+  accountId: string,
+): Promise<Array<Row & { body: string }>> {
   const rows = await db
     .selectFrom('messages as m')
     .leftJoin(
