@@ -23,7 +23,7 @@ import { type BenchStack, startBenchStack } from './bench-stack.ts';
 import { waitForTerminal } from './db-figures.ts';
 import { sendMessages } from './load.ts';
 import { type MemoryPeak, readMachineBusySeconds, startRssSampler } from './proc-stats.ts';
-import { writeResultFiles } from './report.ts';
+import { cpuPerMessageRows, writeResultFiles } from './report.ts';
 import {
   type CarrierRate,
   observedCarrierRates,
@@ -33,6 +33,7 @@ import {
   summedPeaks,
 } from './stack-procs.ts';
 import { type LatencySummary, round, summarize } from './stats.ts';
+import { warmUp } from './warm-up.ts';
 
 /** Targets of the scenario; missing them is reported, never a failure. */
 export const PRIORITY_TARGETS = { worstHighAcceptedToSentMs: 2000, minOrderFraction: 0.9 } as const;
@@ -231,24 +232,7 @@ async function runOnce(
 ): Promise<PriorityRun> {
   const failures: string[] = [];
   const memory = startRssSampler(rssPids(stack));
-  if (args.warmup > 0) {
-    const warm = await sendMessages({
-      apiUrl: stack.apiUrls,
-      apiKey: stack.warmupAccount.apiKey,
-      count: args.warmup,
-      concurrency: Math.min(args.concurrency, args.warmup),
-      to: usNumber,
-    });
-    if (warm.errors.length > 0) throw new Error(`warm-up: the API failed: ${warm.errors[0]?.detail}`);
-    const done = await waitForTerminal(stack.db, stack.warmupAccount.id, {
-      expected: warm.ids.length,
-      timeoutMs: 60_000,
-      stallMs: 30_000,
-    });
-    if (done.reason !== 'done')
-      throw new Error(`warm-up: only ${done.terminal} of ${warm.ids.length} finished`);
-    log(`warm-up: ${args.warmup} messages done`);
-  }
+  await warmUp(stack, { count: args.warmup, concurrency: args.concurrency, to: usNumber }, log);
 
   const cpuBefore = snapshotStack(stack);
   const machineBefore = readMachineBusySeconds() ?? 0;
@@ -563,22 +547,7 @@ function runRows(r: PriorityRun): Array<[string, string]> {
         )
         .join(' · '),
     ],
-    [
-      'CPU ms / message',
-      `${Object.entries(r.cpu.msPerMessage)
-        .map(([k, ms]) => `${k} ${f(ms)}`)
-        .join(' · ')} (others used ${f(r.cpu.othersCores, 2)} cores meanwhile)`,
-    ],
-    ...(r.cpu.perProcessMsPerMessage
-      ? [
-          [
-            'CPU ms / message per process',
-            Object.entries(r.cpu.perProcessMsPerMessage)
-              .map(([k, ms]) => `${k} ${f(ms)}`)
-              .join(' · '),
-          ] as [string, string],
-        ]
-      : []),
+    ...cpuPerMessageRows(r.cpu, ` (others used ${f(r.cpu.othersCores, 2)} cores meanwhile)`),
     [
       'peak RSS',
       `${Object.entries(r.memory)

@@ -174,22 +174,7 @@ function rows(r: SendBenchReport): Array<[string, string]> {
       'CPU-bound ceiling',
       `${f((r.environment.cpus * 1000) / Math.max(1, r.cpu.msPerMessage.total ?? 0))} msg/s (${r.environment.cpus} cores ÷ total CPU per message)`,
     ],
-    [
-      'CPU ms / message',
-      Object.entries(r.cpu.msPerMessage)
-        .map(([name, ms]) => `${name} ${f(ms)}`)
-        .join(' · '),
-    ],
-    ...(r.cpu.perProcessMsPerMessage
-      ? [
-          [
-            'CPU ms / message per process',
-            Object.entries(r.cpu.perProcessMsPerMessage)
-              .map(([name, ms]) => `${name} ${f(ms)}`)
-              .join(' · '),
-          ] as [string, string],
-        ]
-      : []),
+    ...cpuPerMessageRows(r.cpu),
     [
       'no-op floor, CPU ms / workflow',
       floor
@@ -386,4 +371,27 @@ export async function writeResultFiles(
   await writeFile(json, `${JSON.stringify(value, null, 2)}\n`);
   await writeFile(md, markdown(file));
   return { json, markdown: md };
+}
+
+/**
+ * The report rows of CPU ms per message: by kind of process (with `note` after it) and, with
+ * several workers or APIs, per process.
+ */
+export function cpuPerMessageRows(
+  cpu: {
+    readonly msPerMessage: Readonly<Record<string, number>>;
+    readonly perProcessMsPerMessage: Readonly<Record<string, number>> | null;
+  },
+  note = '',
+): Array<[string, string]> {
+  const list = (byName: Readonly<Record<string, number>>): string =>
+    Object.entries(byName)
+      .map(([name, ms]) => `${name} ${f(ms)}`)
+      .join(' · ');
+  return [
+    ['CPU ms / message', `${list(cpu.msPerMessage)}${note}`],
+    ...(cpu.perProcessMsPerMessage
+      ? [['CPU ms / message per process', list(cpu.perProcessMsPerMessage)] as [string, string]]
+      : []),
+  ];
 }

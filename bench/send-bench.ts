@@ -30,6 +30,7 @@ import { formatTable, type NoopFloor, type SendBenchReport, TARGETS, writeReport
 import { observedCarrierRates, rssPids, snapshotStack, stackCpuBetween, summedPeaks } from './stack-procs.ts';
 import { summarize } from './stats.ts';
 import { scrapeMetrics, temporalCost } from './temporal-metrics.ts';
+import { warmUp } from './warm-up.ts';
 
 const RESULTS_DIR = resolve(import.meta.dirname, 'results');
 const TUNING_VARS = [
@@ -70,26 +71,7 @@ async function run(
   const failed: string[] = [];
   const memory = startRssSampler(rssPids(stack));
 
-  if (args.warmup > 0) {
-    log(`warm-up: ${args.warmup} messages`);
-    const warm = await sendMessages({
-      apiUrl: stack.apiUrl,
-      apiKey: stack.warmupAccount.apiKey,
-      count: args.warmup,
-      concurrency: Math.min(args.concurrency, args.warmup),
-      to: destination,
-    });
-    if (warm.errors.length > 0) throw new Error(`warm-up: the API failed: ${warm.errors[0]?.detail}`);
-    const done = await waitForTerminal(stack.db, stack.warmupAccount.id, {
-      expected: warm.ids.length,
-      timeoutMs: 60_000,
-      stallMs: 30_000,
-      onProgress: (n) => log(`warm-up: ${n} of ${warm.ids.length} terminal`),
-    });
-    if (done.reason !== 'done')
-      throw new Error(`warm-up: only ${done.terminal} of ${warm.ids.length} finished`);
-    log(`warm-up: ${args.warmup} messages done`);
-  }
+  await warmUp(stack, { count: args.warmup, concurrency: args.concurrency, to: destination }, log);
 
   const metricsBefore = await scrapeMetrics(stack.temporalMetricsUrl);
   const cpuBefore = snapshotStack(stack);
