@@ -58,9 +58,10 @@ export const LEAN_PATH_PATCH = 'lean-path-and-lanes';
 
 /**
  * The submit as a local activity, on the worker that runs the workflow. It only sends when the
- * carrier's shared pacer has a slot right away; otherwise it answers `carrier_busy` before writing
- * anything, and the workflow queues the submit on the carrier's task queue instead, where a backlog
- * waits in lane order on the server (not in this worker's slots) under the carrier's rate limit.
+ * carrier's shared pacer has a slot within 250 ms and this worker holds the carrier's adapter;
+ * otherwise it answers `use_carrier_queue` before writing or sending anything, and the workflow
+ * queues the submit on the carrier's task queue instead, where a backlog waits in lane order on the
+ * server (not in this worker's slots) under the carrier's rate limit.
  */
 const localSubmit = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '60s',
