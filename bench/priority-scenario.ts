@@ -37,6 +37,11 @@ import { warmUp } from './warm-up.ts';
 
 /** Targets of the scenario; missing them is reported, never a failure. */
 export const PRIORITY_TARGETS = { worstHighAcceptedToSentMs: 2000, minOrderFraction: 0.9 } as const;
+/**
+ * The order target applies to high messages with at least this many low ones waiting (as in
+ * test/integration/priority-lanes.test.ts): the 10–20 a worker already holds cannot be overtaken.
+ */
+export const BACKLOG_FOR_ORDER = 200;
 /** The first high message goes this long after the first low one was accepted. */
 const FIRST_HIGH_AFTER_MS = 2_000;
 /** The scenario gives up sending high messages this long after the first low one. */
@@ -92,6 +97,8 @@ export interface PriorityRun {
   readonly worstHighAcceptedToSentMs: number | null;
   /** Lowest order fraction over the high messages with low ones waiting. */
   readonly minOrderFraction: number | null;
+  /** Lowest order fraction over the high messages with ≥ {@link BACKLOG_FOR_ORDER} low ones waiting: the target's figure. */
+  readonly minOrderFractionWithBacklog: number | null;
   /**
    * Most low messages that went to the carrier ahead of one high message although they were
    * waiting when it was accepted: the absolute view of the order, which does not grow with the
@@ -360,6 +367,10 @@ async function runOnce(
     sentTimes.length === 0 || sentTimes.some((t) => t === null) ? null : Math.max(...(sentTimes as number[]));
   const fractions = highFigures.flatMap((h) => (h.orderFraction === null ? [] : [h.orderFraction]));
   const minOrderFraction = fractions.length === 0 ? null : Math.min(...fractions);
+  const backlogFractions = highFigures.flatMap((h) =>
+    h.orderFraction === null || h.waitingLows < BACKLOG_FOR_ORDER ? [] : [h.orderFraction],
+  );
+  const minOrderFractionWithBacklog = backlogFractions.length === 0 ? null : Math.min(...backlogFractions);
   const maxLowsAhead = highFigures.length === 0 ? null : Math.max(...highFigures.map((h) => h.lowsAhead));
   const lowSent = lowTimes.flatMap((l) => (l.sentAt === null ? [] : [l.sentAt]));
   const firstLowAt = Math.min(...lowTimes.map((l) => l.createdAt));
@@ -369,7 +380,7 @@ async function runOnce(
   for (const c of carrierRate) {
     if (c.exceeded) {
       failures.push(
-        `carrier ${c.carrier}: ${c.maxPerSecond} submissions in 1 s, above its tps ${c.configuredTps} (+1 allowed)`,
+        `carrier ${c.carrier}: ${c.maxPerSecond} submissions in 1 s, above its tps ${c.configuredTps}`,
       );
     }
   }
@@ -396,12 +407,13 @@ async function runOnce(
     highErrors,
     worstHighAcceptedToSentMs: worst,
     minOrderFraction,
+    minOrderFractionWithBacklog,
     maxLowsAhead,
     targetsMet:
       worst !== null &&
       worst <= PRIORITY_TARGETS.worstHighAcceptedToSentMs &&
-      minOrderFraction !== null &&
-      minOrderFraction >= PRIORITY_TARGETS.minOrderFraction,
+      minOrderFractionWithBacklog !== null &&
+      minOrderFractionWithBacklog >= PRIORITY_TARGETS.minOrderFraction,
     terminal: { count: terminal.terminal, expected, reason: terminal.reason },
     statuses: figures.statuses,
     carriers: figures.carriers,
@@ -509,7 +521,7 @@ function firstSent(events: readonly { status: string; at: string }[]): { status:
 const f = (n: number | null, digits = 1): string => (n === null ? '—' : round(n, digits).toFixed(digits));
 
 function summaryLine(r: PriorityRun): string {
-  return `worst high accepted → sent ${f(r.worstHighAcceptedToSentMs, 0)} ms (target ≤ ${PRIORITY_TARGETS.worstHighAcceptedToSentMs}), min order fraction ${f(r.minOrderFraction, 3)} (target ≥ ${PRIORITY_TARGETS.minOrderFraction}), ${r.highs.length} high, ${r.low.accepted} low`;
+  return `worst high accepted → sent ${f(r.worstHighAcceptedToSentMs, 0)} ms (target ≤ ${PRIORITY_TARGETS.worstHighAcceptedToSentMs}), min order fraction ${f(r.minOrderFractionWithBacklog, 3)} with ≥ ${BACKLOG_FOR_ORDER} waiting (target ≥ ${PRIORITY_TARGETS.minOrderFraction}; ${f(r.minOrderFraction, 3)} over all), ${r.highs.length} high, ${r.low.accepted} low`;
 }
 
 function runRows(r: PriorityRun): Array<[string, string]> {
@@ -519,7 +531,10 @@ function runRows(r: PriorityRun): Array<[string, string]> {
       'worst high accepted → sent',
       `${f(r.worstHighAcceptedToSentMs, 0)} ms (target ≤ ${PRIORITY_TARGETS.worstHighAcceptedToSentMs})`,
     ],
-    ['min order fraction', `${f(r.minOrderFraction, 3)} (target ≥ ${PRIORITY_TARGETS.minOrderFraction})`],
+    [
+      'min order fraction',
+      `${f(r.minOrderFractionWithBacklog, 3)} with ≥ ${BACKLOG_FOR_ORDER} lows waiting (target ≥ ${PRIORITY_TARGETS.minOrderFraction}); ${f(r.minOrderFraction, 3)} over all`,
+    ],
     [
       'most lows sent ahead of a high',
       `${r.maxLowsAhead ?? '—'} (waiting when it was accepted, sent before it)`,
@@ -541,10 +556,7 @@ function runRows(r: PriorityRun): Array<[string, string]> {
     [
       'carrier rate, max in 1 s / tps',
       r.carrierRate
-        .map(
-          (c) =>
-            `${c.carrier} ${c.maxPerSecond}/${c.configuredTps}${c.exceeded ? ' EXCEEDED' : c.aboveTps ? ' (+1: the straddling slot)' : ''}`,
-        )
+        .map((c) => `${c.carrier} ${c.maxPerSecond}/${c.configuredTps}${c.exceeded ? ' EXCEEDED' : ''}`)
         .join(' · '),
     ],
     ...cpuPerMessageRows(r.cpu, ` (others used ${f(r.cpu.othersCores, 2)} cores meanwhile)`),
@@ -596,11 +608,11 @@ export function priorityMarkdown(report: PriorityReport, jsonFile: string): stri
     .filter((x) => x !== '')
     .join(' ');
   const summary = [
-    '| db | worst high accepted → sent ms | min order fraction | most lows ahead | high msgs | low drained in s | targets |',
-    '|---|---|---|---|---|---|---|',
+    `| db | worst high accepted → sent ms | min order fraction (≥ ${BACKLOG_FOR_ORDER} waiting) | min order fraction (all) | most lows ahead | high msgs | low drained in s | targets |`,
+    '|---|---|---|---|---|---|---|---|',
     ...report.runs.map(
       (r) =>
-        `| ${r.db} | ${f(r.worstHighAcceptedToSentMs, 0)} | ${f(r.minOrderFraction, 3)} | ${r.maxLowsAhead ?? '—'} | ${r.highs.length} | ${f(r.low.drainSec, 1)} | ${r.targetsMet ? 'met' : 'missed'} |`,
+        `| ${r.db} | ${f(r.worstHighAcceptedToSentMs, 0)} | ${f(r.minOrderFractionWithBacklog, 3)} | ${f(r.minOrderFraction, 3)} | ${r.maxLowsAhead ?? '—'} | ${r.highs.length} | ${f(r.low.drainSec, 1)} | ${r.targetsMet ? 'met' : 'missed'} |`,
     ),
   ].join('\n');
   const sections = report.runs
@@ -628,7 +640,8 @@ accepted the same account sends a \`high\` message every ${s.highEveryMs} ms unt
 "accepted → sent": the high message's \`createdAt\` to its first \`sent\` event (\`delivered\` when the
 receipt beat the submit answer), from \`GET /v1/messages/:id\`. "Order fraction": of the low messages
 accepted before the high one and not yet sent at that moment, the share sent after it. Targets:
-worst ≤ ${report.targets.worstHighAcceptedToSentMs} ms, min fraction ≥ ${report.targets.minOrderFraction}.
+worst ≤ ${report.targets.worstHighAcceptedToSentMs} ms, min fraction ≥ ${report.targets.minOrderFraction} over the high
+messages with ≥ ${BACKLOG_FOR_ORDER} low ones waiting (fewer: the 10–20 a worker holds already weigh too much).
 
 ${summary}
 

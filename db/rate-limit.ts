@@ -3,8 +3,11 @@
  * carrier (`carrier_rate_limits`). It paces rather than buckets (GCRA-style virtual scheduling):
  * each caller reserves the next `segments / rate` seconds of the carrier's timeline in ONE
  * statement and waits until its slot starts. Slots never overlap, so in any one-second window
- * at most `rate` segments start, plus the one request straddling the window's edge. No burst
- * allowance: carriers count per second, and a burst is exactly what gets a sender throttled.
+ * at most `rate` segments start, plus the one request straddling the window's edge; the submit
+ * activity books a little under the carrier's limit (`bookedSegmentsPerSecond`,
+ * activities/submission.ts) so that even that one, and a send that starts a little late, stay within
+ * it. No burst allowance: carriers count per second, and a burst is exactly what gets a sender
+ * throttled.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema.ts';

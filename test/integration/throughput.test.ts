@@ -61,7 +61,8 @@ describe('per-carrier throughput', () => {
     );
     expect(log.length).toBe(MESSAGES);
     expect(log.every((e) => e.segments === 2)).toBe(true);
-    expect(max).toBeLessThanOrEqual(RATE + 2);
+    // Never above the limit in any one-second window (the pacer books a little under it).
+    expect(max).toBeLessThanOrEqual(RATE);
     // Paced, not starved: 400 segments at 20/s take about 20 s, not much more.
     expect(elapsed).toBeGreaterThan(17);
     expect(elapsed).toBeLessThan(60);
