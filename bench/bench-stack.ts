@@ -453,3 +453,23 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000)
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
+
+/**
+ * On SIGINT / SIGTERM, tears the stack down and exits 130 (once), so an interrupted run leaves no
+ * server or database behind. Returns a function that removes the handlers again.
+ */
+export function stopOnInterrupt(stack: BenchStack, log: (msg: string) => void): () => void {
+  let interrupted = false;
+  const onSignal = (): void => {
+    if (interrupted) return;
+    interrupted = true;
+    log('interrupted: tearing down');
+    void stack.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

@@ -19,11 +19,11 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../db/schema.ts';
 import type { SendBenchArgs } from './bench-args.ts';
-import { type BenchStack, startBenchStack } from './bench-stack.ts';
+import { type BenchStack, startBenchStack, stopOnInterrupt } from './bench-stack.ts';
 import { waitForTerminal } from './db-figures.ts';
 import { sendMessages } from './load.ts';
 import { type MemoryPeak, readMachineBusySeconds, startRssSampler } from './proc-stats.ts';
-import { cpuPerMessageRows, writeResultFiles } from './report.ts';
+import { cpuPerMessageRows, type GitState, type MachineFigures, writeResultFiles } from './report.ts';
 import {
   type CarrierRate,
   observedCarrierRates,
@@ -129,13 +129,8 @@ export interface PriorityReport {
   readonly kind: 'priority';
   readonly startedAt: string;
   readonly label: string;
-  readonly git: { readonly commit: string; readonly dirty: boolean } | null;
-  readonly environment: {
-    readonly node: string;
-    readonly cpus: number;
-    readonly cpuModel: string;
-    readonly loadAvgAtStart: number;
-  };
+  readonly git: GitState | null;
+  readonly environment: MachineFigures;
   readonly settings: {
     readonly low: number;
     readonly concurrency: number;
@@ -175,15 +170,7 @@ export async function runPriorityScenario(args: SendBenchArgs, ctx: PriorityCont
       workers: args.workers,
       apis: args.apis,
     });
-    let interrupted = false;
-    const onSignal = (): void => {
-      if (interrupted) return;
-      interrupted = true;
-      ctx.log('interrupted: tearing down');
-      void stack.stop().finally(() => process.exit(130));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const removeInterruptHandlers = stopOnInterrupt(stack, ctx.log);
     try {
       const run = await runOnce(args, stack, ctx.log);
       runs.push(run);
@@ -193,8 +180,7 @@ export async function runPriorityScenario(args: SendBenchArgs, ctx: PriorityCont
         console.error(`--- worker output (tail) ---\n${out.worker}\n--- api output (tail) ---\n${out.api}`);
       }
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      removeInterruptHandlers();
       ctx.log(`${db}: tearing down`);
       await stack.stop();
     }

@@ -35,19 +35,29 @@ export interface NoopFloor {
   readonly ratioByProcess: Record<string, number>;
 }
 
+/** The commit a run measured, and whether the tree had changes on top. */
+export interface GitState {
+  readonly commit: string;
+  readonly dirty: boolean;
+}
+
+/** The machine a run measured on. */
+export interface MachineFigures {
+  readonly node: string;
+  readonly cpus: number;
+  readonly cpuModel: string;
+  /** 1-minute load average when the run started (other work on the machine skews figures). */
+  readonly loadAvgAtStart: number;
+}
+
 /** Everything one run measured (the JSON file is exactly this). */
 export interface SendBenchReport {
   readonly kind: 'send';
   /** ISO time the run started. */
   readonly startedAt: string;
   readonly label: string;
-  readonly git: { readonly commit: string; readonly dirty: boolean } | null;
-  readonly environment: {
-    readonly node: string;
-    readonly cpus: number;
-    readonly cpuModel: string;
-    /** 1-minute load average when the run started (other work on the machine skews figures). */
-    readonly loadAvgAtStart: number;
+  readonly git: GitState | null;
+  readonly environment: MachineFigures & {
     readonly db: 'postgres' | 'pglite';
     /** Tuning variables passed to the worker and the API ('default' when unset). */
     readonly tuning: Record<string, string>;

@@ -19,7 +19,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseBenchArgs, type SendBenchArgs, USAGE } from './bench-args.ts';
-import { type BenchStack, startBenchStack } from './bench-stack.ts';
+import { type BenchStack, startBenchStack, stopOnInterrupt } from './bench-stack.ts';
 import { readDbFigures, waitForTerminal } from './db-figures.ts';
 import { sampleHistories } from './history.ts';
 import { sendMessages } from './load.ts';
@@ -280,15 +280,7 @@ async function main(): Promise<number> {
     workers: args.workers,
     apis: args.apis,
   });
-  let interrupted = false;
-  const onSignal = (): void => {
-    if (interrupted) return;
-    interrupted = true;
-    log('interrupted: tearing down');
-    void stack.stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopOnInterrupt(stack, log);
   try {
     const { report, failed } = await run(args, stack).catch((err: unknown) => {
       const output = stack.childOutput();
