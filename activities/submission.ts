@@ -1,8 +1,9 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { recordRouteOutcome } from '../db/carriers.ts';
 import { recordMessageParts } from '../db/message-parts.ts';
-import { beginAttempt, finishAttempt, transitionMessage } from '../db/messages.ts';
+import { beginAttempt, findAttempt, finishAttempt, transitionMessage } from '../db/messages.ts';
 import { reserveSendSlot } from '../db/rate-limit.ts';
+import type { MessageAttempt } from '../db/schema.ts';
 import { type CarrierError, USE_CARRIER_QUEUE } from '../domain/carrier-error.ts';
 import { circuitState } from '../domain/circuit.ts';
 import {
@@ -64,30 +65,38 @@ export function createSubmissionActivities(deps: ActivityDeps) {
   const { db, adapterFor, publicBaseUrl } = deps;
   return {
     async submitToCarrier(input: SubmitInput): Promise<SubmitOutcome> {
+      // Refusing without sending is only right when this attempt never began: a retry of an
+      // attempt the carrier took (or may hold) must answer from its row, never fail over to a
+      // second carrier that would send the message again.
+      const refuse = async (outcome: SubmitOutcome): Promise<SubmitOutcome> => {
+        const begun = await findAttempt(db, input.messageId, input.attempt);
+        return begun ? fromAttemptRow(begun, input) : outcome;
+      };
       const adapter = adapterFor(input.carrierId);
       // Another worker may hold this carrier (an SMPP bind, a carrier added since this one started).
-      if (!adapter && input.local) return USE_QUEUE(`this worker has no session for ${input.carrierId}`);
+      if (!adapter && input.local)
+        return refuse(USE_QUEUE(`this worker has no session for ${input.carrierId}`));
       if (!adapter) {
-        return {
+        return refuse({
           ok: false,
           error: {
             class: 'failover',
             code: 'carrier_unavailable',
             message: `carrier ${input.carrierId} is not configured`,
           },
-        };
+        });
       }
       // Tripped since this message was planned: fail over at once instead of piling on.
       const circuit = input.skipIfOpen ? deps.routeStats?.circuit(input.carrierId, input.country) : undefined;
       if (circuit && circuitState(circuit, Date.now(), routingSettings(deps)) !== 'closed') {
-        return {
+        return refuse({
           ok: false,
           error: {
             class: 'failover',
             code: 'circuit_open',
             message: `the route via ${input.carrierId} is open`,
           },
-        };
+        });
       }
       const pace = sendPacer(deps, input);
       const paced = await pace();
@@ -100,20 +109,7 @@ export function createSubmissionActivities(deps: ActivityDeps) {
         carrierId: input.carrierId,
         attempt: input.attempt,
       });
-      if (!fresh) {
-        if (row.outcome === null) return { ok: false, error: MAYBE_SENT };
-        return row.outcome === 'accepted' && row.carrier_message_id
-          ? { ok: true, carrierMessageId: row.carrier_message_id, segments: input.segments, receiptParts: 1 }
-          : {
-              ok: false,
-              error: {
-                class: row.outcome === 'accepted' ? 'ambiguous' : row.outcome,
-                code: row.error_code ?? 'unknown',
-                message: row.error_message ?? '',
-                ...(row.carrier_error_code ? { carrierCode: row.carrier_error_code } : {}),
-              },
-            };
-      }
+      if (!fresh) return fromAttemptRow(row, input);
       const sending = await transitionMessage(db, input.messageId, 'sending', {
         carrier_id: input.carrierId,
       });
@@ -197,6 +193,22 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       return { ok: false, error };
     },
   };
+}
+
+/** What a begun attempt answers when it is tried again: its recorded outcome, or "maybe sent". */
+function fromAttemptRow(row: MessageAttempt, input: SubmitInput): SubmitOutcome {
+  if (row.outcome === null) return { ok: false, error: MAYBE_SENT };
+  return row.outcome === 'accepted' && row.carrier_message_id
+    ? { ok: true, carrierMessageId: row.carrier_message_id, segments: input.segments, receiptParts: 1 }
+    : {
+        ok: false,
+        error: {
+          class: row.outcome === 'accepted' ? 'ambiguous' : row.outcome,
+          code: row.error_code ?? 'unknown',
+          message: row.error_message ?? '',
+          ...(row.carrier_error_code ? { carrierCode: row.carrier_error_code } : {}),
+        },
+      };
 }
 
 /** Feeds the worker's batched route stats; without them, the single-row update of old. */

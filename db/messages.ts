@@ -244,13 +244,24 @@ export async function beginAttempt(
     .returningAll()
     .executeTakeFirst();
   if (row) return { fresh: true, row };
-  const existing = await db
+  const existing = await findAttempt(db, input.messageId, input.attempt);
+  if (existing === undefined)
+    throw new Error(`beginAttempt: conflict on attempt ${input.attempt} but no row`);
+  return { fresh: false, row: existing };
+}
+
+/** Attempt number `attempt` of a message, when it was begun. */
+export async function findAttempt(
+  db: Kysely<Database>,
+  messageId: string,
+  attempt: number,
+): Promise<MessageAttempt | undefined> {
+  return db
     .selectFrom('message_attempts')
     .selectAll()
-    .where('message_id', '=', input.messageId)
-    .where('attempt', '=', input.attempt)
-    .executeTakeFirstOrThrow();
-  return { fresh: false, row: existing };
+    .where('message_id', '=', messageId)
+    .where('attempt', '=', attempt)
+    .executeTakeFirst();
 }
 
 /** Input of {@link finishAttempt}. */
