@@ -33,8 +33,10 @@ export interface CreateDbOptions {
   /** Pool size. Default 10. */
   max?: number;
   /**
-   * Called when an idle pooled connection fails (server restart, embedded server stopped).
-   * Without a listener pg would crash the process. Default: a one-line warning on stderr.
+   * Called when a pooled connection fails, idle or checked out (server restart, backends
+   * terminated, embedded server stopped). Without a listener pg would crash the process; a query
+   * running on the connection still rejects with the error, and the pool drops the connection.
+   * Default: a one-line warning on stderr.
    */
   onIdleError?: (error: Error) => void;
 }
@@ -48,6 +50,12 @@ export function createDb(url: string, opts: CreateDbOptions = {}): Kysely<Databa
   const onIdleError =
     opts.onIdleError ?? ((error: Error) => console.warn(`[db] idle connection error: ${error.message}`));
   pool.on('error', onIdleError);
+  // pg-pool listens for errors only while a client is idle and removes that listener on checkout,
+  // so a connection terminated mid-query (57P01, "Connection terminated unexpectedly") would emit
+  // 'error' with no listener and crash the process. One listener for the client's whole life.
+  pool.on('connect', (client) => {
+    client.on('error', onIdleError);
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
