@@ -1,6 +1,8 @@
+import { Context } from '@temporalio/activity';
 import { settle } from '../db/ledger.ts';
 import { transitionMessage } from '../db/messages.ts';
 import { formatMoney, parseMoney } from '../domain/money.ts';
+import { isTerminal } from '../domain/status.ts';
 import { afterTransition } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
 import { settleFailoverLeg } from './failover.ts';
@@ -40,6 +42,15 @@ export function createSettlementActivities(deps: ActivityDeps) {
         },
         input.error ? { error: input.error.code } : undefined,
       );
+      // The workflow decided a final status the row cannot take: the two disagree. Not swallowed:
+      // an error in the log names both (the money above is settled either way).
+      if (!finished.changed && finished.message && !isTerminal(finished.message.status)) {
+        Context.current().log.error('the final status was refused by the status machine', {
+          messageId: input.messageId,
+          rowStatus: finished.message.status,
+          finalStatus: input.status,
+        });
+      }
       // The final status must reach the callback workflow: a failure here retries this activity,
       // and the retry signals again even though the transition is then a no-op.
       await afterTransition(deps, finished.message, { mustSucceed: true });

@@ -68,9 +68,18 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       // Refusing without sending is only right when this attempt never began: a retry of an
       // attempt the carrier took (or may hold) must answer from its row, never fail over to a
       // second carrier that would send the message again.
+      const answerBegun = async (row: MessageAttempt): Promise<SubmitOutcome> => {
+        // Cut short after the row was written: the carrier may hold the message, so it is
+        // `sending` (from there a receipt or the validity's end can finish it; from `queued` it
+        // could never leave again).
+        if (row.outcome === null) {
+          await transitionMessage(db, input.messageId, 'sending', { carrier_id: input.carrierId });
+        }
+        return fromAttemptRow(row, input);
+      };
       const refuse = async (outcome: SubmitOutcome): Promise<SubmitOutcome> => {
         const begun = await findAttempt(db, input.messageId, input.attempt);
-        return begun ? fromAttemptRow(begun, input) : outcome;
+        return begun ? answerBegun(begun) : outcome;
       };
       const adapter = adapterFor(input.carrierId);
       // Another worker may hold this carrier (an SMPP bind, a carrier added since this one started).
@@ -109,7 +118,7 @@ export function createSubmissionActivities(deps: ActivityDeps) {
         carrierId: input.carrierId,
         attempt: input.attempt,
       });
-      if (!fresh) return fromAttemptRow(row, input);
+      if (!fresh) return answerBegun(row);
       const sending = await transitionMessage(db, input.messageId, 'sending', {
         carrier_id: input.carrierId,
       });

@@ -11,7 +11,7 @@ import { createSubmissionActivities } from '../../activities/submission.ts';
 import type { SubmitInput } from '../../activities/types.ts';
 import type { CarrierAdapter, SubmitRequest, SubmitResult } from '../../adapters/types.ts';
 import { createAccount } from '../../db/accounts.ts';
-import { beginAttempt, insertMessage } from '../../db/messages.ts';
+import { beginAttempt, getMessage, insertMessage, transitionMessage } from '../../db/messages.ts';
 import type { Circuit } from '../../domain/circuit.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -113,6 +113,18 @@ it('a retry of an attempt cut short is ambiguous, not a failover, when the circu
   const retry = await submit(input);
   expect(retry).toMatchObject({ ok: false, error: { class: 'ambiguous', code: 'submit_interrupted' } });
   expect(submitted).toHaveLength(0);
+});
+
+it('an attempt cut short before the row moved to sending leaves it sending, not stuck at queued', async () => {
+  const input = await newMessage();
+  // The worker died between writing the attempt row and moving the message on.
+  await beginAttempt(t.db, { messageId: input.messageId, carrierId: 'carrier-a', attempt: 1 });
+  const retry = await submit(input);
+  expect(retry).toMatchObject({ ok: false, error: { class: 'ambiguous', code: 'submit_interrupted' } });
+  expect(submitted).toHaveLength(0);
+  // From `sending` the validity's end (or a receipt) can finish it; from `queued` it never could.
+  expect((await getMessage(t.db, input.messageId))?.status).toBe('sending');
+  expect((await transitionMessage(t.db, input.messageId, 'expired')).changed).toBe(true);
 });
 
 it('an attempt that never began is refused by an open circuit (failover), nothing sent', async () => {
