@@ -269,7 +269,9 @@ export function twilioSignature(
     Symbol.iterator in params
       ? [...(params as Iterable<readonly [string, string]>)]
       : Object.entries(params as Readonly<Record<string, string>>);
-  const sorted = [...pairs].sort(([ka, va], [kb, vb]) => cmp(ka, kb) || cmp(va, vb));
+  // A key repeated with the same value counts once, as Twilio's own validators sign it.
+  const unique = [...new Map(pairs.map(([k, v]) => [`${k}\u0000${v}`, [k, v] as const])).values()];
+  const sorted = unique.sort(([ka, va], [kb, vb]) => cmp(ka, kb) || cmp(va, vb));
   let data = url;
   for (const [k, v] of sorted) data += k + v;
   return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
@@ -282,7 +284,7 @@ function cmp(a: string, b: string): number {
 /**
  * Checks `X-Twilio-Signature` in constant time. Form posts are signed over URL + params; JSON
  * posts carry `bodySHA256` in the URL and are signed over the URL alone. As Twilio's own helpers
- * do, the URL is also tried with the scheme's default port added or removed (proxies differ).
+ * do, the URL is also tried without its port, or with the scheme's default one (proxies differ).
  */
 export function verifyTwilioRequest(req: InboundHttp, authToken: string): boolean {
   const given = req.headers['x-twilio-signature'];
@@ -303,13 +305,16 @@ export function verifyTwilioRequest(req: InboundHttp, authToken: string): boolea
   }
 }
 
-/** The URL as given, plus the same URL with its scheme's default port toggled. */
+/**
+ * The URL as given, plus the variants Twilio's own validators accept: without its port (any port:
+ * Twilio may sign the URL a proxy in front of us shows, without our non-default port) and, when it
+ * has none, with the scheme's default port.
+ */
 function urlVariants(url: string): string[] {
   const m = /^(https?):\/\/([^/?#:]+|\[[^\]]*\])(?::(\d+))?(.*)$/is.exec(url);
   if (!m) return [url];
   const [, scheme = '', host = '', port, rest = ''] = m;
   const defaultPort = scheme.toLowerCase() === 'https' ? '443' : '80';
   if (port === undefined) return [url, `${scheme}://${host}:${defaultPort}${rest}`];
-  if (port === defaultPort) return [url, `${scheme}://${host}${rest}`];
-  return [url];
+  return [url, `${scheme}://${host}${rest}`];
 }
