@@ -41,7 +41,9 @@ it(`keeps every account's books balanced over ${MESSAGES} mixed-outcome messages
         const res = await apiClient(stack.apiUrl, account.apiKey)('POST', '/v1/messages', {
           to: NUMBERS[(i + j) % NUMBERS.length],
           body: `invariant ${i + j}`,
-          validitySeconds: 3,
+          // Short, so unanswered messages expire within the test, but not so short that the
+          // 210 pollers below (which load the shared database) let messages expire unsent.
+          validitySeconds: 20,
         });
         return { res, key: account.apiKey };
       }),
