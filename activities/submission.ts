@@ -49,10 +49,11 @@ const MAYBE_SENT: CarrierError = {
   message: 'a previous try of this submit was interrupted after it may have reached the carrier',
 };
 
-/** The answer of a local submit that leaves the carrier to its queue; nothing was sent or recorded. */
-const USE_QUEUE = (why: string): SubmitOutcome => ({
-  ok: false,
-  error: { class: 'retry', code: USE_CARRIER_QUEUE, message: why },
+/** Why a local submit leaves the carrier to its queue; nothing was sent or recorded. */
+const useCarrierQueue = (why: string): CarrierError => ({
+  class: 'retry',
+  code: USE_CARRIER_QUEUE,
+  message: why,
 });
 
 /**
@@ -84,7 +85,10 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       const adapter = adapterFor(input.carrierId);
       // Another worker may hold this carrier (an SMPP bind, a carrier added since this one started).
       if (!adapter && input.local)
-        return refuse(USE_QUEUE(`this worker has no session for ${input.carrierId}`));
+        return refuse({
+          ok: false,
+          error: useCarrierQueue(`this worker has no session for ${input.carrierId}`),
+        });
       if (!adapter) {
         return refuse({
           ok: false,
@@ -109,7 +113,6 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       }
       const pace = sendPacer(deps, input);
       const paced = await pace();
-      if (paced?.code === USE_CARRIER_QUEUE) return USE_QUEUE(paced.message);
       if (paced) return { ok: false, error: paced };
       // The attempt row is written before the request: if this process dies mid-request the
       // retry finds it unfinished and must not send blindly a second time.
@@ -264,11 +267,7 @@ function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<Carrie
         maxWaitMs: horizonMs,
       });
       if (!next.ok && input.local) {
-        return {
-          class: 'retry',
-          code: USE_CARRIER_QUEUE,
-          message: `${input.carrierId} is booked more than ${horizonMs} ms ahead`,
-        };
+        return useCarrierQueue(`${input.carrierId} is booked more than ${horizonMs} ms ahead`);
       }
       if (!next.ok) {
         // Booked beyond this lane's horizon: wait at the back of the line (an urgent message can

@@ -18,15 +18,6 @@ export const DEFAULT_PRIORITY: Priority = 'normal';
  */
 export const PRIORITY_KEYS: Readonly<Record<Priority, number>> = { high: 1, normal: 3, low: 5 };
 
-export function isPriority(value: unknown): value is Priority {
-  return typeof value === 'string' && (PRIORITIES as readonly string[]).includes(value);
-}
-
-/** Sort rank of a lane: 0 for `high`, then upward. */
-export function priorityRank(priority: Priority): number {
-  return PRIORITIES.indexOf(priority);
-}
-
 /**
  * How far ahead (ms) a message of each lane may book a carrier's send timeline (the pacer,
  * db/rate-limit.ts). A slower lane waits at the back of the line instead of holding slots far

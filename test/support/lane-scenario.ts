@@ -40,9 +40,8 @@ export interface LaneScenarioResult {
   readonly bulkSent: number;
 }
 
-export interface Row {
+interface Row {
   readonly id: string;
-  readonly priority: Priority;
   readonly createdMs: number;
   readonly sentMs: number | null;
 }
@@ -146,12 +145,11 @@ export async function timeline(
           .as('e'),
       (join) => join.onRef('e.message_id', '=', 'm.id'),
     )
-    .select(['m.id', 'm.priority', 'm.body', 'm.created_at', 'e.sent_at'])
+    .select(['m.id', 'm.body', 'm.created_at', 'e.sent_at'])
     .where('m.account_id', '=', accountId)
     .execute();
   return rows.map((r) => ({
     id: r.id,
-    priority: r.priority,
     body: r.body,
     createdMs: r.created_at.getTime(),
     sentMs: r.sent_at === null ? null : new Date(r.sent_at).getTime(),
