@@ -24,12 +24,11 @@ import {
 } from '../../db/messages.ts';
 import { insertReceipt, listReceipts } from '../../db/receipts.ts';
 import type { NewMessage } from '../../db/schema.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { createTestDatabase, messageRow, type TestDatabase } from '../support/db.ts';
 
 let t: TestDatabase;
 let accountId: string;
 let otherAccountId: string;
-let seq = 0;
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -42,24 +41,7 @@ afterAll(async () => {
 });
 
 function newMessage(overrides: Partial<NewMessage> = {}): NewMessage {
-  seq += 1;
-  return {
-    id: `msg_test${seq}`,
-    account_id: accountId,
-    idempotency_key: null,
-    request_hash: 'h',
-    to_number: '+14155550100',
-    from_sender: 'Herald',
-    body: 'hello',
-    country: 'US',
-    encoding: 'GSM-7',
-    segments: 1,
-    quote_micros: 9_000n,
-    status: 'accepted',
-    validity_seconds: 3600,
-    callback_url: null,
-    ...overrides,
-  };
+  return messageRow(accountId, overrides);
 }
 
 describe('insertMessage', () => {

@@ -13,11 +13,10 @@ import type { CarrierAdapter, SubmitRequest, SubmitResult } from '../../adapters
 import { createAccount } from '../../db/accounts.ts';
 import { beginAttempt, getMessage, insertMessage, transitionMessage } from '../../db/messages.ts';
 import type { Circuit } from '../../domain/circuit.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { createTestDatabase, messageRow, type TestDatabase } from '../support/db.ts';
 
 let t: TestDatabase;
 let accountId: string;
-let seq = 0;
 let circuit: Circuit | undefined;
 let submitted: SubmitRequest[] = [];
 
@@ -59,24 +58,7 @@ beforeEach(() => {
 });
 
 async function newMessage(): Promise<SubmitInput> {
-  seq += 1;
-  const id = `msg_retry${seq}`;
-  await insertMessage(t.db, {
-    id,
-    account_id: accountId,
-    idempotency_key: null,
-    request_hash: 'h',
-    to_number: '+14155550100',
-    from_sender: 'Herald',
-    body: 'hello',
-    country: 'US',
-    encoding: 'GSM-7',
-    segments: 1,
-    quote_micros: 9_000n,
-    status: 'queued',
-    validity_seconds: 3600,
-    callback_url: null,
-  });
+  const { id } = (await insertMessage(t.db, messageRow(accountId, { status: 'queued' }))).message;
   return {
     messageId: id,
     carrierId: 'carrier-a',

@@ -7,7 +7,7 @@ import { createDb, destroyDb } from '../../db/connection.ts';
 import { startEmbeddedPostgres } from '../../db/embedded.ts';
 import { randomBase32 } from '../../db/ids.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
-import type { Database } from '../../db/schema.ts';
+import type { Database, NewMessage } from '../../db/schema.ts';
 
 /** Where test databases are created: `TEST_PG_ADMIN_URL`, default the local trust-auth server. */
 export const TEST_PG_ADMIN_URL =
@@ -87,5 +87,29 @@ export async function createEmbeddedTestDatabase(opts: { max?: number } = {}): P
       dropped = true;
       await close();
     },
+  };
+}
+
+let messageSeq = 0;
+
+/** A message row for `accountId` with fixed, plausible values and a fresh id; `overrides` win. */
+export function messageRow(accountId: string, overrides: Partial<NewMessage> = {}): NewMessage {
+  messageSeq += 1;
+  return {
+    id: `msg_test${messageSeq}`,
+    account_id: accountId,
+    idempotency_key: null,
+    request_hash: 'h',
+    to_number: '+14155550100',
+    from_sender: 'Herald',
+    body: 'hello',
+    country: 'US',
+    encoding: 'GSM-7',
+    segments: 1,
+    quote_micros: 9_000n,
+    status: 'accepted',
+    validity_seconds: 3600,
+    callback_url: null,
+    ...overrides,
   };
 }
