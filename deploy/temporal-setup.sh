@@ -8,16 +8,26 @@ set -eu
 ns=${TEMPORAL_NAMESPACE:-default}
 retention=${NAMESPACE_RETENTION:-24h}
 
+# retry TRIES WHAT COMMAND...: runs COMMAND every 2 s until it succeeds, at most TRIES times.
+retry() {
+  limit=$1
+  what=$2
+  shift 2
+  tries=0
+  until "$@" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge "$limit" ]; then
+      echo "temporal-setup: $what after $((limit * 2)) s" >&2
+      exit 1
+    fi
+    sleep 2
+  done
+}
+
+serving() { temporal operator cluster health 2>/dev/null | grep -qw SERVING; }
+
 # The server's health check only sees its port open; wait until the frontend answers SERVING.
-tries=0
-until temporal operator cluster health 2>/dev/null | grep -q SERVING; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge 90 ]; then
-    echo "temporal-setup: $TEMPORAL_ADDRESS did not answer SERVING within 3 minutes" >&2
-    exit 1
-  fi
-  sleep 2
-done
+retry 90 "$TEMPORAL_ADDRESS did not answer SERVING" serving
 
 created=0
 if out=$(temporal operator namespace create --namespace "$ns" --retention "$retention" 2>&1); then
@@ -31,15 +41,7 @@ else
 fi
 
 # A namespace just created takes a few seconds to reach every service's namespace cache.
-tries=0
-until temporal operator namespace describe --namespace "$ns" >/dev/null 2>&1; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge 30 ]; then
-    echo "temporal-setup: namespace $ns not visible after 60 s" >&2
-    exit 1
-  fi
-  sleep 2
-done
+retry 30 "namespace $ns not visible" temporal operator namespace describe --namespace "$ns"
 
 # Creating an attribute that exists with the same type succeeds, so look first: `created` says
 # whether anything changed.
