@@ -23,10 +23,17 @@ import { type BenchStack, startBenchStack, stopOnInterrupt } from './bench-stack
 import { waitForTerminal } from './db-figures.ts';
 import { sendMessages } from './load.ts';
 import { type MemoryPeak, readMachineBusySeconds, startRssSampler } from './proc-stats.ts';
-import { cpuPerMessageRows, type GitState, type MachineFigures, writeResultFiles } from './report.ts';
+import {
+  type CpuPerMessage,
+  cpuPerMessageRows,
+  type GitState,
+  type MachineFigures,
+  writeResultFiles,
+} from './report.ts';
 import {
   type CarrierRate,
   observedCarrierRates,
+  type PeakSums,
   rssPids,
   snapshotStack,
   stackCpuBetween,
@@ -111,13 +118,9 @@ export interface PriorityRun {
   readonly carriers: Record<string, number>;
   readonly carrierRate: readonly CarrierRate[];
   readonly memory: Record<string, MemoryPeak>;
-  readonly memorySummary: { readonly workerPeakRssMb: number; readonly apiPeakRssMb: number };
-  readonly cpu: {
-    readonly wallSec: number;
-    readonly seconds: Record<string, number>;
-    /** CPU ms per accepted message (low and high), per group and `total`. */
-    readonly msPerMessage: Record<string, number>;
-    readonly perProcessMsPerMessage: Record<string, number> | null;
+  readonly memorySummary: PeakSums;
+  /** Per accepted message (low and high). */
+  readonly cpu: CpuPerMessage & {
     /** Cores the rest of the machine used meanwhile (other test runs skew the figures). */
     readonly othersCores: number;
   };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DbLatency } from './db-figures.ts';
 import type { HistoryFigures } from './history.ts';
 import type { MemoryPeak } from './proc-stats.ts';
-import type { CarrierRate } from './stack-procs.ts';
+import type { CarrierRate, PeakSums } from './stack-procs.ts';
 import { type LatencySummary, round } from './stats.ts';
 import type { TemporalCost } from './temporal-metrics.ts';
 
@@ -48,6 +48,16 @@ export interface MachineFigures {
   readonly cpuModel: string;
   /** 1-minute load average when the run started (other work on the machine skews figures). */
   readonly loadAvgAtStart: number;
+}
+
+/** CPU over a measured phase, per process group and per message (both scenarios report it). */
+export interface CpuPerMessage {
+  readonly wallSec: number;
+  readonly seconds: Record<string, number>;
+  /** CPU milliseconds per accepted message, per group and `total` (the stable figure on a shared machine). */
+  readonly msPerMessage: Record<string, number>;
+  /** CPU ms per message of each worker and API process; null with one of each. */
+  readonly perProcessMsPerMessage: Record<string, number> | null;
 }
 
 /** Everything one run measured (the JSON file is exactly this). */
@@ -95,17 +105,9 @@ export interface SendBenchReport {
   /** Peak RSS per process (`worker`, `api`; `worker-1` … with several). */
   readonly memory: Record<string, MemoryPeak>;
   /** Peak RSS summed over the processes of a kind, MiB. */
-  readonly memorySummary: { readonly workerPeakRssMb: number; readonly apiPeakRssMb: number };
+  readonly memorySummary: PeakSums;
   /** CPU seconds per process group over the measured phase, and cores used on average. */
-  readonly cpu: {
-    readonly wallSec: number;
-    readonly seconds: Record<string, number>;
-    readonly cores: Record<string, number>;
-    /** CPU milliseconds per accepted message (the stable figure on a shared machine). */
-    readonly msPerMessage: Record<string, number>;
-    /** CPU ms per message of each worker and API process; null with one of each. */
-    readonly perProcessMsPerMessage: Record<string, number> | null;
-  };
+  readonly cpu: CpuPerMessage & { readonly cores: Record<string, number> };
   /** The no-op floor measured after the measured phase; null when skipped (`--noop 0`). */
   readonly noopFloor: NoopFloor | null;
   /** Each HTTP carrier simulator's max submissions in any 1 s window vs the configured TPS. */
@@ -385,10 +387,7 @@ export async function writeResultFiles(
  * several workers or APIs, per process.
  */
 export function cpuPerMessageRows(
-  cpu: {
-    readonly msPerMessage: Readonly<Record<string, number>>;
-    readonly perProcessMsPerMessage: Readonly<Record<string, number>> | null;
-  },
+  cpu: Pick<CpuPerMessage, 'msPerMessage' | 'perProcessMsPerMessage'>,
   note = '',
 ): Array<[string, string]> {
   const list = (byName: Readonly<Record<string, number>>): string =>

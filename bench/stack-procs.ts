@@ -41,11 +41,14 @@ export function rssPids(stack: BenchStack): Record<string, number> {
   return Object.fromEntries([...named('worker', stack.pids.workers), ...named('api', stack.pids.apis)]);
 }
 
-/** Peak RSS summed over the processes of each kind (MiB): the `worker` figure with several workers. */
-export function summedPeaks(peaks: Readonly<Record<string, MemoryPeak>>): {
+/** Peak RSS summed over the processes of a kind, MiB. */
+export interface PeakSums {
   readonly workerPeakRssMb: number;
   readonly apiPeakRssMb: number;
-} {
+}
+
+/** Peak RSS summed over the processes of each kind (MiB): the `worker` figure with several workers. */
+export function summedPeaks(peaks: Readonly<Record<string, MemoryPeak>>): PeakSums {
   const sum = (kind: string): number =>
     Object.entries(peaks)
       .filter(([name]) => name === kind || name.startsWith(`${kind}-`))
