@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
@@ -56,7 +56,44 @@ export function createDb(url: string, opts: CreateDbOptions = {}): Kysely<Databa
   pool.on('connect', (client) => {
     client.on('error', onIdleError);
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: discardingBrokenClients(pool) }) });
+}
+
+/**
+ * True when `error` means the connection itself is gone, not just the statement: anything pg raises
+ * without a server error (socket closed, "Connection terminated unexpectedly") and the server's
+ * connection-exception (08) and operator-intervention (57P, e.g. 57P01 terminated) classes.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError)) return true;
+  return /^(08|57P)/.test(error.code ?? '');
+}
+
+/**
+ * The pool as kysely sees it, except that a client whose query failed because its connection was
+ * lost is destroyed on release instead of going back to the idle list. pg rejects the query on the
+ * server's 57P01 message before the socket closes, so pg-pool would otherwise hand the dead client
+ * to the next query, which then fails too.
+ */
+function discardingBrokenClients(pool: pg.Pool): PostgresPool {
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      let lost = false;
+      const query = ((...args: Parameters<pg.PoolClient['query']>) => {
+        const result = (client.query as (...a: unknown[]) => unknown)(...args);
+        if (result instanceof Promise) {
+          return result.catch((error: unknown) => {
+            if (isConnectionLost(error)) lost = true;
+            throw error;
+          });
+        }
+        return result; // a cursor: its own reads report errors
+      }) as PostgresPoolClient['query'];
+      return { query, release: (destroy?: boolean) => client.release(Boolean(destroy) || lost) };
+    },
+    end: () => pool.end(),
+  };
 }
 
 /** Closes the pool behind `db`; waits for checked-out connections to be released. */

@@ -79,3 +79,23 @@ it('a connection terminated between two statements of a transaction fails the tr
   expect(seen.some((e) => /terminat/i.test(e.message))).toBe(true);
   expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }]);
 });
+
+it('the next query after a terminated one never lands on the dead connection', async () => {
+  // One connection, so the query right after the termination reuses the client pg just failed:
+  // pg rejects on the server's 57P01 message before the socket closes, and a client released in
+  // that gap used to go back to the idle list and fail the next query too.
+  const one = createDb(t.url, { max: 1, onIdleError: () => {} });
+  try {
+    for (let round = 0; round < 25; round++) {
+      const marker = `herald-reuse-${round}-${Date.now()}`;
+      const running = settle(sql.raw(`select pg_sleep(30) /* ${marker} */`).execute(one));
+      expect(await terminate(marker)).toBe(1);
+      expect(await running).toBeInstanceOf(Error);
+      expect((await sql<{ round: number }>`select ${round}::int as round`.execute(one)).rows).toEqual([
+        { round },
+      ]);
+    }
+  } finally {
+    await destroyDb(one);
+  }
+});
