@@ -4,7 +4,7 @@ import { formatMoney } from '../domain/money.ts';
 import { worstCaseQuote } from '../domain/routing.ts';
 import { afterTransition } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
-import { planRoutes } from './route-planning.ts';
+import { planRoutes, routingSettings } from './route-planning.ts';
 import type { AdmitInput, AdmitResult } from './types.ts';
 
 /**
@@ -32,6 +32,7 @@ export function createAdmissionActivities(deps: ActivityDeps) {
         amountMicros: quote,
       });
       if (!reserved.ok) return { outcome: 'insufficient_funds' };
+      const { carrierQueueTimeoutMs } = routingSettings(deps);
       return {
         outcome: 'reserved',
         quote: formatMoney(quote),
@@ -42,6 +43,7 @@ export function createAdmissionActivities(deps: ActivityDeps) {
           circuit: r.circuit,
           ...(r.probe ? { probe: true } : {}),
           ...(r.failoverReceiptCodes.length > 0 ? { failoverReceiptCodes: r.failoverReceiptCodes } : {}),
+          queueTimeoutMs: carrierQueueTimeoutMs,
         })),
       };
     },

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CarrierAdapter } from '../adapters/types.ts';
+import { DEFAULT_CARRIER_QUEUE_TIMEOUT_MS } from '../config/worker-defaults.ts';
 import type { Database } from '../db/schema.ts';
 import { type Circuit, DEFAULT_COOL_DOWN_MS, DEFAULT_FAILURE_THRESHOLD } from '../domain/circuit.ts';
 import { DEFAULT_WEIGHTS, type RoutingWeights } from '../domain/routing.ts';
@@ -39,6 +40,12 @@ export interface RoutingSettings {
   readonly explorationShare: number;
   readonly failureThreshold: number;
   readonly coolDownMs: number;
+  /**
+   * How long a submit may wait on a carrier's task queue for a worker before the message fails
+   * over, ms: long enough for a lane's backlog under the carrier's TPS, short enough that a carrier
+   * no worker polls (enabled after the workers started) does not hold its messages. Default 300000.
+   */
+  readonly carrierQueueTimeoutMs: number;
 }
 
 export const DEFAULT_ROUTING: RoutingSettings = {
@@ -46,6 +53,7 @@ export const DEFAULT_ROUTING: RoutingSettings = {
   explorationShare: 0.05,
   failureThreshold: DEFAULT_FAILURE_THRESHOLD,
   coolDownMs: DEFAULT_COOL_DOWN_MS,
+  carrierQueueTimeoutMs: DEFAULT_CARRIER_QUEUE_TIMEOUT_MS,
 };
 
 /** The per-message receipt URL: our message id rides along so early receipts can be matched. */

@@ -1,4 +1,4 @@
-import { Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import { recordRouteOutcome } from '../db/carriers.ts';
 import { recordMessageParts } from '../db/message-parts.ts';
 import { beginAttempt, findAttempt, finishAttempt, transitionMessage } from '../db/messages.ts';
@@ -64,145 +64,164 @@ const useCarrierQueue = (why: string): CarrierError => ({
  */
 export function createSubmissionActivities(deps: ActivityDeps) {
   const { db, adapterFor, publicBaseUrl } = deps;
-  return {
-    async submitToCarrier(input: SubmitInput): Promise<SubmitOutcome> {
-      // Refusing without sending is only right when this attempt never began: a retry of an
-      // attempt the carrier took (or may hold) must answer from its row, never fail over to a
-      // second carrier that would send the message again.
-      const answerBegun = async (row: MessageAttempt): Promise<SubmitOutcome> => {
-        // Cut short after the row was written: the carrier may hold the message, so it is
-        // `sending` (from there a receipt or the validity's end can finish it; from `queued` it
-        // could never leave again).
-        if (row.outcome === null) {
-          await transitionMessage(db, input.messageId, 'sending', { carrier_id: input.carrierId });
-        }
-        return fromAttemptRow(row, input);
-      };
-      const refuse = async (outcome: SubmitOutcome): Promise<SubmitOutcome> => {
-        const begun = await findAttempt(db, input.messageId, input.attempt);
-        return begun ? answerBegun(begun) : outcome;
-      };
-      const adapter = adapterFor(input.carrierId);
-      // Another worker may hold this carrier (an SMPP bind, a carrier added since this one started).
-      if (!adapter && input.local)
-        return refuse({
-          ok: false,
-          error: useCarrierQueue(`this worker has no session for ${input.carrierId}`),
-        });
-      if (!adapter) {
-        return refuse({
-          ok: false,
-          error: {
-            class: 'failover',
-            code: 'carrier_unavailable',
-            message: `carrier ${input.carrierId} is not configured`,
-          },
-        });
+  const submit = async (input: SubmitInput, onBegun: () => void): Promise<SubmitOutcome> => {
+    // Refusing without sending is only right when this attempt never began: a retry of an
+    // attempt the carrier took (or may hold) must answer from its row, never fail over to a
+    // second carrier that would send the message again.
+    const answerBegun = async (row: MessageAttempt): Promise<SubmitOutcome> => {
+      // Cut short after the row was written: the carrier may hold the message, so it is
+      // `sending` (from there a receipt or the validity's end can finish it; from `queued` it
+      // could never leave again).
+      if (row.outcome === null) {
+        await transitionMessage(db, input.messageId, 'sending', { carrier_id: input.carrierId });
       }
-      // Tripped since this message was planned: fail over at once instead of piling on.
-      const circuit = input.skipIfOpen ? deps.routeStats?.circuit(input.carrierId, input.country) : undefined;
-      if (circuit && circuitState(circuit, Date.now(), routingSettings(deps)) !== 'closed') {
-        return refuse({
-          ok: false,
-          error: {
-            class: 'failover',
-            code: 'circuit_open',
-            message: `the route via ${input.carrierId} is open`,
-          },
-        });
-      }
-      const pace = sendPacer(deps, input);
-      const paced = await pace();
-      if (paced) return { ok: false, error: paced };
-      // The attempt row is written before the request: if this process dies mid-request the
-      // retry finds it unfinished and must not send blindly a second time.
-      const { fresh, row } = await beginAttempt(db, {
-        messageId: input.messageId,
-        carrierId: input.carrierId,
-        attempt: input.attempt,
+      return fromAttemptRow(row, input);
+    };
+    const refuse = async (outcome: SubmitOutcome): Promise<SubmitOutcome> => {
+      const begun = await findAttempt(db, input.messageId, input.attempt);
+      return begun ? answerBegun(begun) : outcome;
+    };
+    const adapter = adapterFor(input.carrierId);
+    // Another worker may hold this carrier (an SMPP bind, a carrier added since this one started).
+    if (!adapter && input.local)
+      return refuse({
+        ok: false,
+        error: useCarrierQueue(`this worker has no session for ${input.carrierId}`),
       });
-      if (!fresh) return answerBegun(row);
-      const sending = await transitionMessage(db, input.messageId, 'sending', {
-        carrier_id: input.carrierId,
+    if (!adapter) {
+      return refuse({
+        ok: false,
+        error: {
+          class: 'failover',
+          code: 'carrier_unavailable',
+          message: `carrier ${input.carrierId} is not configured`,
+        },
       });
-      // Best effort (never throws: a retry would think the carrier may have the message), and
-      // alongside the submit so the carrier call is not delayed.
-      const sendingQueued = afterTransition(deps, sending.message, { mustSucceed: false });
-      // Right before the request: still inside our slot, or a new one (the writes above may have queued).
-      const late = await pace();
-      if (late) {
-        await sendingQueued;
-        await finishAttempt(db, {
-          messageId: input.messageId,
-          attempt: input.attempt,
-          outcome: late.class,
-          errorCode: late.code,
-          errorMessage: late.message,
-        });
-        return { ok: false, error: late };
-      }
-
-      const beat = setInterval(beatUnlessLocal, HEARTBEAT_EVERY_MS);
-      let result: Awaited<ReturnType<typeof adapter.submit>>;
-      const startedAt = Date.now();
-      try {
-        result = await adapter.submit({
-          messageId: input.messageId,
-          to: input.to,
-          from: input.from,
-          body: input.body,
-          encoding: input.encoding,
-          segments: input.segments,
-          validitySeconds: input.validitySeconds,
-          statusCallbackUrl: statusCallbackUrl(publicBaseUrl, input.carrierId, input.messageId),
-        });
-      } finally {
-        clearInterval(beat);
-      }
+    }
+    // Tripped since this message was planned: fail over at once instead of piling on.
+    const circuit = input.skipIfOpen ? deps.routeStats?.circuit(input.carrierId, input.country) : undefined;
+    if (circuit && circuitState(circuit, Date.now(), routingSettings(deps)) !== 'closed') {
+      return refuse({
+        ok: false,
+        error: {
+          class: 'failover',
+          code: 'circuit_open',
+          message: `the route via ${input.carrierId} is open`,
+        },
+      });
+    }
+    const pace = sendPacer(deps, input);
+    const paced = await pace();
+    if (paced) return { ok: false, error: paced };
+    // The attempt row is written before the request: if this process dies mid-request the
+    // retry finds it unfinished and must not send blindly a second time.
+    const { fresh, row } = await beginAttempt(db, {
+      messageId: input.messageId,
+      carrierId: input.carrierId,
+      attempt: input.attempt,
+    });
+    if (!fresh) return answerBegun(row);
+    onBegun();
+    const sending = await transitionMessage(db, input.messageId, 'sending', {
+      carrier_id: input.carrierId,
+    });
+    // Best effort (never throws: a retry would think the carrier may have the message), and
+    // alongside the submit so the carrier call is not delayed.
+    const sendingQueued = afterTransition(deps, sending.message, { mustSucceed: false });
+    // Right before the request: still inside our slot, or a new one (the writes above may have queued).
+    const late = await pace();
+    if (late) {
       await sendingQueued;
-
-      if (result.ok) {
-        // Per-part ids first: receipts naming only a part (SMPP) match from here on.
-        if (result.partIds) {
-          await recordMessageParts(db, {
-            messageId: input.messageId,
-            carrierId: input.carrierId,
-            partIds: result.partIds,
-          });
-        }
-        await finishAttempt(db, {
-          messageId: input.messageId,
-          attempt: input.attempt,
-          outcome: 'accepted',
-          carrierMessageId: result.carrierMessageId,
-        });
-        const sent = await transitionMessage(db, input.messageId, 'sent', {
-          carrier_id: input.carrierId,
-          carrier_message_id: result.carrierMessageId,
-        });
-        await afterTransition(deps, sent.message, { mustSucceed: false });
-        await routeOutcome(deps, input, true, Date.now() - startedAt);
-        return {
-          ok: true,
-          carrierMessageId: result.carrierMessageId,
-          segments: result.segments ?? input.segments,
-          receiptParts: result.receiptParts ?? 1,
-        };
-      }
-      const { error } = result;
       await finishAttempt(db, {
         messageId: input.messageId,
         attempt: input.attempt,
-        outcome: error.class,
-        errorCode: error.code,
-        errorMessage: error.message,
-        ...(error.carrierCode ? { carrierErrorCode: error.carrierCode } : {}),
+        outcome: late.class,
+        errorCode: late.code,
+        errorMessage: late.message,
       });
-      // A recipient problem says nothing about the route's health.
-      if (error.class !== 'permanent') {
-        await routeOutcome(deps, input, false, Date.now() - startedAt);
+      return { ok: false, error: late };
+    }
+
+    const beat = setInterval(beatUnlessLocal, HEARTBEAT_EVERY_MS);
+    let result: Awaited<ReturnType<typeof adapter.submit>>;
+    const startedAt = Date.now();
+    try {
+      result = await adapter.submit({
+        messageId: input.messageId,
+        to: input.to,
+        from: input.from,
+        body: input.body,
+        encoding: input.encoding,
+        segments: input.segments,
+        validitySeconds: input.validitySeconds,
+        statusCallbackUrl: statusCallbackUrl(publicBaseUrl, input.carrierId, input.messageId),
+      });
+    } finally {
+      clearInterval(beat);
+    }
+    await sendingQueued;
+
+    if (result.ok) {
+      // Per-part ids first: receipts naming only a part (SMPP) match from here on.
+      if (result.partIds) {
+        await recordMessageParts(db, {
+          messageId: input.messageId,
+          carrierId: input.carrierId,
+          partIds: result.partIds,
+        });
       }
-      return { ok: false, error };
+      await finishAttempt(db, {
+        messageId: input.messageId,
+        attempt: input.attempt,
+        outcome: 'accepted',
+        carrierMessageId: result.carrierMessageId,
+      });
+      const sent = await transitionMessage(db, input.messageId, 'sent', {
+        carrier_id: input.carrierId,
+        carrier_message_id: result.carrierMessageId,
+      });
+      await afterTransition(deps, sent.message, { mustSucceed: false });
+      await routeOutcome(deps, input, true, Date.now() - startedAt);
+      return {
+        ok: true,
+        carrierMessageId: result.carrierMessageId,
+        segments: result.segments ?? input.segments,
+        receiptParts: result.receiptParts ?? 1,
+      };
+    }
+    const { error } = result;
+    await finishAttempt(db, {
+      messageId: input.messageId,
+      attempt: input.attempt,
+      outcome: error.class,
+      errorCode: error.code,
+      errorMessage: error.message,
+      ...(error.carrierCode ? { carrierErrorCode: error.carrierCode } : {}),
+    });
+    // A recipient problem says nothing about the route's health.
+    if (error.class !== 'permanent') {
+      await routeOutcome(deps, input, false, Date.now() - startedAt);
+    }
+    return { ok: false, error };
+  };
+  return {
+    async submitToCarrier(input: SubmitInput): Promise<SubmitOutcome> {
+      let begun = false;
+      try {
+        return await submit(input, () => {
+          begun = true;
+        });
+      } catch (err) {
+        // Past the attempt row the carrier may hold the message: whatever failed, the retry must
+        // answer from that row ("maybe sent"), never end the message as a bug that sent nothing.
+        if (begun && (!(err instanceof ApplicationFailure) || err.nonRetryable)) {
+          throw ApplicationFailure.retryable(
+            err instanceof Error ? err.message : String(err),
+            'AfterAttemptBegun',
+          );
+        }
+        throw err;
+      }
     },
   };
 }
@@ -289,12 +308,22 @@ function sendPacer(deps: ActivityDeps, input: SubmitInput): () => Promise<Carrie
   };
 }
 
-/** Sleeps `ms`, heartbeating so the server does not take a long pacer wait for a dead worker. */
+/**
+ * Sleeps `ms`, heartbeating so the server does not take a long pacer wait for a dead worker. A
+ * queued submit that an operator's cancel reaches here stops (CancelledFailure): it waits before
+ * its attempt row, so nothing was sent. Past the row a cancel is ignored and the submit finishes.
+ */
 async function waitHeartbeating(ms: number): Promise<void> {
+  const ctx = Context.current();
   const beat = setInterval(beatUnlessLocal, HEARTBEAT_EVERY_MS);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    const slept = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    await (ctx.info.isLocal ? slept : Promise.race([slept, ctx.cancelled]));
   } finally {
+    clearTimeout(timer);
     clearInterval(beat);
   }
 }

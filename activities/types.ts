@@ -18,6 +18,12 @@ export interface PlannedRoute {
   readonly probe?: boolean;
   /** Receipt error codes of this carrier that mean "try the next route" (carrier config). */
   readonly failoverReceiptCodes?: readonly string[];
+  /**
+   * How long a submit may wait on the carrier's task queue before it counts as "no worker polls
+   * this carrier" and fails over, ms (RoutingSettings.carrierQueueTimeoutMs). Absent in plans made
+   * before it existed: the workflow's default.
+   */
+  readonly queueTimeoutMs?: number;
 }
 
 export interface AdmitInput {

@@ -7,6 +7,7 @@ import { KEY_ID_PATTERN, parseCodecKeys, toKeyring } from '../codec/keys.ts';
 import { DEFAULT_WEIGHTS } from '../domain/routing.ts';
 import { isAllowListEntry } from '../services/ssrf.ts';
 import {
+  DEFAULT_CARRIER_QUEUE_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENT_ACTIVITIES,
   DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
 } from './worker-defaults.ts';
@@ -97,6 +98,13 @@ const envSchema = z.object({
   CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
   /** How long an open circuit waits before one probe, ms. Default 10000. */
   CIRCUIT_COOL_DOWN_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Longest wait of a submit on a carrier's task queue before the message fails over (no worker polls it). */
+  CARRIER_QUEUE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(86_400_000)
+    .default(DEFAULT_CARRIER_QUEUE_TIMEOUT_MS),
   /** Database pool size per process. Default 10. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

@@ -16,6 +16,13 @@
 export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 10;
 
 /**
+ * How long a submit may wait on a carrier's task queue for a worker before the message fails over,
+ * ms (env CARRIER_QUEUE_TIMEOUT_MS): long enough for a lane's backlog under the carrier's TPS,
+ * short enough that a carrier no worker polls does not hold its messages.
+ */
+export const DEFAULT_CARRIER_QUEUE_TIMEOUT_MS = 300_000;
+
+/**
  * Submit activities one worker runs at once on one carrier queue, at most: each carrier queue
  * gets one second of its throughput limit (`tps`), at least 10 and never more than this.
  */

@@ -29,7 +29,9 @@ export const TERMINAL_STATUSES: ReadonlySet<MessageStatus> = new Set([
 const TRANSITIONS: Readonly<Record<MessageStatus, readonly MessageStatus[]>> = {
   accepted: ['scheduled', 'queued', 'failed', 'canceled'],
   scheduled: ['queued', 'failed', 'canceled'],
-  queued: ['sending', 'failed', 'canceled'],
+  // `expired`: an operator's cancel (`canceled_by_operator`) or the validity's end while a submit
+  // that never got to write its attempt row was still in the carrier's line.
+  queued: ['sending', 'failed', 'canceled', 'expired'],
   sending: ['sent', 'queued', 'delivered', 'undelivered', 'failed', 'expired'],
   sent: ['delivered', 'undelivered', 'failed', 'expired'],
   delivered: [],

@@ -1,18 +1,24 @@
 /**
- * The stranded-message reconciler: a message row is stored (`accepted`) before its workflow is
- * started, so the API crashing in between, or Temporal being down then, leaves a row nobody
- * works on. Each worker process looks for `accepted` rows older than a grace period and starts
- * their workflows with the API's own options (services/message-workflow.ts). Safe to run in every
- * worker at once and again and again: the workflow id is the message id, an open run is never
- * joined by a second (`FAIL` → "already started") and a closed one never runs again
- * (`REJECT_DUPLICATE`), so a message is never sent twice.
+ * The stranded-message reconciler, two chores per pass:
+ *
+ * - Rows nobody works on: a message row is stored (`accepted`) before its workflow is started, so
+ *   the API crashing in between, or Temporal being down then, leaves a row without a run. Each
+ *   worker process looks for `accepted` rows older than a grace period and starts their workflows
+ *   with the API's own options (services/message-workflow.ts). Safe to run in every worker at once
+ *   and again and again: the workflow id is the message id, an open run is never joined by a
+ *   second (`FAIL` → "already started") and a closed one never runs again (`REJECT_DUPLICATE`), so
+ *   a message is never sent twice.
+ * - Runs that closed without settling: an operator's Terminate (or a run timeout) runs no
+ *   workflow code, so the message's row stays where it was and its money reserved. Temporal's
+ *   visibility lists closed `sendMessage` runs whose `HeraldStatus` is not final; each one's row,
+ *   if still not terminal, is settled by the worker's `settleClosedRun` (activities/settlement.ts).
  */
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { listStrandedMessages } from '../db/messages.ts';
 import type { Database, Message } from '../db/schema.ts';
 import type { LogFn } from '../observability/logger.ts';
-import { type StartOutcome, startMessageWorkflow } from './message-workflow.ts';
+import { SEND_MESSAGE_WORKFLOW, type StartOutcome, startMessageWorkflow } from './message-workflow.ts';
 
 /** Default age (ms) after which an `accepted` row counts as stranded: well past the API's own start timeout. */
 export const DEFAULT_STRANDED_GRACE_MS = 30_000;
@@ -40,7 +46,19 @@ export interface StrandedMessageDeps {
   readonly maxConsecutiveFailures?: number;
   /** Longest wait on Temporal for one start, ms. Default 10000 (the API's). */
   readonly startTimeoutMs?: number;
+  /**
+   * Settles the row of a message whose run closed without settling it; without it closed runs are
+   * not looked for. What it answers is only logged and counted.
+   */
+  readonly settleClosedRun?: (messageId: string) => Promise<'settled' | 'already_terminal' | 'not_found'>;
+  /** How far back closed runs are looked for, ms. Default 7 days. */
+  readonly closedRunLookbackMs?: number;
 }
+
+/** Default of {@link StrandedMessageDeps.closedRunLookbackMs}. */
+export const DEFAULT_CLOSED_RUN_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
+/** Statuses a run's `HeraldStatus` shows before its message is settled. */
+const UNSETTLED_STATUSES = ['accepted', 'scheduled', 'queued', 'sending', 'sent'] as const;
 
 /** What a pass did, by message id. */
 export interface ReconcileResult {
@@ -52,6 +70,43 @@ export interface ReconcileResult {
   readonly failed: readonly string[];
   /** Rows the pass did not get to, having stopped after {@link StrandedMessageDeps.maxConsecutiveFailures}. */
   readonly skipped: readonly string[];
+  /** Messages whose closed run had left them unsettled, settled by this pass. */
+  readonly settled?: readonly string[];
+}
+
+/**
+ * The closed-run chore of a pass: lists closed `sendMessage` runs that never showed a final status
+ * (closed at least `graceMs` ago, so a local activity of a terminated run has finished) and has
+ * each one's row settled. Returns the ids it settled.
+ *
+ * @throws when Temporal's visibility or the database cannot be read.
+ */
+export async function settleClosedRuns(deps: StrandedMessageDeps): Promise<string[]> {
+  if (!deps.settleClosedRun) return [];
+  const log = deps.log ?? consoleLog;
+  const now = Date.now();
+  const closedBefore = new Date(now - (deps.graceMs ?? DEFAULT_STRANDED_GRACE_MS)).toISOString();
+  const closedAfter = new Date(
+    now - (deps.closedRunLookbackMs ?? DEFAULT_CLOSED_RUN_LOOKBACK_MS),
+  ).toISOString();
+  const statuses = UNSETTLED_STATUSES.map((s) => `'${s}'`).join(', ');
+  const query =
+    `WorkflowType = '${SEND_MESSAGE_WORKFLOW}' AND ExecutionStatus != 'Running' ` +
+    `AND HeraldStatus IN (${statuses}) AND CloseTime < '${closedBefore}' AND CloseTime > '${closedAfter}'`;
+  const limit = deps.batchSize ?? DEFAULT_STRANDED_BATCH_SIZE;
+  const settled: string[] = [];
+  let seen = 0;
+  for await (const run of deps.temporal.workflow.list({ query })) {
+    if (seen++ >= limit) break;
+    if ((await deps.settleClosedRun(run.workflowId)) === 'settled') {
+      settled.push(run.workflowId);
+      log('warn', 'settled the message of a run that closed unsettled', {
+        messageId: run.workflowId,
+        runStatus: run.status.name,
+      });
+    }
+  }
+  return settled;
 }
 
 /**
@@ -61,6 +116,18 @@ export interface ReconcileResult {
  * @throws when the database cannot be read.
  */
 export async function reconcileStrandedMessages(deps: StrandedMessageDeps): Promise<ReconcileResult> {
+  // Visibility down must not stop the other chore, nor the other way round.
+  const settled = await settleClosedRuns(deps).catch((err: unknown) => {
+    (deps.log ?? consoleLog)('warn', 'closed-run pass failed; the next pass retries', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return [];
+  });
+  const started = await startStranded(deps);
+  return settled.length > 0 ? { ...started, settled } : started;
+}
+
+async function startStranded(deps: StrandedMessageDeps): Promise<ReconcileResult> {
   const log = deps.log ?? consoleLog;
   const rows = await listStrandedMessages(deps.db, {
     graceMs: deps.graceMs ?? DEFAULT_STRANDED_GRACE_MS,
@@ -145,7 +212,7 @@ export interface StrandedMessageReconciler {
 }
 
 /**
- * Runs {@link reconcileStrandedMessages} every `intervalMs` (first pass after one interval) until
+ * Runs {@link reconcileStrandedMessages} at once, then every `intervalMs` after each pass ends, until
  * stopped. A failed pass (database down) is logged and the next one runs on schedule. The timer is
  * unref'd: it never keeps a process alive.
  */
@@ -158,7 +225,8 @@ export function startStrandedMessageReconciler(
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
 
-  const schedule = (): void => {
+  // The first pass right away: a worker replaced again and again must still get to run one.
+  const schedule = (delayMs = intervalMs): void => {
     if (stopped) return;
     timer = setTimeout(() => {
       running = reconcileStrandedMessages(opts)
@@ -173,10 +241,10 @@ export function startStrandedMessageReconciler(
           running = undefined;
           schedule();
         });
-    }, intervalMs);
+    }, delayMs);
     timer.unref();
   };
-  schedule();
+  schedule(0);
 
   return {
     async stop() {

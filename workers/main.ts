@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       statsFlushMs: env.ROUTE_STATS_FLUSH_MS,
       failureThreshold: env.CIRCUIT_FAILURE_THRESHOLD,
       coolDownMs: env.CIRCUIT_COOL_DOWN_MS,
+      carrierQueueTimeoutMs: env.CARRIER_QUEUE_TIMEOUT_MS,
     },
     strandedMessages: {
       graceMs: env.STRANDED_MESSAGE_GRACE_MS,

@@ -12,8 +12,9 @@ import {
 } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import type { CallbackDeps } from '../activities/callbacks.ts';
-import { DEFAULT_ROUTING, type RoutingSettings } from '../activities/deps.ts';
+import { type ActivityDeps, DEFAULT_ROUTING, type RoutingSettings } from '../activities/deps.ts';
 import { createActivities } from '../activities/index.ts';
+import { settleAbandonedMessage } from '../activities/settlement.ts';
 import { createAdapter } from '../adapters/registry.ts';
 import type { CarrierAdapter } from '../adapters/types.ts';
 import { FAILURE_CONVERTER_PATH } from '../codec/data-converter.ts';
@@ -117,7 +118,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
   });
   // A carrier's `tps` is its limit in segments per second, paced across workers (db/rate-limit.ts).
   const segmentsPerSecond = new Map(carriers.map((c) => [c.id, c.tps]));
-  const activities = createActivities({
+  const activityDeps: ActivityDeps = {
     db: opts.db,
     routeStats,
     routing,
@@ -125,7 +126,8 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
     adapterFor: (id) => smpp.adapterFor(id) ?? adapters.get(id),
     publicBaseUrl: opts.publicBaseUrl,
     callbacks: { ...opts.callbacks, queue: (m) => signalStatusCallbacks(opts.db, temporal, m) },
-  });
+  };
+  const activities = createActivities(activityDeps);
   const namespace = opts.namespace ?? 'default';
   const maxActivities = opts.maxConcurrentActivities ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES;
 
@@ -167,6 +169,9 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
           db: opts.db,
           temporal,
           log: runtimeLog,
+          // Runs an operator terminated: settled here as the workflow would have settled a cancel.
+          settleClosedRun: async (messageId) =>
+            (await settleAbandonedMessage(activityDeps, messageId, runtimeLog)).outcome,
           ...opts.strandedMessages,
         });
   const stopReconciler = async (): Promise<void> => {

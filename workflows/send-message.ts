@@ -4,7 +4,13 @@
  * Deterministic: imports only @temporalio/workflow, domain/ and activity types.
  */
 import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   condition,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -12,6 +18,7 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
+  TimeoutFailure,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index.ts';
@@ -36,6 +43,19 @@ import {
   receiptSignal,
   type SendMessageInput,
 } from './definitions.ts';
+
+/**
+ * Errors that are bugs or bad data, not weather: the submit activity fails at once instead of
+ * retrying, and the message ends `failed` / `internal_error` (the activity only lets them out
+ * before an attempt row is written, so nothing reached a carrier).
+ */
+export const NON_RETRYABLE_SUBMIT_ERRORS = [
+  'TypeError',
+  'ReferenceError',
+  'RangeError',
+  'SyntaxError',
+  'ZodError',
+];
 
 /** Tries on one carrier for `retry`-class errors before failing over. */
 const TRIES_PER_ROUTE = 3;
@@ -66,20 +86,51 @@ export const LEAN_PATH_PATCH = 'lean-path-and-lanes';
 const localSubmit = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '60s',
   // A try that died mid-request is answered from its attempt row ("maybe sent"), never resent.
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: NON_RETRYABLE_SUBMIT_ERRORS,
+  },
 }).submitToCarrier;
 
-/** The submit activity on the carrier's own, rate-limited task queue; `summary` names it in the UI. */
-function carrier(carrierId: string, summary: string) {
+/** How long a submit may wait on a carrier's queue when its plan does not say (runs planned before it). */
+const DEFAULT_QUEUE_TIMEOUT_MS = 300_000;
+
+/**
+ * The submit activity on the carrier's own, rate-limited task queue; `summary` names it in the UI.
+ * A submit no worker takes within the route's queue timeout (no worker polls that carrier) times
+ * out before it started, so nothing was sent and the message fails over.
+ */
+function carrier(route: PlannedRoute, summary: string) {
   return proxyActivities<HeraldActivities>({
     summary,
-    taskQueue: carrierTaskQueue(carrierId),
+    taskQueue: carrierTaskQueue(route.carrierId),
+    scheduleToStartTimeout: route.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS,
+    // A cancel takes a submit still in the line at once; one that started finishes unless it is
+    // still pacing (the activity stops only before its attempt row), so the rows are final when
+    // the run settles the cancel from them.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     startToCloseTimeout: '60s',
     // The activity heartbeats while its HTTP call is in flight, so a dead worker is noticed fast.
     heartbeatTimeout: '5s',
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+    retry: {
+      initialInterval: '500ms',
+      backoffCoefficient: 2,
+      maximumInterval: '10s',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: NON_RETRYABLE_SUBMIT_ERRORS,
+    },
   }).submitToCarrier;
 }
+
+/**
+ * Runs since this patch settle an operator's cancel (Temporal UI, `temporal workflow cancel`):
+ * released and `canceled` before any carrier saw the message, else `expired` with
+ * `canceled_by_operator`, charged as a message without a receipt. Earlier runs just closed.
+ */
+export const OPERATOR_CANCEL_PATCH = 'settle-on-operator-cancel';
 
 type FinalStatus = FinishInput['status'];
 
@@ -92,6 +143,7 @@ export interface SendMessageResult {
 export async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
   // Before any command, so every run takes one path from start to end.
   const lean = patched(LEAN_PATH_PATCH);
+  const root = CancellationScope.current();
   let status: MessageStatus = 'accepted';
   let carrierId: string | null = null;
   let carrierMessageId: string | null = null;
@@ -141,11 +193,15 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
     describeProgress();
   };
 
+  // What an operator's cancel settles at this point of the run; moved on as the run moves on.
+  let settleOnCancel = (): Promise<SendMessageResult> => finish('canceled', 0n);
   const finish = async (
     final: FinalStatus,
     capture: bigint,
     error?: FinishInput['error'],
   ): Promise<SendMessageResult> => {
+    // A cancel that lands while settling settles the same way again (idempotent per message).
+    settleOnCancel = () => finish(final, capture, error);
     if (error) lastErrorCode = error.code;
     const settled = await db.finishMessage.executeWithOptions(
       { summary: `settle: ${final}, capture ${formatMoney(capture)}` },
@@ -167,130 +223,163 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
     return { status: final, carrierId, captured: settled.captured };
   };
 
-  describeProgress();
-  // Started after its validity ended (stranded while Temporal was down): an OTP that late does
-  // more harm than none, and nothing was reserved yet.
-  if (input.notAfter !== undefined && Date.now() >= input.notAfter) {
-    return finish('failed', 0n, {
-      code: 'validity_expired',
-      message: 'the validity period ended before the message could be sent',
-    });
+  try {
+    return await deliver();
+  } catch (err) {
+    // Only an operator's cancel of this run; anything else fails the workflow task as before.
+    if (!isCancellation(err) || !root.consideredCancelled || !patched(OPERATOR_CANCEL_PATCH)) throw err;
+    log.warn('run canceled by an operator: settling', { messageId: input.messageId, status });
+    await CancellationScope.nonCancellable(() => settleOnCancel());
+    throw err; // the run closes as canceled in the UI, its books settled
   }
-  const admitted = await db.admitMessage.executeWithOptions(
-    { summary: `admit: rank routes for ${input.country}, reserve ${input.segments} segment(s)` },
-    [
-      {
-        messageId: input.messageId,
-        accountId: input.accountId,
-        country: input.country,
-        segments: input.segments,
-      },
-    ],
-  );
-  if (admitted.outcome !== 'reserved') {
-    const message =
-      admitted.outcome === 'no_route'
-        ? `no carrier serves ${input.country}`
-        : 'the account cannot pay for this message';
-    return finish('failed', 0n, { code: admitted.outcome, message });
-  }
-  show('queued');
-  if (cancelRequested) return finish('canceled', 0n);
-  submissionStarted = true;
 
-  const deadline = input.notAfter ?? Date.now() + input.validitySeconds * 1000;
-  const hooks = {
-    onAttempt: (route: PlannedRoute): number => {
-      attempts += 1;
-      carrierId = route.carrierId;
-      show('sending', route.carrierId);
-      return attempts;
-    },
-    onError: (error: CarrierError): void => {
-      lastErrorCode = error.code;
-    },
-  };
-  /** Submit along `routes`, then wait (until the deadline) for the accepting carrier's verdict. */
-  const sendLeg = async (routes: readonly PlannedRoute[], leg: SendMessageInput): Promise<Leg> => {
-    const taken = await submitWithFailover(leg, routes, hooks, lean);
-    if (!taken.ok) return taken;
-    carrierId = taken.route.carrierId;
-    if (taken.carrierMessageId) carrierMessageId = taken.carrierMessageId;
-    show('sent', carrierId);
-    const acceptedAt = Date.now();
-    const acceptedBy = carrierId;
-    const verdict = (): ReceiptSignal | undefined =>
-      finalReceipt(
-        receipts.filter((r) => r.carrierId === acceptedBy),
-        taken.receiptParts,
-      );
-    const settled = (): boolean => verdict() !== undefined;
-    if (lean) await untilOrTimeout(settled, Math.max(0, deadline - acceptedAt));
-    else await condition(settled, Math.max(0, deadline - acceptedAt));
-    const receipt = verdict();
-    if (receipt && receipt.status !== 'expired') {
-      deliveryOutcomes.push({
-        carrierId: acceptedBy,
-        country: input.country,
-        delivered: receipt.status === 'delivered',
-        latencyMs: Date.now() - acceptedAt,
+  async function deliver(): Promise<SendMessageResult> {
+    describeProgress();
+    // Started after its validity ended (stranded while Temporal was down): an OTP that late does
+    // more harm than none, and nothing was reserved yet.
+    if (input.notAfter !== undefined && Date.now() >= input.notAfter) {
+      return finish('failed', 0n, {
+        code: 'validity_expired',
+        message: 'the validity period ended before the message could be sent',
       });
     }
-    const billed = parseMoney(taken.route.price) * BigInt(taken.segments);
-    return { ...taken, billed, ...(receipt ? { receipt } : {}) };
-  };
-
-  // The carrier gets what is left of the validity period, not all of it again.
-  const validitySeconds = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
-  const first = await sendLeg(admitted.routes, { ...input, validitySeconds });
-  if (!first.ok) return finish('failed', 0n, toMessageError(first.error));
-  let leg: AcceptedLeg = first;
-
-  // Failover on receipt: the carrier says this route failed and another may work. Once, within
-  // the validity period, and only on a second reservation covering the remaining routes.
-  const rest = failoverRoutes(first, admitted.routes);
-  const remainingSeconds = Math.floor((deadline - Date.now()) / 1000);
-  if (rest.length > 0 && remainingSeconds >= 1) {
-    let worst = 0n; // bigint: no Math.max
-    for (const r of rest) if (parseMoney(r.price) > worst) worst = parseMoney(r.price);
-    const reserved = await db.reserveFailover.executeWithOptions(
-      { summary: `reserve a failover after receipt code ${first.receipt?.errorCode ?? '?'}` },
-      [
-        {
-          messageId: input.messageId,
-          accountId: input.accountId,
-          amount: formatMoney(worst * BigInt(input.segments)),
-        },
-      ],
+    // Canceled before it started: nothing to reserve or release.
+    if (root.consideredCancelled) throw new CancelledFailure('canceled before admission');
+    // Not cancellable: a reservation that lands after a cancel's release would stay open forever.
+    const admitted = await CancellationScope.nonCancellable(() =>
+      db.admitMessage.executeWithOptions(
+        { summary: `admit: rank routes for ${input.country}, reserve ${input.segments} segment(s)` },
+        [
+          {
+            messageId: input.messageId,
+            accountId: input.accountId,
+            country: input.country,
+            segments: input.segments,
+          },
+        ],
+      ),
     );
-    if (reserved) {
-      const second = await sendLeg(rest, { ...input, validitySeconds: remainingSeconds });
-      // Each leg captures what its carrier billed; a leg no carrier took costs nothing.
-      failoverBilled = second.ok ? charged(second) : 0n;
-      if (second.ok) leg = second;
-      else carrierId = first.route.carrierId;
+    if (admitted.outcome !== 'reserved') {
+      const message =
+        admitted.outcome === 'no_route'
+          ? `no carrier serves ${input.country}`
+          : 'the account cannot pay for this message';
+      return finish('failed', 0n, { code: admitted.outcome, message });
     }
-  }
+    show('queued');
+    if (cancelRequested) return finish('canceled', 0n);
+    // Canceled during admission: the catch above releases it, no carrier saw it.
+    if (root.consideredCancelled) throw new CancelledFailure('canceled during admission');
+    submissionStarted = true;
+    // From here a carrier may hold it: the attempt rows (each written before its request) say which
+    // legs a carrier took, charged as a message without a receipt (activities/settlement.ts).
+    settleOnCancel = async () => {
+      const settled = await db.settleCanceledMessage.executeWithOptions(
+        { summary: 'settle an operator cancel from the attempt rows' },
+        [{ messageId: input.messageId }],
+      );
+      if (settled.carrierId) carrierId = settled.carrierId;
+      show(settled.status, carrierId ?? undefined);
+      return { status: settled.status, carrierId, captured: settled.captured };
+    };
 
-  // The first leg's receipt proves its carrier took (and billed) it.
-  const billed = leg === first ? charged(first) : first.billed;
-  const receipt = leg.receipt;
-  if (!receipt) {
-    // Carriers bill on submission, so an unconfirmed but accepted message is still charged; an
-    // ambiguous submit that never produced a receipt is not, since we cannot show it was billed.
-    log.info('no receipt within the validity period', { messageId: input.messageId });
-    return finish('expired', billed, {
-      code: leg.ambiguous ? 'submit_unconfirmed' : 'no_receipt',
-      message: 'no delivery receipt within the validity period',
+    const deadline = input.notAfter ?? Date.now() + input.validitySeconds * 1000;
+    const hooks = {
+      onAttempt: (route: PlannedRoute): number => {
+        attempts += 1;
+        carrierId = route.carrierId;
+        show('sending', route.carrierId);
+        return attempts;
+      },
+      onError: (error: CarrierError): void => {
+        lastErrorCode = error.code;
+      },
+    };
+    /** Submit along `routes`, then wait (until the deadline) for the accepting carrier's verdict. */
+    const sendLeg = async (routes: readonly PlannedRoute[], leg: SendMessageInput): Promise<Leg> => {
+      const taken = await submitWithFailover(leg, routes, hooks, lean);
+      if (!taken.ok) return taken;
+      carrierId = taken.route.carrierId;
+      if (taken.carrierMessageId) carrierMessageId = taken.carrierMessageId;
+      show('sent', carrierId);
+      const acceptedAt = Date.now();
+      const acceptedBy = carrierId;
+      const verdict = (): ReceiptSignal | undefined =>
+        finalReceipt(
+          receipts.filter((r) => r.carrierId === acceptedBy),
+          taken.receiptParts,
+        );
+      const settled = (): boolean => verdict() !== undefined;
+      if (lean) await untilOrTimeout(settled, Math.max(0, deadline - acceptedAt));
+      else await condition(settled, Math.max(0, deadline - acceptedAt));
+      const receipt = verdict();
+      if (receipt && receipt.status !== 'expired') {
+        deliveryOutcomes.push({
+          carrierId: acceptedBy,
+          country: input.country,
+          delivered: receipt.status === 'delivered',
+          latencyMs: Date.now() - acceptedAt,
+        });
+      }
+      const billed = parseMoney(taken.route.price) * BigInt(taken.segments);
+      return { ...taken, billed, ...(receipt ? { receipt } : {}) };
+    };
+
+    // The carrier gets what is left of the validity period, not all of it again.
+    const validitySeconds = Math.max(1, Math.floor((deadline - Date.now()) / 1000));
+    const first = await sendLeg(admitted.routes, { ...input, validitySeconds });
+    if (!first.ok) return finish('failed', 0n, toMessageError(first.error));
+    let leg: AcceptedLeg = first;
+
+    // Failover on receipt: the carrier says this route failed and another may work. Once, within
+    // the validity period, and only on a second reservation covering the remaining routes.
+    const rest = failoverRoutes(first, admitted.routes);
+    const remainingSeconds = Math.floor((deadline - Date.now()) / 1000);
+    if (rest.length > 0 && remainingSeconds >= 1) {
+      let worst = 0n; // bigint: no Math.max
+      for (const r of rest) if (parseMoney(r.price) > worst) worst = parseMoney(r.price);
+      // Not cancellable, like admission: the release of a cancel must come after the reservation.
+      const reserved = await CancellationScope.nonCancellable(() =>
+        db.reserveFailover.executeWithOptions(
+          { summary: `reserve a failover after receipt code ${first.receipt?.errorCode ?? '?'}` },
+          [
+            {
+              messageId: input.messageId,
+              accountId: input.accountId,
+              amount: formatMoney(worst * BigInt(input.segments)),
+            },
+          ],
+        ),
+      );
+      if (reserved) {
+        const second = await sendLeg(rest, { ...input, validitySeconds: remainingSeconds });
+        // Each leg captures what its carrier billed; a leg no carrier took costs nothing.
+        failoverBilled = second.ok ? charged(second) : 0n;
+        if (second.ok) leg = second;
+        else carrierId = first.route.carrierId;
+      }
+    }
+
+    // The first leg's receipt proves its carrier took (and billed) it.
+    const billed = leg === first ? charged(first) : first.billed;
+    const receipt = leg.receipt;
+    if (!receipt) {
+      // Carriers bill on submission, so an unconfirmed but accepted message is still charged; an
+      // ambiguous submit that never produced a receipt is not, since we cannot show it was billed.
+      log.info('no receipt within the validity period', { messageId: input.messageId });
+      return finish('expired', billed, {
+        code: leg.ambiguous ? 'submit_unconfirmed' : 'no_receipt',
+        message: 'no delivery receipt within the validity period',
+      });
+    }
+    if (!carrierMessageId) carrierMessageId = receipt.carrierMessageId;
+    if (receipt.status === 'delivered') return finish('delivered', billed);
+    return finish(receipt.status === 'expired' ? 'expired' : 'undelivered', billed, {
+      code: receipt.status === 'expired' ? 'expired' : 'undelivered',
+      message: receipt.errorMessage ?? `carrier reported ${receipt.carrierStatus}`,
+      ...(receipt.errorCode ? { carrierCode: receipt.errorCode } : {}),
     });
   }
-  if (!carrierMessageId) carrierMessageId = receipt.carrierMessageId;
-  if (receipt.status === 'delivered') return finish('delivered', billed);
-  return finish(receipt.status === 'expired' ? 'expired' : 'undelivered', billed, {
-    code: receipt.status === 'expired' ? 'expired' : 'undelivered',
-    message: receipt.errorMessage ?? `carrier reported ${receipt.carrierStatus}`,
-    ...(receipt.errorCode ? { carrierCode: receipt.errorCode } : {}),
-  });
 }
 
 /** A leg a carrier took: what it bills, and its final receipt if one came in time. */
@@ -363,18 +452,18 @@ async function submitWithFailover(
       });
       const summary = `submit to ${route.carrierId}, attempt ${tryNo}`;
       let outcome: SubmitOutcome | undefined;
+      // A local submit is never cut short by a cancel (it is short, and its attempt row must be
+      // final when the cancel is settled from it).
       if (lean) {
-        outcome = await localSubmit
-          .executeWithOptions({ summary }, [{ ...request(hooks.onAttempt(route)), local: true }])
-          .catch(submitFailed);
+        outcome = await CancellationScope.nonCancellable(() =>
+          localSubmit.executeWithOptions({ summary }, [{ ...request(hooks.onAttempt(route)), local: true }]),
+        ).catch(submitFailed);
         // The carrier has a line: join it on the carrier's queue (nothing was sent or recorded).
         if (!outcome.ok && outcome.error.code === USE_CARRIER_QUEUE) outcome = undefined;
       }
       if (outcome === undefined) {
-        outcome = await carrier(
-          route.carrierId,
-          summary,
-        )(request(hooks.onAttempt(route))).catch(submitFailed);
+        const attempt = hooks.onAttempt(route);
+        outcome = await carrier(route, summary)(request(attempt)).catch(submitFailed);
       }
       if (outcome.ok) {
         return {
@@ -408,11 +497,40 @@ async function submitWithFailover(
 }
 
 /**
- * The submit activity itself kept failing (worker crashes, database down): the request may have
- * gone out, so it is treated like a timeout after sending.
+ * What a failed submit activity means (it never throws for a carrier's answer):
+ * - it never started on the carrier's queue (no worker polls that carrier): nothing was sent, fail over;
+ * - a bug or bad data (non-retryable, raised before any attempt row): nothing was sent, the message
+ *   fails with `internal_error` and its money is released;
+ * - anything else (worker crashes, timeouts, the database down through every retry): the request
+ *   may have gone out, so it is treated like a timeout after sending.
  */
 function submitFailed(err: unknown): SubmitOutcome {
+  if (isCancellation(err)) throw err; // an operator's cancel: the run's catch settles it
   log.warn('submit activity failed', { error: String(err) });
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START') {
+      return {
+        ok: false,
+        error: {
+          class: 'failover',
+          code: 'carrier_queue_timeout',
+          message: 'no worker took the submit from the carrier queue in time',
+        },
+      };
+    }
+    if (
+      cause instanceof ApplicationFailure &&
+      (cause.nonRetryable ||
+        err.retryState === 'NON_RETRYABLE_FAILURE' ||
+        NON_RETRYABLE_SUBMIT_ERRORS.includes(cause.type ?? ''))
+    ) {
+      return {
+        ok: false,
+        error: { class: 'permanent', code: 'internal_error', message: `the submit failed: ${cause.message}` },
+      };
+    }
+  }
   return {
     ok: false,
     error: { class: 'ambiguous', code: 'submit_failed', message: 'the submit activity failed' },
