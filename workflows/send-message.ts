@@ -507,29 +507,28 @@ async function submitWithFailover(
 function submitFailed(err: unknown): SubmitOutcome {
   if (isCancellation(err)) throw err; // an operator's cancel: the run's catch settles it
   log.warn('submit activity failed', { error: String(err) });
-  if (err instanceof ActivityFailure) {
-    const cause = err.cause;
-    if (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START') {
-      return {
-        ok: false,
-        error: {
-          class: 'failover',
-          code: 'carrier_queue_timeout',
-          message: 'no worker took the submit from the carrier queue in time',
-        },
-      };
-    }
-    if (
-      cause instanceof ApplicationFailure &&
-      (cause.nonRetryable ||
-        err.retryState === 'NON_RETRYABLE_FAILURE' ||
-        NON_RETRYABLE_SUBMIT_ERRORS.includes(cause.type ?? ''))
-    ) {
-      return {
-        ok: false,
-        error: { class: 'permanent', code: 'internal_error', message: `the submit failed: ${cause.message}` },
-      };
-    }
+  // A queued activity's failure wraps its cause; a local activity's may arrive as the cause itself.
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START') {
+    return {
+      ok: false,
+      error: {
+        class: 'failover',
+        code: 'carrier_queue_timeout',
+        message: 'no worker took the submit from the carrier queue in time',
+      },
+    };
+  }
+  if (
+    cause instanceof ApplicationFailure &&
+    (cause.nonRetryable ||
+      (err instanceof ActivityFailure && err.retryState === 'NON_RETRYABLE_FAILURE') ||
+      NON_RETRYABLE_SUBMIT_ERRORS.includes(cause.type ?? ''))
+  ) {
+    return {
+      ok: false,
+      error: { class: 'permanent', code: 'internal_error', message: `the submit failed: ${cause.message}` },
+    };
   }
   return {
     ok: false,

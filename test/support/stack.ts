@@ -115,6 +115,8 @@ export interface Stack {
   resetRouting(): Promise<void>;
   /** SIGKILL the child worker process (workerProcess only). */
   killWorker(): void;
+  /** Shut the in-process worker down (it drains what it runs); {@link startWorker} starts a new one. */
+  stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -265,6 +267,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     killWorker() {
       child?.kill('SIGKILL');
+    },
+    async stopWorker() {
+      const running = inProcess;
+      inProcess = undefined;
+      if (running) {
+        await running.workers.shutdown();
+        await running.connection.close();
+      }
     },
     async stop() {
       if (inProcess) {
