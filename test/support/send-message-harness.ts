@@ -81,6 +81,7 @@ export interface ActivityInputs {
   readonly submitToCarrier: SubmitInput;
   readonly reserveFailover: ReserveFailoverInput;
   readonly finishMessage: FinishInput;
+  readonly settleCanceledMessage: { messageId: string };
 }
 
 /** One recorded activity call. */
@@ -91,7 +92,7 @@ export type ActivityCall = {
 /** The activities `sendMessage` proxies, as the real ones are typed. */
 export type SendMessageActivities = Pick<
   HeraldActivities,
-  'admitMessage' | 'submitToCarrier' | 'reserveFailover' | 'finishMessage'
+  'admitMessage' | 'submitToCarrier' | 'reserveFailover' | 'finishMessage' | 'settleCanceledMessage'
 >;
 
 /**
@@ -145,6 +146,26 @@ export class FakeActivities {
       const captured = parseMoney(input.capture) + parseMoney(input.failoverCapture ?? '0');
       const reserved = this.#reserved.get(input.messageId) ?? 0n;
       return { captured: formatMoney(captured), released: formatMoney(reserved - captured) };
+    },
+    // As the real one reads the attempt rows: the last accepted submit's carrier is charged its price.
+    settleCanceledMessage: async (input: { messageId: string }) => {
+      this.#record(input.messageId, { name: 'settleCanceledMessage', input });
+      const submits = this.callsTo(input.messageId, 'submitToCarrier');
+      const taken = submits.at(-1);
+      if (!taken) return { status: 'canceled' as const, carrierId: null, captured: '0.000000' };
+      const price = this.#scripts.get(input.messageId)?.admit;
+      const route =
+        price?.outcome === 'reserved' ? price.routes.find((r) => r.carrierId === taken.carrierId) : undefined;
+      const perSegment = route
+        ? parseMoney(route.price)
+        : taken.carrierId === 'alpha'
+          ? parseMoney(ALPHA.price)
+          : parseMoney(BETA.price);
+      return {
+        status: 'expired' as const,
+        carrierId: taken.carrierId,
+        captured: formatMoney(perSegment * BigInt(taken.segments)),
+      };
     },
   };
 

@@ -2,7 +2,7 @@
  * `sendMessage` runs driven through {@link SendMessageHarness}: the test asserts on them, and
  * scripts/record-histories.ts records the histories of {@link RECORDED_SCENARIOS} as replay fixtures.
  */
-import { WithStartWorkflowOperation } from '@temporalio/client';
+import { CancelledFailure, WithStartWorkflowOperation, WorkflowFailedError } from '@temporalio/client';
 import type { FinishInput } from '../../activities/types.ts';
 import { cancelUpdate, receiptSignal, type SendMessageInput } from '../../workflows/definitions.ts';
 import type { sendMessage } from '../../workflows/send-message.ts';
@@ -117,6 +117,27 @@ export const failoverAfterReceipt: Scenario = async (h) => {
   return { input, handle, result: await handle.result() };
 };
 
+/**
+ * Accepted by alpha; before any receipt an operator cancels the run (Temporal UI, `temporal
+ * workflow cancel`): the run settles from the attempt rows (expired, `canceled_by_operator`,
+ * charged as a message without a receipt) and closes as canceled. The result is the settlement's.
+ */
+export const operatorCancelAfterSent: Scenario = async (h) => {
+  const input = h.input();
+  const handle = await h.start(input);
+  await h.waitForStatus(handle, 'sent');
+  await handle.cancel();
+  const closed = await handle.result().then(
+    () => 'completed',
+    (err: unknown) =>
+      err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure ? 'canceled' : err,
+  );
+  if (closed !== 'canceled') throw new Error(`run did not close as canceled: ${String(closed)}`);
+  const settled = h.fakes.callsTo(input.messageId, 'settleCanceledMessage').length;
+  if (settled !== 1) throw new Error(`settleCanceledMessage ran ${settled} times`);
+  return { input, handle, result: { status: 'expired', carrierId: 'alpha', captured: ALPHA.price } };
+};
+
 async function waitUntil(done: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
@@ -135,4 +156,5 @@ export const RECORDED_SCENARIOS: Readonly<
   'receipt-timeout': { run: receiptTimeout, status: 'expired' },
   'cancel-before-submit': { run: cancelBeforeSubmit, status: 'canceled' },
   'failover-after-receipt': { run: failoverAfterReceipt, status: 'delivered' },
+  'operator-cancel-after-sent': { run: operatorCancelAfterSent, status: 'expired' },
 };

@@ -10,6 +10,7 @@ import { basename, resolve } from 'node:path';
 // Not re-exported by the package root; the SDK's samples import it from here.
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { type ReplayResult, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { HISTORIES_DIR, historyGenerations } from '../../scripts/history-generations.ts';
 import { installWorkerRuntime } from '../../workers/runtime.ts';
@@ -72,10 +73,27 @@ describe('recorded sendMessage histories', () => {
 
   test.each(names)('%s replays deterministically', (name) => {
     const events = histories.find((h) => h.workflowId === name)?.history.events ?? [];
-    // A history cut short would replay trivially: fixtures are whole, completed runs.
-    expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    // A history cut short would replay trivially: fixtures are whole, closed runs (completed, or
+    // canceled by an operator after the run settled).
+    const last = events.at(-1);
+    expect(
+      last?.workflowExecutionCompletedEventAttributes ?? last?.workflowExecutionCanceledEventAttributes,
+    ).toBeTruthy();
     const result = results.get(name);
     expect(result).toBeDefined();
     expect(result?.error).toBeUndefined();
+  });
+
+  test('a workflow whose commands moved without patched() fails to replay every generation', async () => {
+    const workflowsPath = resolve(import.meta.dirname, '../fixtures/workflows/reordered-send-message.ts');
+    const newestHappyPath = names.filter((n) => n.endsWith('/happy-path'));
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath, dataConverter: testDataConverter() },
+      histories.filter((h) => newestHappyPath.includes(h.workflowId)),
+    )) {
+      if (result.error instanceof DeterminismViolationError) failures.push(result.workflowId);
+    }
+    expect(failures.sort()).toEqual(newestHappyPath);
   });
 });

@@ -20,6 +20,7 @@ import {
   earlyReceipt,
   failoverAfterReceipt,
   happyPath,
+  operatorCancelAfterSent,
   receiptTimeout,
   retryThenFailover,
 } from '../support/send-message-scenarios.ts';
@@ -257,6 +258,18 @@ describe('sendMessage against a dev server with fake activities', () => {
     await h.waitForStatus(handle, 'sent');
     await signalReceipt(handle, receipt('alpha', 'alpha-1', 'delivered'));
     expect((await handle.result()).status).toBe('delivered');
+  });
+
+  test("an operator's Temporal cancel after sent settles from the attempt rows and closes the run canceled", async () => {
+    const { input, handle } = await operatorCancelAfterSent(h);
+    expect(h.fakes.calls(input.messageId).map((c) => c.name)).toEqual([
+      'admitMessage',
+      'submitToCarrier',
+      'settleCanceledMessage',
+    ]);
+    const described = await handle.describe();
+    expect(described.status.name).toBe('CANCELLED');
+    expect(described.typedSearchAttributes.get(HeraldStatus)).toBe('expired');
   });
 
   test('a receipt that arrives before the submit returns is buffered and applied', async () => {
