@@ -1,4 +1,4 @@
-import { reserve, settle } from '../db/ledger.ts';
+import { FAILOVER_LEG, reserve, settle } from '../db/ledger.ts';
 import { parseMoney } from '../domain/money.ts';
 import type { ActivityDeps } from './deps.ts';
 import type { ReserveFailoverInput } from './types.ts';
@@ -6,12 +6,10 @@ import type { ReserveFailoverInput } from './types.ts';
 /**
  * A failover after a negative receipt sends the message a second time, and the first carrier has
  * already billed its submission; the message's own reservation (worst case over routes ×
- * segments) covers one submission, not two. So the second leg gets its own reservation, keyed
- * `<messageId>:failover` in the ledger (unique per key and kind, like every money move), and
+ * segments) covers one submission, not two. So the second leg gets its own reservation, ledger
+ * leg 2 of the same message (unique per message, leg and kind, like every money move), and
  * settles separately: each carrier is charged what it billed, never more than was reserved.
  */
-export const failoverLedgerKey = (messageId: string): string => `${messageId}:failover`;
-
 export function createFailoverActivities(deps: ActivityDeps) {
   const { db } = deps;
   return {
@@ -19,7 +17,8 @@ export function createFailoverActivities(deps: ActivityDeps) {
     async reserveFailover(input: ReserveFailoverInput): Promise<boolean> {
       const reserved = await reserve(db, {
         accountId: input.accountId,
-        messageId: failoverLedgerKey(input.messageId),
+        messageId: input.messageId,
+        leg: FAILOVER_LEG,
         amountMicros: parseMoney(input.amount),
       });
       return reserved.ok;
@@ -34,7 +33,8 @@ export async function settleFailoverLeg(
 ): Promise<{ capturedMicros: bigint; releasedMicros: bigint }> {
   return settle(deps.db, {
     accountId: input.accountId,
-    messageId: failoverLedgerKey(input.messageId),
+    messageId: input.messageId,
+    leg: FAILOVER_LEG,
     captureMicros: parseMoney(input.capture),
   });
 }

@@ -67,6 +67,13 @@ export const messageResponse = z.looseObject({
     .looseObject({ code: z.string(), message: z.string(), carrierCode: z.string().optional() })
     .nullable(),
   attempts: z.array(attempt).optional().meta({ description: 'Single-message view only' }),
+  charges: z
+    .array(z.looseObject({ leg: z.enum(['first', 'failover']), captured: money, refunded: money }))
+    .optional()
+    .meta({
+      description:
+        'Single-message view only: what each submission was charged (a failover after a negative receipt is a second leg) and refunded',
+    }),
   events: z.array(event).optional().meta({ description: 'Single-message view only' }),
   callbacks: z
     .array(
@@ -141,6 +148,10 @@ export const ledgerListResponse = z.looseObject({
       kind: z.enum(['credit', 'reserve', 'capture', 'release', 'refund']),
       amount: money,
       messageId: z.string().nullable(),
+      leg: z
+        .enum(['first', 'failover'])
+        .nullable()
+        .meta({ description: 'Which submission of the message the entry is for; null for credits' }),
       available: money.meta({ description: 'Available balance right after this entry' }),
       reserved: money.meta({ description: 'Reserved balance right after this entry' }),
       reference: z.string().nullable(),

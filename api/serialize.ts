@@ -2,11 +2,14 @@
  * Database rows → the JSON the API answers with (DESIGN §7). Amounts are six-place decimal
  * strings, times ISO-8601 UTC, and nothing beyond the documented fields leaves the process.
  */
+
+import { FAILOVER_LEG } from '../db/ledger.ts';
 import type {
   Account,
   CallbackAttempt,
   CarrierPrice,
   LedgerEntry,
+  LedgerLeg,
   Message,
   MessageAttempt,
   MessageEvent,
@@ -64,10 +67,43 @@ export interface MessageJson {
   readonly carrierMessageId: string | null;
   readonly error: MessageErrorJson | null;
   readonly attempts?: AttemptJson[];
+  readonly charges?: readonly ChargeJson[];
   readonly events?: EventJson[];
   readonly callbacks?: CallbackAttemptJson[];
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** A leg as the API names it. */
+export type LegName = 'first' | 'failover';
+const legName = (leg: LedgerLeg): LegName => (leg === FAILOVER_LEG ? 'failover' : 'first');
+
+/** What one leg of a message was charged and refunded. */
+export interface ChargeJson {
+  readonly leg: LegName;
+  readonly captured: string;
+  readonly refunded: string;
+}
+
+/** Per-leg charges from a message's ledger entries (legs that captured or refunded something). */
+export function toChargesJson(
+  entries: readonly Pick<LedgerEntry, 'leg' | 'kind' | 'amount_micros'>[],
+): ChargeJson[] {
+  const legs = new Map<LedgerLeg, { captured: bigint; refunded: bigint }>();
+  for (const e of entries) {
+    if (e.kind !== 'capture' && e.kind !== 'refund') continue;
+    const leg = legs.get(e.leg) ?? { captured: 0n, refunded: 0n };
+    if (e.kind === 'capture') leg.captured += e.amount_micros;
+    else leg.refunded += e.amount_micros;
+    legs.set(e.leg, leg);
+  }
+  return [...legs.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([leg, m]) => ({
+      leg: legName(leg),
+      captured: formatMoney(m.captured),
+      refunded: formatMoney(m.refunded),
+    }));
 }
 
 export interface BalanceJson {
@@ -77,14 +113,15 @@ export interface BalanceJson {
 }
 
 /**
- * A message as the API shows it. `attempts` and `events` appear only when given (the single
- * message view has them, list pages do not).
+ * A message as the API shows it. `attempts`, `events`, `callbacks` and `charges` appear only when
+ * given (the single message view has them, list pages do not).
  */
 export function toMessageJson(
   message: Message,
   attempts?: readonly MessageAttempt[],
   events?: readonly MessageEvent[],
   callbacks?: readonly CallbackAttempt[],
+  charges?: readonly ChargeJson[],
 ): MessageJson {
   return {
     id: message.id,
@@ -102,6 +139,7 @@ export function toMessageJson(
     carrierMessageId: message.carrier_message_id,
     error: toErrorJson(message),
     ...(attempts ? { attempts: attempts.map(toAttemptJson) } : {}),
+    ...(charges ? { charges } : {}),
     ...(events ? { events: events.map(toEventJson) } : {}),
     ...(callbacks ? { callbacks: callbacks.map(toCallbackAttemptJson) } : {}),
     createdAt: isoTime(message.created_at),
@@ -128,6 +166,8 @@ export interface LedgerEntryJson {
   readonly kind: LedgerEntry['kind'];
   readonly amount: string;
   readonly messageId: string | null;
+  /** Which submission of the message; null for credits. */
+  readonly leg: LegName | null;
   readonly available: string;
   readonly reserved: string;
   readonly reference: string | null;
@@ -140,6 +180,7 @@ export function toLedgerEntryJson(entry: LedgerEntry): LedgerEntryJson {
     kind: entry.kind,
     amount: formatMoney(entry.amount_micros),
     messageId: entry.message_id,
+    leg: entry.message_id === null ? null : legName(entry.leg),
     available: formatMoney(entry.available_after_micros),
     reserved: formatMoney(entry.reserved_after_micros),
     reference: entry.reference,

@@ -21,14 +21,21 @@
  */
 import { type Kysely, sql } from 'kysely';
 import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
-import type { Database, LedgerEntry, LedgerKind } from './schema.ts';
+import type { Database, LedgerEntry, LedgerKind, LedgerLeg } from './schema.ts';
 
 export { InvalidCursorError };
+
+/** A message's first submission; {@link FAILOVER_LEG} is its failover after a negative receipt. */
+export const FIRST_LEG: LedgerLeg = 1;
+/** The second leg of a failover after a receipt: reserved and settled apart from the first. */
+export const FAILOVER_LEG: LedgerLeg = 2;
 
 /** Input of {@link reserve}. */
 export interface ReserveInput {
   accountId: string;
   messageId: string;
+  /** Default {@link FIRST_LEG}. */
+  leg?: LedgerLeg;
   /** Micro-units, >= 0. Zero succeeds without a ledger row (entries are always > 0). */
   amountMicros: bigint;
 }
@@ -63,6 +70,7 @@ async function lockAccount(trx: Kysely<Database>, accountId: string) {
  */
 export async function reserve(db: Kysely<Database>, input: ReserveInput): Promise<ReserveResult> {
   const { accountId, messageId, amountMicros } = input;
+  const leg = input.leg ?? FIRST_LEG;
   if (amountMicros < 0n) throw new RangeError('reserve amount must be >= 0');
   return db.transaction().execute(async (trx): Promise<ReserveResult> => {
     const account = await lockAccount(trx, accountId);
@@ -73,6 +81,7 @@ export async function reserve(db: Kysely<Database>, input: ReserveInput): Promis
         .selectFrom('ledger_entries')
         .select('id')
         .where('message_id', '=', messageId)
+        .where('leg', '=', leg)
         .where('kind', '=', 'reserve')
         .executeTakeFirst();
       return existing ? { ok: true, alreadyDone: true } : { ok: false, reason: 'insufficient_funds' };
@@ -82,6 +91,7 @@ export async function reserve(db: Kysely<Database>, input: ReserveInput): Promis
       .values({
         account_id: accountId,
         message_id: messageId,
+        leg,
         kind: 'reserve',
         amount_micros: amountMicros,
         available_after_micros: account.available_micros - amountMicros,
@@ -110,6 +120,8 @@ export async function reserve(db: Kysely<Database>, input: ReserveInput): Promis
 export interface SettleInput {
   accountId: string;
   messageId: string;
+  /** Default {@link FIRST_LEG}. */
+  leg?: LedgerLeg;
   /** What the message actually cost (>= 0); capped at what was reserved for it. */
   captureMicros: bigint;
 }
@@ -132,6 +144,7 @@ export interface SettleResult {
  */
 export async function settle(db: Kysely<Database>, input: SettleInput): Promise<SettleResult> {
   const { accountId, messageId, captureMicros } = input;
+  const leg = input.leg ?? FIRST_LEG;
   if (captureMicros < 0n) throw new RangeError('capture amount must be >= 0');
   return db.transaction().execute(async (trx): Promise<SettleResult> => {
     const nothing = { capturedMicros: 0n, releasedMicros: 0n, alreadyDone: false };
@@ -142,6 +155,7 @@ export async function settle(db: Kysely<Database>, input: SettleInput): Promise<
       .select(['kind', 'amount_micros'])
       .where('message_id', '=', messageId)
       .where('account_id', '=', accountId)
+      .where('leg', '=', leg)
       .where('kind', 'in', ['reserve', 'capture', 'release'])
       .execute();
     const amountOf = (kind: string) => entries.find((e) => e.kind === kind)?.amount_micros;
@@ -165,6 +179,7 @@ export async function settle(db: Kysely<Database>, input: SettleInput): Promise<
       rows.push({
         account_id: accountId,
         message_id: messageId,
+        leg,
         kind: 'capture' as const,
         amount_micros: captured,
         available_after_micros: account.available_micros,
@@ -175,6 +190,7 @@ export async function settle(db: Kysely<Database>, input: SettleInput): Promise<
       rows.push({
         account_id: accountId,
         message_id: messageId,
+        leg,
         kind: 'release' as const,
         amount_micros: released,
         available_after_micros: account.available_micros + released,
@@ -207,9 +223,10 @@ export type RefundResult =
   | { ok: false; reason: 'account_not_found' | 'not_captured' | 'exceeds_capture' };
 
 /**
- * Gives back (part of) what a message was charged: `available += amount` and a `refund` row, at
- * most once per message (the `(message_id, kind)` index). `not_captured` when the message charged
- * this account nothing, `exceeds_capture` when `amountMicros` is more than it charged. A repeated
+ * Gives back (part of) what a message was charged, over every leg (a failover after a receipt is
+ * charged twice): `available += amount` and one `refund` row (leg 1), at most once per message (the
+ * `(message_id, leg, kind)` index). `not_captured` when the message charged this account nothing,
+ * `exceeds_capture` when `amountMicros` is more than all its legs captured. A repeated
  * call returns the first refund's amount with `alreadyDone`, whatever amount it passes.
  * @throws RangeError when `amountMicros <= 0`.
  */
@@ -228,8 +245,9 @@ export async function refund(db: Kysely<Database>, input: RefundInput): Promise<
       .execute();
     const done = entries.find((e) => e.kind === 'refund');
     if (done) return { ok: true, refundedMicros: done.amount_micros, alreadyDone: true };
-    const captured = entries.find((e) => e.kind === 'capture')?.amount_micros;
-    if (captured === undefined) return { ok: false, reason: 'not_captured' };
+    const captures = entries.filter((e) => e.kind === 'capture');
+    if (captures.length === 0) return { ok: false, reason: 'not_captured' };
+    const captured = captures.reduce((sum, e) => sum + e.amount_micros, 0n);
     if (amountMicros > captured) return { ok: false, reason: 'exceeds_capture' };
     await trx
       .insertInto('ledger_entries')
@@ -249,6 +267,21 @@ export async function refund(db: Kysely<Database>, input: RefundInput): Promise<
       .executeTakeFirstOrThrow();
     return { ok: true, refundedMicros: amountMicros, alreadyDone: false };
   });
+}
+
+/** A message's ledger entries on `accountId`, every leg, oldest first. */
+export async function listMessageEntries(
+  db: Kysely<Database>,
+  accountId: string,
+  messageId: string,
+): Promise<LedgerEntry[]> {
+  return db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('message_id', '=', messageId)
+    .orderBy('id')
+    .execute();
 }
 
 export interface Balance {

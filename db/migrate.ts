@@ -6,6 +6,7 @@ import * as carrierRateLimits from './migrations/2026_11_26_0031_carrier_rate_li
 import * as callbackAttempts from './migrations/2026_11_26_0040_callback_attempts.ts';
 import * as strandedMessages from './migrations/2026_11_27_0050_stranded_messages.ts';
 import * as messagePriority from './migrations/2026_12_05_0060_message_priority.ts';
+import * as ledgerLegs from './migrations/2026_12_05_0070_ledger_legs.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_26_0040_callback_attempts': callbackAttempts,
   '2026_11_27_0050_stranded_messages': strandedMessages,
   '2026_12_05_0060_message_priority': messagePriority,
+  '2026_12_05_0070_ledger_legs': ledgerLegs,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */

@@ -39,13 +39,17 @@ export interface ApiKeysTable {
 }
 
 export type LedgerKind = 'credit' | 'reserve' | 'capture' | 'release' | 'refund';
+/** 1 = a message's first submission, 2 = its failover after a negative receipt. */
+export type LedgerLeg = 1 | 2;
 
 export interface LedgerEntriesTable {
   /** Identity column (int8): increases with insertion order; listLedger pages on it. */
   id: Generated<bigint>;
   account_id: string;
-  /** Null for credits; unique (message_id, kind) otherwise, which makes money moves idempotent. */
+  /** Null for credits; unique (message_id, leg, kind) otherwise, which makes money moves idempotent. */
   message_id: string | null;
+  /** The message's leg: 1 = first submission, 2 = a failover after a negative receipt ({@link LedgerLeg}). */
+  leg: ColumnType<LedgerLeg, LedgerLeg | undefined, never>;
   kind: LedgerKind;
   /** Always > 0; the kind says which way it moves (see db/ledger.ts). */
   amount_micros: Micros;

@@ -68,6 +68,39 @@ describe('migrations', () => {
     // 0030's columns are there.
     await expect(sql`select circuit_state from route_stats limit 0`.execute(t.db)).resolves.toBeDefined();
   });
+
+  it('0070 moves failover rows booked under `<id>:failover` to their message as leg 2, and back', async () => {
+    const accountId = await fundedAccount(UNIT);
+    const migrator = new Migrator({
+      db: t.db,
+      provider: { getMigrations: async () => MIGRATIONS },
+      allowUnorderedMigrations: true,
+    });
+    const before0070 = async () =>
+      expect((await migrator.migrateTo('2026_12_05_0060_message_priority')).error).toBeUndefined();
+    await before0070();
+    const row = (messageId: string, kind: string) => sql`insert into ledger_entries
+      (account_id, message_id, kind, amount_micros, available_after_micros, reserved_after_micros)
+      values (${accountId}, ${messageId}, ${kind}, 1000, 0, 0)`;
+    await row('msg_legs', 'reserve').execute(t.db);
+    await row('msg_legs:failover', 'reserve').execute(t.db);
+    await migrateToLatest(t.db);
+    const legs = await t.db
+      .selectFrom('ledger_entries')
+      .select(['message_id', 'leg'])
+      .where('message_id', 'like', 'msg_legs%')
+      .orderBy('id')
+      .execute();
+    expect(legs).toEqual([
+      { message_id: 'msg_legs', leg: 1 },
+      { message_id: 'msg_legs', leg: 2 },
+    ]);
+    await before0070();
+    const back = await sql<{ message_id: string }>`select message_id from ledger_entries
+      where message_id like 'msg_legs%' order by id`.execute(t.db);
+    expect(back.rows.map((r) => r.message_id)).toEqual(['msg_legs', 'msg_legs:failover']);
+    await migrateToLatest(t.db);
+  });
 });
 
 describe('accounts', () => {

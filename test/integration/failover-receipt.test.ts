@@ -4,8 +4,10 @@
  * charging each carrier what it billed. Other receipt codes end the message as before.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkInvariant, FAILOVER_LEG } from '../../db/ledger.ts';
 import { listEntriesForMessage } from '../support/ledger.ts';
 import {
+  ADMIN_KEY,
   apiClient,
   createFundedAccount,
   type Stack,
@@ -66,10 +68,42 @@ describe('failover on receipt', () => {
       { kind: 'capture', amount: '0.007900' },
       { kind: 'release', amount: '0.000600' },
     ]);
-    expect(await listEntriesForMessage(stack.db, `${msg.id}:failover`)).toEqual([
+    expect(await listEntriesForMessage(stack.db, msg.id, FAILOVER_LEG)).toEqual([
       { kind: 'reserve', amount: '0.008500' },
       { kind: 'capture', amount: '0.008500' },
     ]);
+    // Each leg's charge on the message; the ledger names the message by its public id and its leg.
+    expect(msg.charges).toEqual([
+      { leg: 'first', captured: '0.007900', refunded: '0.000000' },
+      { leg: 'failover', captured: '0.008500', refunded: '0.000000' },
+    ]);
+    const ledger = (await api('GET', '/v1/ledger')).body.data as Array<{
+      messageId: string | null;
+      leg: string | null;
+      kind: string;
+    }>;
+    expect(ledger.every((e) => e.messageId === null || /^msg_[a-z0-9]+$/.test(e.messageId))).toBe(true);
+    expect(
+      ledger
+        .filter((e) => e.messageId === msg.id)
+        .map((e) => `${e.leg} ${e.kind}`)
+        .sort(),
+    ).toEqual(['failover capture', 'failover reserve', 'first capture', 'first release', 'first reserve']);
+    // A refund sees both legs: the whole 0.0164 can be given back, and no more.
+    const admin = apiClient(stack.apiUrl, ADMIN_KEY);
+    const tooMuch = await admin('POST', `/v1/accounts/${account.id}/refunds`, {
+      messageId: msg.id,
+      amount: '0.016401',
+    });
+    expect(tooMuch.status).toBe(400);
+    const refunded = await admin('POST', `/v1/accounts/${account.id}/refunds`, {
+      messageId: msg.id,
+      amount: '0.016400',
+    });
+    expect(refunded.status).toBe(200);
+    const view = (await api('GET', `/v1/messages/${msg.id}`)).body;
+    expect(view.charges.map((c: { refunded: string }) => c.refunded)).toEqual(['0.016400', '0.000000']);
+    expect(await checkInvariant(stack.db, account.id)).toBe(true);
   });
 
   it('fails over only once: a second failover receipt ends the message undelivered', async () => {
@@ -91,6 +125,7 @@ describe('failover on receipt', () => {
     expect(msg.error.carrierCode).toBe('30003');
     expect(msg.price).toBe('0.007900');
     expect(stack.vonage.stats().submissions).toBe(vonageBefore);
-    expect(await listEntriesForMessage(stack.db, `${msg.id}:failover`)).toEqual([]);
+    expect(await listEntriesForMessage(stack.db, msg.id, FAILOVER_LEG)).toEqual([]);
+    expect(msg.charges).toEqual([{ leg: 'first', captured: '0.007900', refunded: '0.000000' }]);
   });
 });

@@ -232,6 +232,7 @@ describe('ledger', () => {
         kind: 'credit',
         amount: '0.250000',
         messageId: null,
+        leg: null,
         available: '1.250000',
         reserved: '0.000000',
         reference: 'inv-7',
@@ -256,6 +257,7 @@ describe('ledger', () => {
     expect(all[2]).toMatchObject({
       amount: '0.017000',
       messageId: msg.id,
+      leg: 'first',
       available: '1.233000',
       reserved: '0.017000',
     });
