@@ -175,6 +175,7 @@ export function createSubmissionActivities(deps: ActivityDeps) {
         attempt: input.attempt,
         outcome: 'accepted',
         carrierMessageId: result.carrierMessageId,
+        ...(result.priceMicros !== undefined ? { carrierCostMicros: result.priceMicros } : {}),
       });
       const sent = await transitionMessage(db, input.messageId, 'sent', {
         carrier_id: input.carrierId,

@@ -42,6 +42,9 @@ const attempt = z.looseObject({
   carrier: z.string(),
   outcome: z.enum(['accepted', 'retry', 'failover', 'permanent', 'ambiguous']).nullable(),
   errorCode: z.string().nullable(),
+  carrierCost: money.nullable().meta({
+    description: 'What the carrier reported it billed (its account currency); null if it did not say',
+  }),
   at: isoTime,
 });
 
@@ -61,6 +64,9 @@ export const messageResponse = z.looseObject({
     .meta({ description: 'Lane: `high` is dispatched before `normal`, `normal` before `low`' }),
   quote: money,
   price: money.nullable(),
+  carrierCost: money.nullable().optional().meta({
+    description: 'Single-message view only: what the carriers reported they billed, next to `price`',
+  }),
   carrier: z.string().nullable(),
   carrierMessageId: z.string().nullable(),
   error: z
@@ -134,6 +140,18 @@ export const carrierListResponse = z.looseObject({
             openedAt: isoTime.nullable(),
             probeStartedAt: isoTime.nullable(),
           }),
+          billing: z
+            .looseObject({
+              attempts: z.int().min(1),
+              billedPerSegment: money,
+              configuredPerSegment: money,
+              drift: z.string().regex(/^-?\d+\.\d{6}$/),
+            })
+            .nullable()
+            .meta({
+              description:
+                'Last 7 days: what the carrier reported billing per segment (its account currency) against the configured price; null if it reported none',
+            }),
         }),
       ),
     }),

@@ -30,6 +30,8 @@ export interface AttemptJson {
   /** Null while the attempt is in flight (or was cut short by a crash). */
   readonly outcome: MessageAttempt['outcome'];
   readonly errorCode: string | null;
+  /** What the carrier reported it billed for this attempt (its account's currency); null: not reported. */
+  readonly carrierCost: string | null;
   readonly at: string;
 }
 
@@ -63,6 +65,11 @@ export interface MessageJson {
   readonly priority: Priority;
   readonly quote: string;
   readonly price: string | null;
+  /**
+   * Single-message view: what the carriers reported they billed, summed over accepted attempts
+   * (null when none reported it), to compare with `price`, what Herald charged.
+   */
+  readonly carrierCost?: string | null;
   readonly carrier: string | null;
   readonly carrierMessageId: string | null;
   readonly error: MessageErrorJson | null;
@@ -135,6 +142,7 @@ export function toMessageJson(
     priority: message.priority,
     quote: formatMoney(message.quote_micros),
     price: message.price_micros === null ? null : formatMoney(message.price_micros),
+    ...(attempts ? { carrierCost: carrierCost(attempts) } : {}),
     carrier: message.carrier_id,
     carrierMessageId: message.carrier_message_id,
     error: toErrorJson(message),
@@ -221,11 +229,19 @@ function toErrorJson(message: Message): MessageErrorJson | null {
   };
 }
 
+/** The sum of what carriers reported billing for a message's accepted attempts; null when none did. */
+function carrierCost(attempts: readonly MessageAttempt[]): string | null {
+  const reported = attempts.filter((a) => a.outcome === 'accepted' && a.carrier_cost_micros !== null);
+  if (reported.length === 0) return null;
+  return formatMoney(reported.reduce((sum, a) => sum + (a.carrier_cost_micros ?? 0n), 0n));
+}
+
 function toAttemptJson(attempt: MessageAttempt): AttemptJson {
   return {
     carrier: attempt.carrier_id,
     outcome: attempt.outcome,
     errorCode: attempt.error_code,
+    carrierCost: attempt.carrier_cost_micros === null ? null : formatMoney(attempt.carrier_cost_micros),
     // When the outcome was known; the start time while it is still in flight.
     at: isoTime(attempt.finished_at ?? attempt.started_at),
   };

@@ -171,3 +171,46 @@ export async function recordRouteOutcome(db: Kysely<Database>, input: RouteOutco
     )
     .execute();
 }
+
+/** What carriers reported billing on one route over a window. */
+export interface RouteBilling {
+  readonly carrierId: string;
+  readonly country: string;
+  /** Accepted attempts whose carrier reported a price. */
+  readonly attempts: number;
+  readonly segments: number;
+  /** Sum of the reported prices, micro-units. */
+  readonly billedMicros: bigint;
+}
+
+/**
+ * Per route, what carriers said they billed for accepted attempts that finished in the last
+ * `sinceMs` (default 7 days): the input of the billed-vs-configured drift `GET /v1/carriers` shows.
+ */
+export async function listRouteBilling(
+  db: Kysely<Database>,
+  sinceMs = 7 * 24 * 3600 * 1000,
+): Promise<RouteBilling[]> {
+  const rows = await db
+    .selectFrom('message_attempts as a')
+    .innerJoin('messages as m', 'm.id', 'a.message_id')
+    .select([
+      'a.carrier_id',
+      'm.country',
+      sql<string>`count(*)`.as('attempts'),
+      sql<string>`sum(m.segments)`.as('segments'),
+      sql<string>`sum(a.carrier_cost_micros)`.as('billed'),
+    ])
+    .where('a.outcome', '=', 'accepted')
+    .where('a.carrier_cost_micros', 'is not', null)
+    .where('a.finished_at', '>', sql<Date>`now() - make_interval(secs => ${sinceMs / 1000})`)
+    .groupBy(['a.carrier_id', 'm.country'])
+    .execute();
+  return rows.map((r) => ({
+    carrierId: r.carrier_id,
+    country: r.country,
+    attempts: Number(r.attempts),
+    segments: Number(r.segments),
+    billedMicros: BigInt(r.billed),
+  }));
+}

@@ -273,6 +273,8 @@ export interface FinishAttemptInput {
   carrierErrorCode?: string | null;
   errorMessage?: string | null;
   carrierMessageId?: string | null;
+  /** What the carrier reported it billed, micro-units. */
+  carrierCostMicros?: bigint | null;
 }
 
 /**
@@ -291,6 +293,7 @@ export async function finishAttempt(
       carrier_error_code: input.carrierErrorCode ?? null,
       error_message: input.errorMessage ?? null,
       carrier_message_id: input.carrierMessageId ?? null,
+      carrier_cost_micros: input.carrierCostMicros ?? null,
       finished_at: new Date(),
     })
     .where('message_id', '=', input.messageId)

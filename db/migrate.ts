@@ -7,6 +7,7 @@ import * as callbackAttempts from './migrations/2026_11_26_0040_callback_attempt
 import * as strandedMessages from './migrations/2026_11_27_0050_stranded_messages.ts';
 import * as messagePriority from './migrations/2026_12_05_0060_message_priority.ts';
 import * as ledgerLegs from './migrations/2026_12_05_0070_ledger_legs.ts';
+import * as attemptCarrierCost from './migrations/2026_12_05_0080_attempt_carrier_cost.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -23,6 +24,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_11_27_0050_stranded_messages': strandedMessages,
   '2026_12_05_0060_message_priority': messagePriority,
   '2026_12_05_0070_ledger_legs': ledgerLegs,
+  '2026_12_05_0080_attempt_carrier_cost': attemptCarrierCost,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */

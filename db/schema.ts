@@ -113,6 +113,8 @@ export interface MessageAttemptsTable {
   carrier_error_code: string | null;
   error_message: string | null;
   carrier_message_id: string | null;
+  /** What the carrier reported it billed for this attempt (micro-units, its account's currency); null: not reported. */
+  carrier_cost_micros: ColumnType<bigint | null, bigint | null | undefined, bigint | null>;
   started_at: CreatedAt;
   finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }

@@ -4,7 +4,7 @@
  * Scores are relative within a country (latency and price terms compare against the best route).
  */
 import { Router } from 'express';
-import { listCarriers } from '../../db/carriers.ts';
+import { listCarriers, listRouteBilling, type RouteBilling } from '../../db/carriers.ts';
 import { listAllRoutes, type RouteRow } from '../../db/route-stats.ts';
 import { circuitState } from '../../domain/circuit.ts';
 import { formatMoney } from '../../domain/money.ts';
@@ -23,7 +23,12 @@ export function carrierRoutes(ctx: AppContext): Router {
   const breaker = ctx.routing?.coolDownMs !== undefined ? { coolDownMs: ctx.routing.coolDownMs } : {};
 
   router.get('/v1/carriers', admin, async (_req, res) => {
-    const [carriers, routes] = await Promise.all([listCarriers(ctx.db), listAllRoutes(ctx.db)]);
+    const [carriers, routes, billing] = await Promise.all([
+      listCarriers(ctx.db),
+      listAllRoutes(ctx.db),
+      listRouteBilling(ctx.db),
+    ]);
+    const billed = new Map(billing.map((b) => [`${b.carrierId}/${b.country}`, b]));
     const now = Date.now();
     const byCountry = new Map<string, RouteRow[]>();
     for (const r of routes) byCountry.set(r.country, [...(byCountry.get(r.country) ?? []), r]);
@@ -80,6 +85,7 @@ export function carrierRoutes(ctx: AppContext): Router {
                 probeStartedAt:
                   r.circuit.probeStartedAt === null ? null : isoTime(new Date(r.circuit.probeStartedAt)),
               },
+              billing: routeBilling(billed.get(`${r.carrierId}/${r.country}`), r.priceMicros),
               updatedAt: r.updatedAt ? isoTime(r.updatedAt) : null,
             };
           }),
@@ -88,4 +94,20 @@ export function carrierRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+/**
+ * Billed vs configured over the last 7 days: what the carrier reported per segment on average,
+ * against the route's configured price per segment (drift = billed − configured; positive: the
+ * carrier bills more than Herald charges). Null when the carrier reported no price.
+ */
+function routeBilling(b: RouteBilling | undefined, priceMicros: bigint) {
+  if (!b || b.segments === 0) return null;
+  const perSegment = b.billedMicros / BigInt(b.segments);
+  return {
+    attempts: b.attempts,
+    billedPerSegment: formatMoney(perSegment),
+    configuredPerSegment: formatMoney(priceMicros),
+    drift: formatMoney(perSegment - priceMicros),
+  };
 }

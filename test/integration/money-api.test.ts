@@ -405,3 +405,36 @@ describe('reservation and failover', () => {
     }
   });
 });
+
+describe('what carriers bill', () => {
+  it('stores the price a carrier reports per attempt, shows carrierCost beside price, and the drift per route', async () => {
+    const account = await createFundedAccount(stack.apiUrl, '1.00');
+    const api = apiClient(stack.apiUrl, account.apiKey);
+    const twilioSim = stack.twilio.config();
+    await stack.resetRouting(); // cheapest first: earlier cases took twilio-sim down
+    try {
+      // The carrier bills 0.0090 a segment where Herald's price for the route is 0.0079.
+      stack.twilio.setConfig({ priceMicros: 9_000, down: false });
+      const sent = await api('POST', '/v1/messages', { to: US, body: 'what did it cost' });
+      expect(sent.status).toBe(202);
+      const msg = await waitForMessage(stack.apiUrl, account.apiKey, sent.body.id, terminal);
+      expect(msg.status).toBe('delivered');
+      expect(msg.carrier).toBe('twilio-sim');
+      expect(msg.price).toBe('0.007900');
+      expect(msg.carrierCost).toBe('0.009000');
+      expect(msg.attempts.map((a: { carrierCost: string | null }) => a.carrierCost)).toEqual(['0.009000']);
+
+      const carriers = (await admin('GET', '/v1/carriers')).body.data as Array<{
+        id: string;
+        routes: Array<{ country: string; billing: { drift: string; configuredPerSegment: string } | null }>;
+      }>;
+      const us = carriers.find((c) => c.id === 'twilio-sim')?.routes.find((r) => r.country === 'US');
+      expect(us?.billing?.configuredPerSegment).toBe('0.007900');
+      // Every twilio-sim US message of this file counts (the simulator's default bills 0.0079): > 0.
+      expect(Number(us?.billing?.drift)).toBeGreaterThan(0);
+      expect(Number(us?.billing?.drift)).toBeLessThanOrEqual(0.0011);
+    } finally {
+      stack.twilio.setConfig({ priceMicros: twilioSim.priceMicros });
+    }
+  });
+});

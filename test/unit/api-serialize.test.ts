@@ -41,6 +41,7 @@ const attempt: MessageAttempt = {
   carrier_error_code: null,
   error_message: null,
   carrier_message_id: 'SM123',
+  carrier_cost_micros: 7_900n,
   started_at: new Date('2026-01-02T03:04:06.000Z'),
   finished_at: new Date('2026-01-02T03:04:06.250Z'),
 };
@@ -71,11 +72,18 @@ describe('toMessageJson', () => {
       priority: 'normal',
       quote: '0.009000',
       price: '0.007900',
+      carrierCost: '0.007900',
       carrier: 'twilio-sim',
       carrierMessageId: 'SM123',
       error: null,
       attempts: [
-        { carrier: 'twilio-sim', outcome: 'accepted', errorCode: null, at: '2026-01-02T03:04:06.250Z' },
+        {
+          carrier: 'twilio-sim',
+          outcome: 'accepted',
+          errorCode: null,
+          carrierCost: '0.007900',
+          at: '2026-01-02T03:04:06.250Z',
+        },
       ],
       events: [
         { status: 'queued', at: '2026-01-02T03:04:05.700Z' },
@@ -130,10 +138,19 @@ describe('toMessageJson', () => {
   });
 
   it('times an attempt still in flight by its start', () => {
-    const inFlight = { ...attempt, outcome: null, finished_at: null };
-    expect(toMessageJson(message, [inFlight], []).attempts).toStrictEqual([
-      { carrier: 'twilio-sim', outcome: null, errorCode: null, at: '2026-01-02T03:04:06.000Z' },
+    const inFlight = { ...attempt, outcome: null, finished_at: null, carrier_cost_micros: null };
+    const view = toMessageJson(message, [inFlight], []);
+    expect(view.attempts).toStrictEqual([
+      {
+        carrier: 'twilio-sim',
+        outcome: null,
+        errorCode: null,
+        carrierCost: null,
+        at: '2026-01-02T03:04:06.000Z',
+      },
     ]);
+    // Nothing accepted reported a price: no carrier cost to show.
+    expect(view.carrierCost).toBeNull();
   });
 
   it('formats large amounts exactly, without floats', () => {
