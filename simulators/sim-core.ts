@@ -51,6 +51,20 @@ const receiptMixSchema = weightMixSchema({
   none: simWeight.default(0),
 });
 
+/** Defaults of the receipt retry schedule: real carriers keep retrying an unanswered receipt for hours. */
+export const DEFAULT_RECEIPT_RETRY = { initialMs: 1_000, maxMs: 600_000, forMs: 6 * 3_600_000 } as const;
+
+/**
+ * How a receipt the client did not take (non-2xx, refused, timed out) is tried again: after
+ * `initialMs`, doubling up to `maxMs` between tries, until `forMs` after the first try; then it
+ * counts as failed. A field left out takes its default ({@link DEFAULT_RECEIPT_RETRY}).
+ */
+const receiptRetrySchema = z.strictObject({
+  initialMs: simMs.default(DEFAULT_RECEIPT_RETRY.initialMs),
+  maxMs: simMs.default(DEFAULT_RECEIPT_RETRY.maxMs),
+  forMs: simMs.default(DEFAULT_RECEIPT_RETRY.forMs),
+});
+
 /** A partial config, as `setConfig` and `POST /_sim/config` take it. Unknown keys are refused. */
 export const simConfigPatchSchema = z.strictObject({
   mix: faultMixSchema.optional(),
@@ -69,6 +83,8 @@ export const simConfigPatchSchema = z.strictObject({
   receiptBeforeReply: z.boolean().optional(),
   /** Post every receipt twice. Default false. */
   duplicateReceipts: z.boolean().optional(),
+  /** Retry schedule of receipts the client did not take. Default: from 1 s, doubling to 10 min, for 6 h. */
+  receiptRetry: receiptRetrySchema.optional(),
   /** Price per segment in micro-units, replied in the carrier's own format. Default per carrier. */
   priceMicros: z.number().int().min(0).optional(),
   /** How receipts travel where the carrier offers a choice (Vonage): form POST, JSON POST or GET. */
@@ -100,6 +116,7 @@ export interface SimConfig {
   readonly receiptDelayMs: number;
   readonly receiptBeforeReply: boolean;
   readonly duplicateReceipts: boolean;
+  readonly receiptRetry: { readonly initialMs: number; readonly maxMs: number; readonly forMs: number };
   readonly priceMicros: number;
   readonly receiptFormat: ReceiptFormat;
 }
@@ -116,6 +133,7 @@ export function defaultSimConfig(priceMicros: number): SimConfig {
     receiptDelayMs: 50,
     receiptBeforeReply: false,
     duplicateReceipts: false,
+    receiptRetry: { ...DEFAULT_RECEIPT_RETRY },
     priceMicros,
     receiptFormat: 'form',
   };
@@ -379,8 +397,6 @@ export interface RunningSimulator {
 }
 
 const MAX_BODY_BYTES = 1 << 20;
-const RECEIPT_ATTEMPTS = 4;
-const RECEIPT_BACKOFF_MS = 100;
 const RECEIPT_TIMEOUT_MS = 5_000;
 
 /** Starts a simulator for one carrier profile on a real socket. */
@@ -410,10 +426,19 @@ export async function startSimulator<S extends SimSubmission, C>(
   const sleep = (delayMs: number): Promise<void> =>
     delayMs <= 0 ? Promise.resolve() : new Promise((resolve) => later(delayMs, resolve));
 
-  /** Posts one receipt, retrying on non-2xx and connection errors; true once answered 2xx. */
+  /**
+   * Posts one receipt, retrying on non-2xx and connection errors on the config's `receiptRetry`
+   * schedule (read at each try, so a test may shorten it); true once answered 2xx.
+   */
   async function postReceipt(r: OutgoingReceipt): Promise<boolean> {
-    for (let attempt = 0; attempt < RECEIPT_ATTEMPTS && !closed; attempt++) {
-      if (attempt > 0) await sleep(RECEIPT_BACKOFF_MS * 2 ** (attempt - 1));
+    const firstTryAt = Date.now();
+    for (let attempt = 0; !closed; attempt++) {
+      if (attempt > 0) {
+        const { initialMs, maxMs, forMs } = config.receiptRetry;
+        const waitMs = Math.min(initialMs * 2 ** (attempt - 1), maxMs);
+        if (Date.now() + waitMs - firstTryAt > forMs) break;
+        await sleep(waitMs);
+      }
       if (closed) break;
       try {
         const res = await fetch(r.url, {

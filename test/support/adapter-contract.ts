@@ -469,12 +469,23 @@ export function describeAdapterContract(name: string, setup: () => Promise<Contr
         expect(adapter.verify(unsigned)).toBe(false);
       });
 
-      it('retries a receipt the client did not take, then counts it failed', async () => {
-        const dead = `http://127.0.0.1:1/webhooks?mid=unreachable`;
-        const req = request({ statusCallbackUrl: dead });
-        expect((await adapter.submit(req)).ok).toBe(true);
-        await until(() => h.sim.stats().receiptsFailed === 1);
-        expect(h.sim.stats().receiptsSent).toBe(0);
+      it('retries a receipt the client did not take on its schedule, then counts it failed', async () => {
+        const before = h.sim.config().receiptRetry;
+        // Real carriers retry for hours (the default); the schedule is the simulator's config.
+        expect(before.forMs).toBeGreaterThanOrEqual(3_600_000);
+        h.sim.setConfig({ receiptRetry: { initialMs: 50, maxMs: 100, forMs: 400 } });
+        try {
+          const dead = `http://127.0.0.1:1/webhooks?mid=unreachable`;
+          const req = request({ statusCallbackUrl: dead });
+          const started = Date.now();
+          expect((await adapter.submit(req)).ok).toBe(true);
+          await until(() => h.sim.stats().receiptsFailed === 1);
+          // 50 + 100 + 100 + 100 ms of waits fit in 400 ms; the next would not.
+          expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+          expect(h.sim.stats().receiptsSent).toBe(0);
+        } finally {
+          h.sim.setConfig({ receiptRetry: before });
+        }
       });
 
       const garbage: Array<[string, Partial<InboundHttp>]> = [
