@@ -4,6 +4,7 @@
  * so no stack trace and no 500 for bad input ever leaves the process.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isDatabaseUnavailable } from '../db/connection.ts';
 import type { Logger } from './log.ts';
 
 /** An error the client caused or must know about, with its HTTP status and snake_case code. */
@@ -69,13 +70,21 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
         ...(err instanceof Error && err.cause !== undefined ? { cause: describe(err.cause) } : {}),
       });
     }
+    // Every 503 says when to come back: clients (and carriers posting receipts) retry after it.
+    if (apiError.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(apiError.status).json(errorBody(apiError));
   };
 }
 
-/** Maps anything thrown to an ApiError; unknown errors become an opaque 500. */
+/** What a 503 asks the client to wait, seconds. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/** Maps anything thrown to an ApiError; database outages become 503, unknown errors an opaque 500. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  // The database restarting or its connections cut: the request will work again shortly.
+  if (isDatabaseUnavailable(err))
+    return serviceUnavailable('the database is unavailable; retry shortly', err);
   const http = httpErrorOf(err);
   if (http) {
     // body-parser's errors (http-errors) carry a status and say whether their text is safe to show.

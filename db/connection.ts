@@ -70,6 +70,23 @@ export function isConnectionLost(error: unknown): boolean {
 }
 
 /**
+ * True when `error` says the database cannot be reached or dropped the connection (a restart,
+ * terminated backends, the pool failing to connect), as opposed to a query the server refused: the
+ * API answers such a failure 503 with Retry-After, since the same request will work once the
+ * database is back.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (error instanceof pg.DatabaseError) return /^(08|57P|53)/.test(error.code ?? '');
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT')
+    return true;
+  return /Connection terminated|connection error|timeout exceeded when trying to connect|Connection ended/i.test(
+    error.message,
+  );
+}
+
+/**
  * The pool as kysely sees it, except that a client whose query failed because its connection was
  * lost is destroyed on release instead of going back to the idle list. pg rejects the query on the
  * server's 57P01 message before the socket closes, so pg-pool would otherwise hand the dead client

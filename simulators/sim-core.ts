@@ -388,6 +388,11 @@ export interface RunningSimulator {
   stats(): SimStats;
   /** Every submission that passed auth and validation since the last reset, in arrival order. */
   submissionLog(): readonly LoggedSubmission[];
+  /**
+   * Every submission the carrier took (it will deliver it) since the last reset, in arrival order:
+   * its destination and our client reference, to find a message sent twice.
+   */
+  acceptedSubmissions(): readonly { readonly to: string; readonly clientRef?: string }[];
   config(): SimConfig;
   /** Applies a partial config (validated; throws on a bad one). */
   setConfig(partial: SimConfigPatch): void;
@@ -410,6 +415,7 @@ export async function startSimulator<S extends SimSubmission, C>(
   let stats = emptyStats();
   let seenRefs = new Set<string>();
   let submissionLog: LoggedSubmission[] = [];
+  let acceptedLog: Array<{ readonly to: string; readonly clientRef?: string }> = [];
   const timers = new Set<NodeJS.Timeout>();
   const aborts = new AbortController();
   let closed = false;
@@ -519,6 +525,8 @@ export async function startSimulator<S extends SimSubmission, C>(
     }
     // From here the carrier has the message, whatever happens to the client's connection.
     const acceptance = accept(checked.submission, cfg, fault);
+    const { to, clientRef } = checked.submission;
+    acceptedLog.push(clientRef === undefined ? { to } : { to, clientRef });
     await dispatchReceipts(acceptance, cfg);
     if (fault === 'timeout') {
       const socket = res.socket;
@@ -627,6 +635,7 @@ export async function startSimulator<S extends SimSubmission, C>(
     stats = emptyStats();
     seenRefs = new Set();
     submissionLog = [];
+    acceptedLog = [];
   }
 
   if (config.down) {
@@ -640,6 +649,7 @@ export async function startSimulator<S extends SimSubmission, C>(
     port,
     stats: () => ({ ...structuredClone(stats), receiptsPending: pending }),
     submissionLog: () => [...submissionLog],
+    acceptedSubmissions: () => [...acceptedLog],
     config: () => structuredClone(config),
     setConfig(partial) {
       setConfigResolved(applySimConfigPatch(config, partial));

@@ -29,6 +29,13 @@ beforeAll(async () => {
   app.get('/unavailable', () => {
     throw serviceUnavailable('temporal is down', new Error('14 UNAVAILABLE'));
   });
+  app.get('/db-terminated', async () => {
+    // What pg raises on a checked-out client when its backend is terminated.
+    throw new Error('Connection terminated unexpectedly');
+  });
+  app.get('/db-refused', async () => {
+    throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+  });
   app.post('/echo', jsonBody, (req, res) => {
     res.json({ got: req.body });
   });
@@ -85,6 +92,20 @@ describe('error middleware', () => {
     const res = await call('/unavailable');
     expect(res).toMatchObject({ status: 503, body: { error: { code: 'service_unavailable' } } });
     expect(String(logged[0]?.fields?.cause)).toContain('14 UNAVAILABLE');
+    expect((await fetch(`${base}/unavailable`)).headers.get('retry-after')).toBe('1');
+  });
+
+  it('answers a database outage 503 with Retry-After, not 500', async () => {
+    for (const path of ['/db-terminated', '/db-refused']) {
+      const res = await fetch(base + path);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toMatchObject({ error: { code: 'service_unavailable' } });
+    }
+    // A plain bug stays an opaque 500 without Retry-After.
+    const bug = await fetch(`${base}/boom`);
+    expect(bug.status).toBe(500);
+    expect(bug.headers.get('retry-after')).toBeNull();
   });
 
   it('maps malformed JSON to 400 invalid_request', async () => {
