@@ -1,27 +1,14 @@
-/**
- * The stack the send benchmark measures, assembled like production: an in-memory Temporal dev
- * server, a fresh database (a throw-away PostgreSQL database, or embedded PGlite in a temp dir),
- * both carrier simulators with zero latency and immediate receipts, carriers whose rate limit
- * never binds (unless `carrierTps` is lowered), funded accounts, and the worker(s) and the API(s)
- * as child processes (`node --import tsx` on their real entry points) so their memory and CPU can
- * be read from /proc. Several workers share one Temporal and one database; several APIs listen on
- * distinct ports, and worker `i` gives carriers API `i mod apis` as its receipt URL.
- */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
 import { heraldDataConverter } from '../codec/data-converter.ts';
 import { type CodecKeyring, formatCodecKeys, generateKey } from '../codec/keys.ts';
 import { WORKER_NODE_FLAGS } from '../config/worker-defaults.ts';
 import { addCredit, createAccount } from '../db/accounts.ts';
 import { createDb, destroyDb } from '../db/connection.ts';
-import { startEmbeddedPostgres } from '../db/embedded.ts';
-import { randomBase32 } from '../db/ids.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import type { Database } from '../db/schema.ts';
 import { parseMoney } from '../domain/money.ts';
@@ -35,12 +22,18 @@ import { startTwilioSimulator } from '../simulators/twilio-sim.ts';
 import { startVonageSimulator } from '../simulators/vonage-sim.ts';
 import { buildWorkflowBundle } from '../workers/run-workers.ts';
 import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
+import {
+  createPostgresDatabase,
+  type LaunchedChild,
+  launch,
+  startPglite,
+  stopChild,
+  waitForHttp,
+  waitForLine,
+} from './child-processes.ts';
 import { findPostgresBackendPids, findTemporalDevServerPid } from './proc-stats.ts';
 
 const projectRoot = resolve(import.meta.dirname, '..');
-
-/** Where `--db postgres` creates its database: DATABASE_URL's server, else the local trust-auth one. */
-const DEFAULT_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const TWILIO_CREDS = { accountSid: 'AC22222222222222222222222222222222', authToken: 'bench-twilio-token' };
 const VONAGE_CREDS = { apiKey: 'benchkey', apiSecret: 'bench-vonage-secret' };
@@ -49,9 +42,6 @@ const SMSC_CREDS = { systemId: 'bench', password: 'bench-pw' };
 const DEFAULT_CARRIER_TPS = 10_000;
 /** Zero carrier latency and receipts posted at once: the benchmark measures Herald, not carriers. */
 const SIM_CONFIG = { latencyMs: 0, receiptDelayMs: 0 };
-/** Last output lines of a child kept for the failure report. */
-const OUTPUT_TAIL_LINES = 40;
-const CHILD_KILL_AFTER_MS = 10_000;
 
 /** Options of {@link startBenchStack}. */
 export interface BenchStackOptions {
@@ -313,145 +303,6 @@ async function assemble(
       return stopped;
     },
   };
-}
-
-interface BenchDatabase {
-  readonly url: string;
-  /** PostgreSQL database name (undefined for PGlite). */
-  readonly name: string | undefined;
-  readonly label: string;
-  drop(): Promise<void>;
-}
-
-/** `herald_bench_<random>` on DATABASE_URL's server (or the local one); dropped WITH (FORCE). */
-async function createPostgresDatabase(): Promise<BenchDatabase> {
-  const adminUrl = new URL(process.env.DATABASE_URL || DEFAULT_PG_ADMIN_URL);
-  adminUrl.pathname = '/postgres';
-  const name = `herald_bench_${randomBase32(10)}`;
-  const admin = async (statement: string): Promise<void> => {
-    const client = new pg.Client({ connectionString: adminUrl.toString() });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    label: `postgres ${url.host}/${name}`,
-    drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-  };
-}
-
-/** Embedded PGlite in a fresh temp dir, removed at the end. */
-async function startPglite(): Promise<BenchDatabase> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'herald-bench-pglite-'));
-  // Every pool of the stack connects here; DATABASE_POOL_SIZE may be raised for a run.
-  const embedded = await startEmbeddedPostgres({ dataDir, maxConnections: 500 });
-  return {
-    url: embedded.url,
-    name: undefined,
-    label: `pglite ${dataDir}`,
-    async drop() {
-      await embedded.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-interface LaunchedChild {
-  readonly name: string;
-  readonly child: ChildProcess;
-  /** Resolves once the child has exited. */
-  readonly exited: Promise<void>;
-  /** Its last output lines (stdout and stderr). */
-  tail(): string;
-}
-
-function launch(
-  name: string,
-  entry: string,
-  nodeArgs: readonly string[],
-  env: NodeJS.ProcessEnv,
-  onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
-): LaunchedChild {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(projectRoot, entry)], {
-    cwd: projectRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // Logs (the SDK's on stderr, JSON lines on stdout) are kept as a tail for a failure report instead
-  // of flooding the table; stdout is also matched by waitForLine.
-  const tail: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter((l) => l.trim() !== '')) {
-        tail.push(line);
-        if (tail.length > OUTPUT_TAIL_LINES) tail.shift();
-      }
-    });
-  }
-  const exited = new Promise<void>((r) => {
-    child.once('exit', (code, signal) => {
-      onExit(code, signal);
-      r();
-    });
-  });
-  return { name, child, exited, tail: () => tail.join('\n') };
-}
-
-async function stopChild(c: LaunchedChild): Promise<void> {
-  if (c.child.exitCode !== null || c.child.signalCode !== null) return;
-  c.child.kill('SIGTERM');
-  const timer = new Promise<boolean>((r) => setTimeout(() => r(true), CHILD_KILL_AFTER_MS).unref());
-  const killed = await Promise.race([c.exited.then(() => false), timer]);
-  if (killed) {
-    c.child.kill('SIGKILL');
-    await c.exited;
-  }
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(
-      () => fail(new Error(`no "${pattern.source}" within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onData = (chunk: string): void => {
-      if (!pattern.test(chunk)) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      ok();
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      fail(new Error(`the process exited (${signal ?? `code ${code}`}) before it was ready`));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error('the API exited before it was ready');
-    try {
-      const res = await fetch(url);
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
 /**
