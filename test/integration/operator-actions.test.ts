@@ -111,6 +111,11 @@ describe.each(['postgres', 'pglite'] as const)('on %s', (db) => {
    * settled the cancel itself (the reconciler would settle a run that closed unsettled too).
    */
   async function runStatus(id: string): Promise<string | undefined> {
+    // The row is settled inside the run's last workflow task; wait for the run to close.
+    await stack.client.workflow
+      .getHandle(id)
+      .result()
+      .catch(() => undefined);
     const described = await stack.client.workflow.getHandle(id).describe();
     return described.typedSearchAttributes.get(HeraldStatus);
   }
@@ -133,8 +138,8 @@ describe.each(['postgres', 'pglite'] as const)('on %s', (db) => {
       const done = await waitForMessage(stack.apiUrl, account.apiKey, id, terminal);
       expect(done.status).toBe('canceled');
       expect(await kinds(id)).toEqual([]);
-      expect((await stack.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
       expect(await runStatus(id)).toBe('canceled');
+      expect((await stack.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
       await expectBooksSettled();
     }, 60_000);
 
