@@ -2,7 +2,8 @@
  * Herald's layer fences (DESIGN §2, as amended in the README's design notes), checked by
  * dependency-cruiser in `npm test` (`npm run lint:layers`). A forbidden import fails naming its rule.
  */
-const LAYERS = '(domain|workflows|activities|adapters|db|api|workers|simulators|scripts|bench|test|config|codec|services|observability|carriers)';
+const LAYERS =
+  '(domain|workflows|activities|adapters|db|api|workers|simulators|scripts|bench|test|config|codec|services|observability|carriers)';
 
 module.exports = {
   forbidden: [
@@ -69,7 +70,8 @@ module.exports = {
     },
     {
       name: 'activities-not-processes',
-      comment: 'activities/ are built by createActivities(deps): they never import api/, workers/ or entry points.',
+      comment:
+        'activities/ are built by createActivities(deps): they never import api/, workers/ or entry points.',
       severity: 'error',
       from: { path: '^activities/' },
       to: { path: '^(api|workers|simulators|scripts|bench|test)/' },
@@ -98,10 +100,11 @@ module.exports = {
     },
     {
       name: 'simulators-stand-alone',
-      comment: 'simulators/ are carriers: they share nothing with Herald but domain/ helpers.',
+      comment:
+        'simulators/ are carriers: they share only the wire formats (adapters/ helpers: signatures, decimals, SMPP text) and domain/.',
       severity: 'error',
       from: { path: '^simulators/' },
-      to: { path: `^${LAYERS}/`, pathNot: '^(simulators|domain)/' },
+      to: { path: `^${LAYERS}/`, pathNot: '^(simulators|domain|adapters)/' },
     },
     {
       name: 'no-test-code-in-the-product',
@@ -123,6 +126,9 @@ module.exports = {
     exclude: { path: '^(node_modules|\\.cache|\\.data)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };

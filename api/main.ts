@@ -4,7 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { heraldDataConverter } from '../codec/data-converter.ts';
-import { keyringFromEnv } from '../codec/from-env.ts';
+import { keyringFromEnv } from '../config/codec-secrets.ts';
 import { ConfigError, loadEnv, requireEnv } from '../config/env.ts';
 import { createDb, destroyDb } from '../db/connection.ts';
 import { createJsonLogger } from './log.ts';

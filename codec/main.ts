@@ -2,9 +2,10 @@
  * Production entry of the codec server (`tsx codec/main.ts`): HERALD_CODEC_KEYS, CODEC_TOKEN,
  * CODEC_PORT and CODEC_CORS_ORIGINS (the Temporal UI's origin) from the environment.
  */
+
+import { keyringFromEnv } from '../config/codec-secrets.ts';
 import { ConfigError, loadEnv, requireEnv } from '../config/env.ts';
 import { AesGcmPayloadCodec } from './aes-gcm-codec.ts';
-import { keyringFromEnv } from './from-env.ts';
 import { startCodecServer } from './server.ts';
 
 async function main(): Promise<void> {

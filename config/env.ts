@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { KEY_ID_PATTERN, parseCodecKeys, toKeyring } from '../codec/keys.ts';
 import { DEFAULT_WEIGHTS } from '../domain/routing.ts';
-import { isAllowListEntry } from '../services/ssrf.ts';
+import { isAllowListEntry } from './allow-list.ts';
 import {
   DEFAULT_CARRIER_QUEUE_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENT_ACTIVITIES,

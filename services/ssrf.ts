@@ -7,6 +7,7 @@
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { bareHost } from '../config/allow-list.ts';
 
 /** An address a host resolved to. */
 export interface ResolvedAddress {
@@ -139,10 +140,6 @@ export async function checkCallbackUrl(
 }
 
 /** `[::1]` → `::1`; a trailing dot of a fully qualified name is dropped. */
-function bareHost(hostname: string): string {
-  const h = hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
-  return h.endsWith('.') ? h.slice(0, -1) : h;
-}
 
 function allowList(entries: readonly string[]): { names: Set<string>; ranges: BlockList } {
   const names = new Set<string>();
@@ -160,18 +157,6 @@ function allowList(entries: readonly string[]): { names: Set<string>; ranges: Bl
     }
   }
   return { names, ranges };
-}
-
-/** Whether `entry` is something {@link CallbackUrlPolicy.allowedHosts} accepts. */
-export function isAllowListEntry(entry: string): boolean {
-  const e = bareHost(entry.trim());
-  if (e.includes('/')) {
-    const [ip, bits] = e.split('/');
-    const family = isIP(ip ?? '');
-    const n = Number(bits);
-    return family !== 0 && Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
-  }
-  return isIP(e) !== 0 || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(e);
 }
 
 function rangeList(cidr: string): BlockList {

@@ -1,7 +1,7 @@
 /** `npm run worker`: the production worker process, against DATABASE_URL and TEMPORAL_ADDRESS. */
 import { NativeConnection } from '@temporalio/worker';
 import { heraldDataConverter } from '../codec/data-converter.ts';
-import { keyringFromEnv } from '../codec/from-env.ts';
+import { keyringFromEnv } from '../config/codec-secrets.ts';
 import { loadEnv, requireEnv } from '../config/env.ts';
 import { createDb } from '../db/connection.ts';
 import { activityTelemetry } from './activity-telemetry.ts';

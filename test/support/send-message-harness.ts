@@ -2,7 +2,7 @@
  * The `sendMessage` workflow on a real Temporal dev server of its own, with fake activities: no
  * database, no carriers. Each message gets a script (what admit, submit and the failover
  * reservation answer) and every activity call is recorded. Used by test/workflow/ and by
- * scripts/record-histories.ts; free of vitest so the script can load it.
+ * test/support/record-histories.ts; free of vitest so the script can load it.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 /**
  * `sendMessage` runs driven through {@link SendMessageHarness}: the test asserts on them, and
- * scripts/record-histories.ts records the histories of {@link RECORDED_SCENARIOS} as replay fixtures.
+ * test/support/record-histories.ts records the histories of {@link RECORDED_SCENARIOS} as replay fixtures.
  */
 import { CancelledFailure, WithStartWorkflowOperation, WorkflowFailedError } from '@temporalio/client';
 import type { FinishInput } from '../../activities/types.ts';

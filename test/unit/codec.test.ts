@@ -12,7 +12,6 @@ import {
   PayloadDecryptionError,
 } from '../../codec/aes-gcm-codec.ts';
 import { FAILURE_CONVERTER_PATH, heraldDataConverter } from '../../codec/data-converter.ts';
-import { devCodecSecrets } from '../../codec/from-env.ts';
 import {
   formatCodecKeys,
   generateKey,
@@ -20,6 +19,7 @@ import {
   parseCodecKeys,
   toKeyring,
 } from '../../codec/keys.ts';
+import { devCodecSecrets } from '../../config/codec-secrets.ts';
 import { ConfigError, loadEnv } from '../../config/env.ts';
 
 const text = (bytes: Uint8Array | null | undefined): string => new TextDecoder().decode(bytes ?? undefined);

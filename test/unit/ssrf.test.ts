@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { blockedRangeOf, checkCallbackUrl, type HostLookup, isAllowListEntry } from '../../services/ssrf.ts';
+import { isAllowListEntry } from '../../config/allow-list.ts';
+import { blockedRangeOf, checkCallbackUrl, type HostLookup } from '../../services/ssrf.ts';
 
 /** A resolver answering from a fixed table; unknown names fail like NXDOMAIN. */
 function fakeDns(table: Record<string, string[]>): HostLookup {

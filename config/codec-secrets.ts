@@ -1,6 +1,6 @@
 /** The key ring (and codec token) a process encrypts with, from its environment. */
-import { ConfigError, type Env } from '../config/env.ts';
-import { type CodecKeyring, type CodecSecrets, loadOrCreateCodecSecrets, toKeyring } from './keys.ts';
+import { type CodecKeyring, type CodecSecrets, loadOrCreateCodecSecrets, toKeyring } from '../codec/keys.ts';
+import { ConfigError, type Env } from './env.ts';
 
 /**
  * `HERALD_CODEC_KEYS` + `HERALD_CODEC_KEY_ID` as a key ring.

@@ -11,12 +11,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 // Not re-exported by the package root; the SDK's samples import it from here.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { startSendMessageHarness } from '../test/support/send-message-harness.ts';
-import { RECORDED_SCENARIOS } from '../test/support/send-message-scenarios.ts';
-import { HISTORIES_DIR, nextGeneration } from './history-generations.ts';
-import { resolveTemporalCli } from './temporal-cli.ts';
+import { HISTORIES_DIR, nextGeneration } from '../../scripts/history-generations.ts';
+import { resolveTemporalCli } from '../../scripts/temporal-cli.ts';
+import { startSendMessageHarness } from './send-message-harness.ts';
+import { RECORDED_SCENARIOS } from './send-message-scenarios.ts';
 
-const projectRoot = resolve(import.meta.dirname, '..');
+const projectRoot = resolve(import.meta.dirname, '../..');
 const outDir = resolve(HISTORIES_DIR, nextGeneration());
 
 const cliPath = await resolveTemporalCli({ log: (msg) => console.log(msg) });
