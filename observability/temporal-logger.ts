@@ -14,12 +14,17 @@ const PINO_METHOD: Readonly<Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn'
   ERROR: 'error',
 };
 
+/** The SDK's warning for a worker registered with activities only (every carrier queue's). */
+const NO_WORKFLOWS_WARNING = 'No workflows registered, not polling for workflow tasks';
+
 /** Adapts a pino logger to Temporal's Logger interface. */
 export class PinoTemporalLogger implements TemporalLogger {
   constructor(private readonly pino: PinoLogger) {}
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    this.pino[PINO_METHOD[level] ?? 'info'](withoutBigints(meta), message);
+    // Carrier queues run activities only, by design: the SDK's warning about it is not news.
+    const effective = level === 'WARN' && message.startsWith(NO_WORKFLOWS_WARNING) ? 'DEBUG' : level;
+    this.pino[PINO_METHOD[effective] ?? 'info'](withoutBigints(meta), message);
   }
   trace(message: string, meta?: LogMetadata): void {
     this.log('TRACE', message, meta);

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { z } from 'zod';
@@ -80,8 +80,9 @@ async function main(): Promise<void> {
       uiPort: startEnv.TEMPORAL_UI_PORT,
       namespace: env.TEMPORAL_NAMESPACE,
       searchAttributes: SEARCH_ATTRIBUTES,
-      // Without the token the UI's calls get 401 and it shows ciphertext; see the README.
-      extraArgs: ['--ui-codec-endpoint', codecUrl],
+      // The local UI gets the endpoint with its token (loopback only, the keys are in .data/ anyway),
+      // so it shows payloads in clear out of the box; production keeps the token from the UI (README).
+      extraArgs: ['--ui-codec-endpoint', `${codecUrl}/t/${encodeURIComponent(codecSecrets.token)}`],
     });
     cleanups.push(() => server.stop());
     temporalAddress = server.address;
@@ -165,8 +166,13 @@ async function main(): Promise<void> {
     HERALD_CODEC_KEYS: formatCodecKeys(codecSecrets.keyring.keys),
     HERALD_CODEC_KEY_ID: codecSecrets.keyring.currentKeyId,
   };
-  const worker = launch('worker', 'workers/main.ts', childEnv, WORKER_NODE_FLAGS);
-  const api = launch('api', 'api/main.ts', childEnv);
+  // Children log to files under the data dir; the terminal gets their warnings and errors only, so
+  // the banner stays readable (all of it when LOG_LEVEL is set).
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const output = { logDir, all: process.env.LOG_LEVEL !== undefined };
+  const worker = launch('worker', 'workers/main.ts', childEnv, WORKER_NODE_FLAGS, output);
+  const api = launch('api', 'api/main.ts', childEnv, [], output);
   await Promise.all([waitForLine(worker, /worker: polling/), waitForHttp(`${apiUrl}/readyz`, api)]);
   step('worker and API ready');
 
@@ -174,9 +180,10 @@ async function main(): Promise<void> {
 Herald is up.
   API          ${apiUrl}
   Temporal UI  ${uiUrl ?? '(external Temporal: use its UI)'}
-  Codec server ${codec.url} (payloads are encrypted; the UI shows them in clear only with the token)
+  Codec server ${codec.url} (payloads are encrypted; this UI decrypts them through it)
   Codec (UI)   ${codec.endpointWithToken}
-               paste into the UI's Data Encoder settings (tick "override") to read payloads
+               already set in this UI; another UI reads payloads with it in its Data Encoder settings
+  Logs         ${logDir} (LOG_LEVEL=info npm start shows them here)
   Demo API key ${demo.apiKey}
   Admin key    ${demo.adminApiKey}
 
@@ -188,11 +195,19 @@ Ctrl-C stops everything.
 [herald] ready`);
 }
 
+/** A line the terminal shows although logs go to a file: a warning, an error, or anything non-JSON on stderr. */
+function worthShowing(line: string, fromStderr: boolean): boolean {
+  const level = /"level":"(\w+)"/.exec(line)?.[1];
+  if (level === undefined) return fromStderr;
+  return level === 'warn' || level === 'error' || level === 'fatal';
+}
+
 function launch(
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
-  nodeFlags: readonly string[] = [],
+  nodeFlags: readonly string[],
+  output: { readonly logDir: string; readonly all: boolean },
 ): ChildProcess {
   const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(projectRoot, entry)], {
     cwd: projectRoot,
@@ -200,15 +215,20 @@ function launch(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
-  const prefix = (chunk: Buffer): string =>
-    chunk
+  const file = createWriteStream(join(output.logDir, `${name}.log`), { flags: 'a' });
+  const relay = (fromStderr: boolean) => (chunk: Buffer) => {
+    const lines = chunk
       .toString()
       .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => `[${name}] ${l}\n`)
-      .join('');
-  child.stdout?.on('data', (c: Buffer) => process.stdout.write(prefix(c)));
-  child.stderr?.on('data', (c: Buffer) => process.stderr.write(prefix(c)));
+      .filter((l) => l.length > 0);
+    file.write(lines.map((l) => `${l}\n`).join(''));
+    const shown = lines
+      .filter((l) => output.all || worthShowing(l, fromStderr))
+      .map((l) => `[${name}] ${l}\n`);
+    if (shown.length > 0) (fromStderr ? process.stderr : process.stdout).write(shown.join(''));
+  };
+  child.stdout?.on('data', relay(false));
+  child.stderr?.on('data', relay(true));
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(`[herald] ${name} exited (${signal ?? code}); stopping the stack`);

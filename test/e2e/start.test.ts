@@ -5,7 +5,7 @@
  * everything, and a second start keeps the data.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,12 @@ it('npm start brings up the stack; the printed curl delivers; a restart keeps th
   console.log(`npm start ready in ${first.seconds.toFixed(1)} s`);
   expect(first.seconds).toBeLessThan(60);
   expect(first.output).toContain(`http://127.0.0.1:${ports.ui}`);
+
+  // The banner stays the last thing on screen: the worker's and the API's info lines go to files.
+  await new Promise((r) => setTimeout(r, 3_000));
+  expect(first.printed().split('[herald] ready')[1]?.trim()).toBe('');
+  expect(readFileSync(join(dataDir, 'logs', 'worker.log'), 'utf8')).toContain('worker: polling');
+  expect(readFileSync(join(dataDir, 'logs', 'api.log'), 'utf8')).toContain('api: listening');
 
   const curl = first.output.split('\n').find((l) => l.trim().startsWith('curl -s -X POST'));
   expect(curl).toBeDefined();

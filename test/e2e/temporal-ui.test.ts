@@ -41,7 +41,7 @@ async function visibleText(page: Page, messageId: string, shown: string | RegExp
 /** The UI keeps its Data Encoder settings in local storage (keys of the UI's data-encoder store). */
 type UiWindow = { localStorage: { setItem(key: string, value: string): void } };
 
-it('the Temporal UI shows a delivered message decrypted with the codec token, ciphertext without', async () => {
+it('the local Temporal UI shows a delivered message decrypted with no manual step; a tokenless codec endpoint shows ciphertext', async () => {
   expect(existsSync(CHROMIUM), 'Chromium missing: apt-get install -y chromium (.ci/run does)').toBe(true);
   mkdirSync(artifacts, { recursive: true });
   const ports = await freeDevStackPorts();
@@ -87,14 +87,9 @@ it('the Temporal UI shows a delivered message decrypted with the codec token, ci
     return seen;
   };
 
-  // An operator with the token: the codec endpoint (with the token) set in the UI's Data Encoder
-  // settings, as local storage holds them.
+  // The operator of the local stack: a fresh browser, no settings touched. `npm start` gave the
+  // dev server's UI the codec endpoint with its token.
   const operator = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  await operator.addInitScript((endpoint) => {
-    const { localStorage } = globalThis as unknown as UiWindow;
-    localStorage.setItem('endpoint', JSON.stringify(endpoint));
-    localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
-  }, endpointWithToken!);
   const page = await operator.newPage();
   const withToken = codecStatuses(page);
   const query = encodeURIComponent('HeraldStatus = "delivered"');
@@ -111,9 +106,14 @@ it('the Temporal UI shows a delivered message decrypted with the codec token, ci
   expect(withToken.every((s) => s === 200)).toBe(true);
   await operator.close();
 
-  // The same page without the token: the dev server's codec endpoint answers 401, the UI keeps
-  // the stored ciphertext.
+  // A UI pointed at the codec server without the token (as production's UI is, behind its own
+  // auth): the codec server answers 401 and the UI keeps the stored ciphertext.
   const stranger = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  await stranger.addInitScript((endpoint) => {
+    const { localStorage } = globalThis as unknown as UiWindow;
+    localStorage.setItem('endpoint', JSON.stringify(endpoint));
+    localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
+  }, `http://127.0.0.1:${ports.codec}`);
   const bare = await stranger.newPage();
   const withoutToken = codecStatuses(bare);
   await bare.goto(`${uiUrl}/namespaces/default/workflows/${id}`);

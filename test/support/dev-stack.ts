@@ -10,7 +10,15 @@ import { getFreePort } from '../../scripts/ports.ts';
 const projectRoot = resolve(import.meta.dirname, '../..');
 
 /** Variables that would make the stack use outside services or fixed secrets instead of its own. */
-const CLEARED_ENV = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'HERALD_CODEC_KEYS', 'CODEC_TOKEN'];
+// LOG_LEVEL too: `npm start` as a newcomer runs it (children's info lines to files, not the terminal).
+const CLEARED_ENV = [
+  'DATABASE_URL',
+  'TEMPORAL_ADDRESS',
+  'ADMIN_API_KEY',
+  'HERALD_CODEC_KEYS',
+  'CODEC_TOKEN',
+  'LOG_LEVEL',
+];
 
 export interface DevStackPorts {
   readonly api: number;
@@ -32,6 +40,8 @@ export interface DevStack {
   readonly child: ChildProcess;
   /** Everything printed (stdout and stderr) up to and including `[herald] ready`. */
   readonly output: string;
+  /** Everything printed so far, ready or not. */
+  printed(): string;
   /** From spawn to ready. */
   readonly seconds: number;
   /** Ctrl-C (SIGINT) and wait for the exit; resolves with the exit code. */
@@ -97,7 +107,13 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await stopChild(child);
     throw err;
   }
-  return { child, output, seconds: (Date.now() - t0) / 1000, stop: () => stopChild(child) };
+  return {
+    child,
+    output,
+    printed: () => output,
+    seconds: (Date.now() - t0) / 1000,
+    stop: () => stopChild(child),
+  };
 }
 
 /** Stops every stack still running (for `afterAll`, whatever the test got to). */
