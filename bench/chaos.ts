@@ -571,6 +571,18 @@ export function judgeChaos(o: ChaosObservations): ChaosFigures['violations'] {
   };
 }
 
+/** A run with nothing wrong. */
+export const NO_VIOLATIONS: ChaosFigures['violations'] = {
+  lost: 0,
+  doubleCharged: 0,
+  blindDuplicates: 0,
+  resubmissionsWithoutSameReference: 0,
+  booksOff: 0,
+  bad5xx: 0,
+  idempotencyBroken: 0,
+  slowApiExits: 0,
+};
+
 /** The figures as lines for a terminal and a report. */
 export function formatChaos(f: ChaosFigures): string {
   const v = f.violations;

@@ -57,6 +57,15 @@ export const NON_RETRYABLE_SUBMIT_ERRORS = [
   'ZodError',
 ];
 
+/** The submit's retry policy, local or queued: a few quick tries, never for a bug. */
+const SUBMIT_RETRY = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '10s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: NON_RETRYABLE_SUBMIT_ERRORS,
+} as const;
+
 /** Tries on one carrier for `retry`-class errors before failing over. */
 const TRIES_PER_ROUTE = 3;
 const RETRY_BASE_MS = 500;
@@ -86,13 +95,7 @@ export const LEAN_PATH_PATCH = 'lean-path-and-lanes';
 const localSubmit = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '60s',
   // A try that died mid-request is answered from its attempt row ("maybe sent"), never resent.
-  retry: {
-    initialInterval: '500ms',
-    backoffCoefficient: 2,
-    maximumInterval: '10s',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: NON_RETRYABLE_SUBMIT_ERRORS,
-  },
+  retry: SUBMIT_RETRY,
 }).submitToCarrier;
 
 /** How long a submit may wait on a carrier's queue when its plan does not say (runs planned before it). */
@@ -115,13 +118,7 @@ function carrier(route: PlannedRoute, summary: string) {
     startToCloseTimeout: '60s',
     // The activity heartbeats while its HTTP call is in flight, so a dead worker is noticed fast.
     heartbeatTimeout: '5s',
-    retry: {
-      initialInterval: '500ms',
-      backoffCoefficient: 2,
-      maximumInterval: '10s',
-      maximumAttempts: 5,
-      nonRetryableErrorTypes: NON_RETRYABLE_SUBMIT_ERRORS,
-    },
+    retry: SUBMIT_RETRY,
   }).submitToCarrier;
 }
 

@@ -3,7 +3,7 @@
  * no violation, and each kind of fault is counted, so the chaos test can fail.
  */
 import { describe, expect, it } from 'vitest';
-import { type ChaosObservations, judgeChaos } from '../../bench/chaos.ts';
+import { type ChaosObservations, judgeChaos, NO_VIOLATIONS } from '../../bench/chaos.ts';
 
 const clean: ChaosObservations = {
   expectedKeys: ['k1', 'k2'],
@@ -27,16 +27,7 @@ const clean: ChaosObservations = {
   apiExitMs: [120],
 };
 
-const zero = {
-  lost: 0,
-  doubleCharged: 0,
-  blindDuplicates: 0,
-  resubmissionsWithoutSameReference: 0,
-  booksOff: 0,
-  bad5xx: 0,
-  idempotencyBroken: 0,
-  slowApiExits: 0,
-};
+const zero = NO_VIOLATIONS;
 
 describe('judgeChaos', () => {
   it('finds nothing wrong with a clean run', () => {
