@@ -8,6 +8,7 @@ import { createAdapterCache } from './adapter-cache.ts';
 import type { AppContext, AppDeps } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createJsonLogger } from './log.ts';
+import { methodNotAllowedHandler } from './method-not-allowed.ts';
 import { createApiMetrics } from './metrics.ts';
 import { requestLog } from './request-log.ts';
 import { createRouteCandidatesCache } from './route-candidates-cache.ts';
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): express.Express {
     ...(ctx.routing?.coolDownMs === undefined ? {} : { coolDownMs: ctx.routing.coolDownMs }),
   });
   app.use(observabilityRoutes(metrics));
+  app.use(methodNotAllowedHandler());
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.log));
   return app;

@@ -158,6 +158,20 @@ describe('webhooks and unknown routes', () => {
     });
   });
 
+  it('a documented path asked with a method it lacks → 405 with Allow, from the route table', async () => {
+    for (const [method, path, allow] of [
+      ['DELETE', '/v1/messages', 'GET, HEAD, POST'],
+      ['PUT', '/v1/messages/msg_whatever', 'GET, HEAD'],
+      ['GET', '/v1/webhook-secret/rotate', 'POST'],
+      ['PATCH', '/healthz', 'GET, HEAD'],
+    ] as const) {
+      const res = await fetch(api.url + path, { method });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get('allow')).toBe(allow);
+      expect(await res.json()).toMatchObject({ error: { code: 'method_not_allowed' } });
+    }
+  });
+
   it('an unknown route → 404 not_found', async () => {
     expect(await call('GET', '/v2/things')).toMatchObject({
       status: 404,
