@@ -8,7 +8,7 @@ import { createAdapterCache } from './adapter-cache.ts';
 import type { AppContext, AppDeps } from './context.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { createJsonLogger } from './log.ts';
-import { methodNotAllowedHandler } from './method-not-allowed.ts';
+import { methodNotAllowedHandler, optionsHandler } from './method-not-allowed.ts';
 import { createApiMetrics } from './metrics.ts';
 import { requestLog } from './request-log.ts';
 import { createRouteCandidatesCache } from './route-candidates-cache.ts';
@@ -36,6 +36,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLog(ctx.log));
+  app.use(optionsHandler());
   app.use(healthRoutes(ctx), accountRoutes(ctx), balanceRoutes(ctx), messageRoutes(ctx), webhookRoutes(ctx));
   app.use(webhookSecretRoutes(ctx));
   app.use(carrierRoutes(ctx));

@@ -23,6 +23,7 @@ import {
 } from './response-schemas.ts';
 import {
   addCreditBody,
+  countryCode,
   createAccountBody,
   createMessageBody,
   idempotencyKeyHeader,
@@ -59,9 +60,13 @@ export interface RouteDoc {
   readonly description?: string;
   readonly tag: string;
   readonly auth: RouteAuth;
+  /** Path parameters' schemas by name; a parameter not listed is a plain string. */
+  readonly params?: Readonly<Record<string, z.ZodType>>;
   readonly body?: {
     readonly schema: z.ZodType;
     readonly example: unknown;
+    /** The body may be left out (no body at all). Default false. */
+    readonly optional?: boolean;
     /** Default `['application/json']`. */
     readonly contentTypes?: readonly string[];
   };
@@ -209,6 +214,9 @@ const invalid = (message: string, field: string): ResponseDoc =>
 const forbidden = error('An account key, not the admin key', 'forbidden', 'this call needs the admin key');
 const messageNotFound = error('Unknown message, or another account’s', 'not_found', 'message not found');
 
+/** A carrier id in a path. */
+const carrierIdParam = z.string().min(1).max(100).meta({ description: 'Carrier id, e.g. twilio-sim' });
+
 /** Every route of the API. Add a route here when you add one to the app (a test insists). */
 export const ROUTE_DOCS: readonly RouteDoc[] = [
   {
@@ -295,6 +303,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     query: listLedgerQuery,
     responses: {
       200: { description: 'One page', schema: ledgerListResponse, example: ledgerPage },
+      400: invalid('query field "limit": Too big: expected number to be <=100', 'limit'),
       401: unauthorized,
       403: forbidden,
       404: error('Unknown account', 'not_found', 'account not found'),
@@ -350,6 +359,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: 'put',
     path: '/v1/prices/:carrierId/:country',
+    params: { carrierId: carrierIdParam, country: countryCode },
     summary: 'Set a route’s price per segment',
     description: 'Creates or replaces the price; the next message admitted uses it.',
     tag: 'Admin',
@@ -369,6 +379,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: 'post',
     path: '/v1/prices/:carrierId/:country/disable',
+    params: { carrierId: carrierIdParam, country: countryCode },
     summary: 'Disable a route’s price',
     description: 'The route leaves ranking and the worst-case reservation; `PUT` enables it again.',
     tag: 'Admin',
@@ -379,6 +390,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
         schema: priceResponse,
         example: { ...price, enabled: false },
       },
+      400: invalid('country must be an uppercase ISO 3166-1 alpha-2 code (e.g. "US")', 'country'),
       401: unauthorized,
       403: forbidden,
       404: error('Unknown carrier, or no price for the route', 'not_found', 'price not found'),
@@ -506,7 +518,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
       'The previous secret keeps signing (a second `v1=`) for the grace period, so receivers can switch without rejecting a callback.',
     tag: 'Callbacks',
     auth: 'account',
-    body: { schema: rotateWebhookSecretBody, example: { gracePeriodSeconds: 86_400 } },
+    body: { schema: rotateWebhookSecretBody, example: { gracePeriodSeconds: 86_400 }, optional: true },
     responses: {
       200: {
         description: 'The new secret',
@@ -657,9 +669,15 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): { [key: string]
 
 function operation(route: RouteDoc): Json {
   const parameters: Json[] = [
-    ...[...route.path.matchAll(/:(\w+)/g)].map(
-      ([, name]): Json => ({ name: name ?? '', in: 'path', required: true, schema: { type: 'string' } }),
-    ),
+    ...[...route.path.matchAll(/:(\w+)/g)].map(([, name]): Json => {
+      const schema = name ? route.params?.[name] : undefined;
+      return {
+        name: name ?? '',
+        in: 'path',
+        required: true,
+        schema: schema ? jsonSchema(schema, 'input') : { type: 'string' },
+      };
+    }),
     ...(route.headers ?? []).map(
       (h): Json => ({
         name: h.name,
@@ -696,7 +714,7 @@ function operation(route: RouteDoc): Json {
     ...(route.body
       ? {
           requestBody: {
-            required: true,
+            required: !route.body.optional,
             content: Object.fromEntries(
               (route.body.contentTypes ?? ['application/json']).map((type) => [
                 type,

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { MoneyParseError, parseMoney } from '../domain/money.ts';
-import { isPhoneCountry } from '../domain/phone.ts';
+import { isPhoneCountry, PHONE_COUNTRIES } from '../domain/phone.ts';
 import { DEFAULT_PRIORITY, PRIORITIES } from '../domain/priority.ts';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
 
@@ -20,12 +20,29 @@ export const DEFAULT_PAGE_SIZE = 20;
 
 /** Alphanumeric sender id (1–11 letters, digits or inner spaces) or an E.164 number. */
 const SENDER_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9 ]{0,9}[A-Za-z0-9])?|\+[1-9]\d{6,14})$/;
+/** PostgreSQL text cannot hold U+0000: every string that is stored or looked up refuses it. */
+const NO_NUL = /^[^\u0000]*$/;
+const NO_NUL_MESSAGE = 'must not contain NUL (U+0000) characters';
+
+/** What a number may look like before it is checked for real: `+`, then digits and separators. */
+const PHONE_PATTERN = /^\s*\+[\d\s().\-/]{4,40}$/;
 /** Printable ASCII, 1–255 characters. */
 const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * A positive plain decimal with at most 12 integer digits and six places, as a JSON Schema pattern
+ * can say it (no lookahead): a non-zero integer part, or a zero one with a non-zero fraction.
+ */
+const POSITIVE_AMOUNT_PATTERN =
+  /^(?:0*[1-9]\d{0,11}(?:\.\d{1,6})?|0+\.(?:[1-9]\d{0,5}|0[1-9]\d{0,4}|00[1-9]\d{0,3}|000[1-9]\d{0,2}|0000[1-9]\d?|00000[1-9]))$/;
 
 /** A positive decimal amount string (`"10.00"`), parsed to micro-units. */
 export const positiveAmount = z
   .string()
+  .regex(
+    POSITIVE_AMOUNT_PATTERN,
+    'amount must be a positive plain decimal like "10.50" (at most 12 digits before the point and 6 after)',
+  )
   .meta({ description: 'Positive decimal amount with at most six places', example: '10.00' })
   .transform((s, ctx) => {
     try {
@@ -41,7 +58,13 @@ export const positiveAmount = z
 
 /** `POST /v1/accounts` (admin). */
 export const createAccountBody = z.strictObject({
-  name: z.string().trim().min(1).max(200).meta({ description: 'Display name of the account' }),
+  name: z
+    .string()
+    .regex(NO_NUL, `name ${NO_NUL_MESSAGE}`)
+    .trim()
+    .min(1)
+    .max(200)
+    .meta({ description: 'Display name of the account' }),
 });
 
 /** `POST /v1/accounts/:id/credits` (admin). */
@@ -51,16 +74,24 @@ export const addCreditBody = z.strictObject({
     .string()
     .min(1)
     .max(255)
+    .regex(NO_NUL, `reference ${NO_NUL_MESSAGE}`)
     .optional()
     .meta({ description: "Caller's reference; unique per account, so a retried top-up is applied once" }),
 });
 
 /** `POST /v1/messages`. Body length and the number are checked after parsing, each with its own code. */
 export const createMessageBody = z.strictObject({
-  to: z.string().meta({ description: 'Destination in E.164 (`+14155550100`)' }),
+  to: z
+    .string()
+    .regex(PHONE_PATTERN, 'to must be a number in international format with a leading "+" (E.164)')
+    .meta({
+      description:
+        'Destination in E.164 (`+14155550100`); spaces, dots, dashes, slashes and parentheses between digits are ignored',
+    }),
   body: z
     .string()
-    .refine((s) => s.trim() !== '', 'body must not be empty')
+    .regex(/\S/, 'body must not be empty')
+    .regex(NO_NUL, `body ${NO_NUL_MESSAGE}`)
     .meta({ description: 'Text, at most 1600 characters (code points)' }),
   from: z
     .string()
@@ -95,13 +126,28 @@ export const idempotencyKeyHeader = z
   .string()
   .regex(IDEMPOTENCY_KEY_PATTERN, 'Idempotency-Key must be 1-255 printable ASCII characters');
 
+/** An opaque page cursor: a previous page's `nextCursor`, as is. */
+const cursorParam = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,512}$/, 'cursor must be a nextCursor from a previous page')
+  .optional()
+  .meta({
+    description:
+      'Opaque: the `nextCursor` of the previous page, passed back unchanged. Anything else answers 400 `invalid_cursor`.',
+  });
+
 /** `GET /v1/messages` query. */
 export const listMessagesQuery = z.strictObject({
   status: z.enum(MESSAGE_STATUSES).optional(),
   priority: z.enum(PRIORITIES).optional().meta({ description: 'Only messages of this lane' }),
-  to: z.string().min(1).optional().meta({ description: 'Destination number (E.164)' }),
+  to: z
+    .string()
+    .min(1)
+    .regex(NO_NUL, `to ${NO_NUL_MESSAGE}`)
+    .optional()
+    .meta({ description: 'Destination number (E.164)' }),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).max(512).optional().meta({ description: 'nextCursor of the previous page' }),
+  cursor: cursorParam,
 });
 export type ListMessagesQuery = z.output<typeof listMessagesQuery>;
 
@@ -112,12 +158,17 @@ export type QuoteMessageBody = z.output<typeof quoteMessageBody>;
 /** `GET /v1/ledger` and `GET /v1/accounts/:id/ledger` query. */
 export const listLedgerQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1).max(512).optional().meta({ description: 'nextCursor of the previous page' }),
+  cursor: cursorParam,
 });
 
 /** `POST /v1/accounts/:id/refunds` (admin). */
 export const refundBody = z.strictObject({
-  messageId: z.string().min(1).max(64).meta({ description: 'The charged message' }),
+  messageId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(NO_NUL, `messageId ${NO_NUL_MESSAGE}`)
+    .meta({ description: 'The charged message' }),
   amount: positiveAmount.meta({
     description: 'At most what the message was charged; one refund per message',
     example: '0.007900',
@@ -128,11 +179,19 @@ export const refundBody = z.strictObject({
 export const countryCode = z
   .string()
   .refine(isPhoneCountry, 'country must be an uppercase ISO 3166-1 alpha-2 code (e.g. "US")')
+  // The document lists them (a refine says nothing to a client generated from it).
+  .meta({ enum: [...PHONE_COUNTRIES] })
   .meta({ description: 'ISO 3166-1 alpha-2, uppercase', example: 'US' });
 
 /** `GET /v1/prices` query (admin). */
 export const listPricesQuery = z.strictObject({
-  carrierId: z.string().min(1).max(100).optional().meta({ description: 'Only this carrier' }),
+  carrierId: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(NO_NUL, `carrierId ${NO_NUL_MESSAGE}`)
+    .optional()
+    .meta({ description: 'Only this carrier' }),
   country: countryCode.optional(),
 });
 

@@ -46,6 +46,7 @@ function toFieldIssues(issue: z.core.$ZodIssue): FieldIssue[] {
  */
 export function pathParam(req: Request, name: string, what: string): string {
   const value = req.params[name];
-  if (typeof value !== 'string') throw notFound(what);
+  // No stored id holds U+0000, and PostgreSQL text cannot even compare one: not found.
+  if (typeof value !== 'string' || value.includes('\u0000')) throw notFound(what);
   return value;
 }

@@ -4,7 +4,7 @@
  * not only by length.
  */
 import type { CountryCode } from 'libphonenumber-js/max';
-import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { getCountries, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
 /** Result of {@link normalizePhone}. `country` is ISO 3166-1 alpha-2 (`US`, `GB`, `DE`). */
 export type NormalizedPhone =
@@ -66,6 +66,9 @@ export function normalizePhone(input: string, defaultCountry?: string): Normaliz
  * libphonenumber's metadata): exactly the codes {@link normalizePhone} can return, so the only
  * ones a price can ever apply to.
  */
+/** Every country {@link isPhoneCountry} accepts, sorted (for enums in the API document). */
+export const PHONE_COUNTRIES: readonly string[] = [...getCountries()].sort();
+
 export function isPhoneCountry(code: string): boolean {
   return /^[A-Z]{2}$/.test(code) && isSupportedCountry(code);
 }
