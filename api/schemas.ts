@@ -21,6 +21,7 @@ export const DEFAULT_PAGE_SIZE = 20;
 /** Alphanumeric sender id (1–11 letters, digits or inner spaces) or an E.164 number. */
 const SENDER_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9 ]{0,9}[A-Za-z0-9])?|\+[1-9]\d{6,14})$/;
 /** PostgreSQL text cannot hold U+0000: every string that is stored or looked up refuses it. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what this refuses.
 const NO_NUL = /^[^\u0000]*$/;
 const NO_NUL_MESSAGE = 'must not contain NUL (U+0000) characters';
 
