@@ -3,6 +3,7 @@
  * other activities call after a status transition.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { DEFAULT_CALLBACK_RETRY_INITIAL_MS, DEFAULT_CALLBACK_TIMEOUT_MS } from '../config/defaults.ts';
 import { getCallbackTarget, isCallbackSettled, recordCallbackAttempt } from '../db/callbacks.ts';
 import type { Message } from '../db/schema.ts';
 import { postToPinnedAddress } from '../services/callback-http.ts';
@@ -13,10 +14,10 @@ import type { ActivityDeps } from './deps.ts';
 
 /** Defaults of {@link CallbackDeps}. */
 export const CALLBACK_DEFAULTS = {
-  retryInitialMs: 1_000,
+  retryInitialMs: DEFAULT_CALLBACK_RETRY_INITIAL_MS,
   retryMaximumMs: 3_600_000,
   giveUpAfterMs: 24 * 3_600_000,
-  requestTimeoutMs: 10_000,
+  requestTimeoutMs: DEFAULT_CALLBACK_TIMEOUT_MS,
 } as const;
 
 /** What status callbacks need from the worker. */

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CarrierAdapter } from '../adapters/types.ts';
+import { DEFAULT_EXPLORATION_SHARE } from '../config/defaults.ts';
 import { DEFAULT_CARRIER_QUEUE_TIMEOUT_MS } from '../config/worker-defaults.ts';
 import type { Database } from '../db/schema.ts';
 import { type Circuit, DEFAULT_COOL_DOWN_MS, DEFAULT_FAILURE_THRESHOLD } from '../domain/circuit.ts';
@@ -50,7 +51,7 @@ export interface RoutingSettings {
 
 export const DEFAULT_ROUTING: RoutingSettings = {
   weights: DEFAULT_WEIGHTS,
-  explorationShare: 0.05,
+  explorationShare: DEFAULT_EXPLORATION_SHARE,
   failureThreshold: DEFAULT_FAILURE_THRESHOLD,
   coolDownMs: DEFAULT_COOL_DOWN_MS,
   carrierQueueTimeoutMs: DEFAULT_CARRIER_QUEUE_TIMEOUT_MS,

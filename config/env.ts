@@ -4,8 +4,18 @@
  */
 import { z } from 'zod';
 import { KEY_ID_PATTERN, parseCodecKeys, toKeyring } from '../codec/keys.ts';
+import { DEFAULT_COOL_DOWN_MS, DEFAULT_FAILURE_THRESHOLD } from '../domain/circuit.ts';
 import { DEFAULT_WEIGHTS } from '../domain/routing.ts';
 import { isAllowListEntry } from './allow-list.ts';
+import {
+  DEFAULT_CALLBACK_RETRY_INITIAL_MS,
+  DEFAULT_CALLBACK_TIMEOUT_MS,
+  DEFAULT_EWMA_ALPHA,
+  DEFAULT_EXPLORATION_SHARE,
+  DEFAULT_ROUTE_STATS_FLUSH_MS,
+  DEFAULT_STRANDED_GRACE_MS,
+  DEFAULT_STRANDED_INTERVAL_MS,
+} from './defaults.ts';
 import {
   DEFAULT_CARRIER_QUEUE_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENT_ACTIVITIES,
@@ -45,9 +55,14 @@ const envSchema = z.object({
     )
     .pipe(z.array(z.string().refine(isAllowListEntry, 'must be a host name, an IP address or a CIDR range'))),
   /** First retry delay of a failed status callback (doubling, at most 1 h apart, for 24 h). Default 1000. */
-  CALLBACK_RETRY_INITIAL_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
+  CALLBACK_RETRY_INITIAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3_600_000)
+    .default(DEFAULT_CALLBACK_RETRY_INITIAL_MS),
   /** Timeout of one status callback request. Default 10000. */
-  CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(DEFAULT_CALLBACK_TIMEOUT_MS),
   /** Worker: cap on concurrent submits per carrier queue, and workflow tasks held at once (config/worker-defaults.ts). */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(DEFAULT_MAX_CONCURRENT_ACTIVITIES),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce
@@ -82,22 +97,32 @@ const envSchema = z.object({
     )
     .default(DEFAULT_WEIGHTS),
   /** Share of messages that try a non-top route first, to keep its stats fresh (0..1). Default 0.05. */
-  ROUTING_EXPLORATION: z.coerce.number().min(0).max(1).default(0.05),
+  ROUTING_EXPLORATION: z.coerce.number().min(0).max(1).default(DEFAULT_EXPLORATION_SHARE),
   /** EWMA weight of one observation in the route stats, (0, 1]. Default 0.1. */
-  ROUTING_EWMA_ALPHA: z.coerce.number().gt(0).max(1).default(0.1),
+  ROUTING_EWMA_ALPHA: z.coerce.number().gt(0).max(1).default(DEFAULT_EWMA_ALPHA),
   /** How often each worker writes its batched route stats, ms. Default 500. */
-  ROUTE_STATS_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  ROUTE_STATS_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(DEFAULT_ROUTE_STATS_FLUSH_MS),
   /**
    * Worker: age (ms) after which a message still `accepted` counts as stranded (its workflow never
    * started) and the reconciler starts it. Default 30000.
    */
-  STRANDED_MESSAGE_GRACE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(30_000),
+  STRANDED_MESSAGE_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(86_400_000)
+    .default(DEFAULT_STRANDED_GRACE_MS),
   /** Worker: pause between stranded-message reconciler passes, ms. Default 15000. */
-  STRANDED_MESSAGE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  STRANDED_MESSAGE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(DEFAULT_STRANDED_INTERVAL_MS),
   /** Consecutive route failures that open its circuit. Default 5. */
-  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).default(DEFAULT_FAILURE_THRESHOLD),
   /** How long an open circuit waits before one probe, ms. Default 10000. */
-  CIRCUIT_COOL_DOWN_MS: z.coerce.number().int().min(100).default(10_000),
+  CIRCUIT_COOL_DOWN_MS: z.coerce.number().int().min(100).default(DEFAULT_COOL_DOWN_MS),
   /** Longest wait of a submit on a carrier's task queue before the message fails over (no worker polls it). */
   CARRIER_QUEUE_TIMEOUT_MS: z.coerce
     .number()

@@ -15,15 +15,14 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
+import { DEFAULT_STRANDED_GRACE_MS, DEFAULT_STRANDED_INTERVAL_MS } from '../config/defaults.ts';
 import { listStrandedMessages } from '../db/messages.ts';
 import type { Database, Message } from '../db/schema.ts';
 import type { LogFn } from '../observability/logger.ts';
 import { SEND_MESSAGE_WORKFLOW, type StartOutcome, startMessageWorkflow } from './message-workflow.ts';
 
-/** Default age (ms) after which an `accepted` row counts as stranded: well past the API's own start timeout. */
-export const DEFAULT_STRANDED_GRACE_MS = 30_000;
-/** Default pause (ms) between passes. */
-export const DEFAULT_STRANDED_INTERVAL_MS = 15_000;
+// Re-exported for callers that tune the reconciler; the values live in config/defaults.ts.
+export { DEFAULT_STRANDED_GRACE_MS, DEFAULT_STRANDED_INTERVAL_MS };
 /** Default rows per pass. */
 export const DEFAULT_STRANDED_BATCH_SIZE = 100;
 /** Default failed starts in a row that end a pass. */

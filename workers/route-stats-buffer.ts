@@ -10,12 +10,15 @@
  */
 import type { Kysely } from 'kysely';
 import type { RouteFeedback } from '../activities/deps.ts';
+import { DEFAULT_EWMA_ALPHA, DEFAULT_ROUTE_STATS_FLUSH_MS } from '../config/defaults.ts';
 import { applyRouteStatsBatch, type RouteStatsBatch } from '../db/route-stats.ts';
 import type { Database } from '../db/schema.ts';
 import {
   type Circuit,
   type CircuitOptions,
   CLOSED,
+  DEFAULT_COOL_DOWN_MS,
+  DEFAULT_FAILURE_THRESHOLD,
   recordFailure,
   recordSuccess,
 } from '../domain/circuit.ts';
@@ -90,10 +93,10 @@ export function foldObservations(
 
 /** Starts the buffer's flush timer (unref'd: it never keeps a process alive). */
 export function createRouteStatsBuffer(opts: RouteStatsBufferOptions): RouteStatsBuffer {
-  const alpha = opts.alpha ?? 0.1;
+  const alpha = opts.alpha ?? DEFAULT_EWMA_ALPHA;
   const circuitOpts: Required<CircuitOptions> = {
-    failureThreshold: opts.circuit?.failureThreshold ?? 5,
-    coolDownMs: opts.circuit?.coolDownMs ?? 10_000,
+    failureThreshold: opts.circuit?.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD,
+    coolDownMs: opts.circuit?.coolDownMs ?? DEFAULT_COOL_DOWN_MS,
   };
   const onError = opts.onError ?? ((err: unknown) => console.warn('route stats flush failed:', err));
   let pending = new Map<string, { carrierId: string; country: string; list: Observation[] }>();
@@ -144,7 +147,7 @@ export function createRouteStatsBuffer(opts: RouteStatsBufferOptions): RouteStat
 
   const timer = setInterval(() => {
     if (pending.size > 0 && !flushing) void flush();
-  }, opts.flushMs ?? 500);
+  }, opts.flushMs ?? DEFAULT_ROUTE_STATS_FLUSH_MS);
   timer.unref();
 
   return {
