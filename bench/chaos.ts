@@ -26,7 +26,7 @@ import { checkInvariant, getBalance } from '../db/ledger.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { parseMoney } from '../domain/money.ts';
 import { type MessageStatus, TERMINAL_STATUSES } from '../domain/status.ts';
-import { getFreePort, isPortFree } from '../scripts/ports.ts';
+import { getFreeFixedPort, isPortFree } from '../scripts/ports.ts';
 import { DEMO_PRICES, seedCarriers } from '../scripts/seed.ts';
 import { resolveTemporalCli } from '../scripts/temporal-cli.ts';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/temporal-dev-server.ts';
@@ -138,7 +138,7 @@ export async function runChaos(opts: ChaosOptions = {}): Promise<ChaosFigures> {
     const work = await mkdtemp(join(tmpdir(), 'herald-chaos-'));
     cleanups.push(() => rm(work, { recursive: true, force: true }));
     const cliPath = await resolveTemporalCli({ projectRoot, log });
-    const temporalPort = await getFreePort();
+    const temporalPort = await getFreeFixedPort();
     const temporalOptions = {
       cliPath,
       port: temporalPort,
@@ -193,7 +193,7 @@ export async function runChaos(opts: ChaosOptions = {}): Promise<ChaosFigures> {
     const bundlePath = join(work, 'workflow-bundle.js');
     await writeFile(bundlePath, (await buildWorkflowBundle()).code);
 
-    const apiPort = await getFreePort();
+    const apiPort = await getFreeFixedPort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,

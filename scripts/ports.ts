@@ -36,3 +36,17 @@ export function isPortFree(port: number): Promise<boolean> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
+
+/**
+ * A free port below Linux's ephemeral range (32768–60999), for a service started a little later at
+ * a port chosen now: the OS never hands such a port to another process's `listen(0)` meanwhile,
+ * which a port from {@link getFreePort} may be (a simulator took the API's port that way). Falls
+ * back to {@link getFreePort} when 200 random tries in 20000–31999 find nothing free.
+ */
+export async function getFreeFixedPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await isPortFree(port)) return port;
+  }
+  return getFreePort();
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, expect, it } from 'vitest';
-import { getFreePort } from '../../scripts/ports.ts';
+import { getFreeFixedPort } from '../../scripts/ports.ts';
 import { printedApiKey, startDevStack, stopDevStacks } from '../support/dev-stack.ts';
 import { waitForMessage } from '../support/stack.ts';
 
@@ -23,7 +23,11 @@ afterAll(async () => {
 });
 
 it('npm start brings up the stack; the printed curl delivers; a restart keeps the data', async () => {
-  const ports = { api: await getFreePort(), temporal: await getFreePort(), ui: await getFreePort() };
+  const ports = {
+    api: await getFreeFixedPort(),
+    temporal: await getFreeFixedPort(),
+    ui: await getFreeFixedPort(),
+  };
   const first = await startDevStack({ dataDir, ports });
   console.log(`npm start ready in ${first.seconds.toFixed(1)} s`);
   expect(first.seconds).toBeLessThan(60);

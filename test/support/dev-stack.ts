@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { getFreePort } from '../../scripts/ports.ts';
+import { getFreeFixedPort } from '../../scripts/ports.ts';
 
 const projectRoot = resolve(import.meta.dirname, '../..');
 
@@ -53,10 +53,10 @@ const live = new Set<ChildProcess>();
 /** Free ports for the API, Temporal, its UI and the codec server. */
 export async function freeDevStackPorts(): Promise<Required<DevStackPorts>> {
   return {
-    api: await getFreePort(),
-    temporal: await getFreePort(),
-    ui: await getFreePort(),
-    codec: await getFreePort(),
+    api: await getFreeFixedPort(),
+    temporal: await getFreeFixedPort(),
+    ui: await getFreeFixedPort(),
+    codec: await getFreeFixedPort(),
   };
 }
 
