@@ -128,6 +128,7 @@ export async function settleAbandonedMessage(
     return (price?.price_micros ?? 0n) * BigInt(message.segments);
   };
   const [first, second] = accepted;
+  const lastCarrierId = accepted.at(-1)?.carrier_id;
   const input: FinishInput =
     attempts.length === 0
       ? { messageId, accountId: message.account_id, status: 'canceled', capture: '0', failoverCapture: '0' }
@@ -141,14 +142,10 @@ export async function settleAbandonedMessage(
             code: 'canceled_by_operator',
             message: 'an operator ended the run before the message was settled',
           },
-          ...(accepted.at(-1)?.carrier_id ? { carrierId: accepted.at(-1)?.carrier_id } : {}),
+          ...(lastCarrierId ? { carrierId: lastCarrierId } : {}),
         };
+  // Logged by the caller: the run's cancel handler or the reconciler, each naming how it ended.
   const result = await settleAndFinish(deps, input, log);
-  log('warn', 'settled a message an operator canceled or terminated', {
-    messageId,
-    status: input.status,
-    captured: result.captured,
-  });
   return {
     outcome: 'settled',
     status: input.status,

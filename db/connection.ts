@@ -66,8 +66,11 @@ export function createDb(url: string, opts: CreateDbOptions = {}): Kysely<Databa
  */
 export function isConnectionLost(error: unknown): boolean {
   if (!(error instanceof pg.DatabaseError)) return true;
-  return /^(08|57P)/.test(error.code ?? '');
+  return CONNECTION_GONE.test(error.code ?? '');
 }
+
+/** SQLSTATE classes of a connection that is gone: connection exception, operator intervention. */
+const CONNECTION_GONE = /^(08|57P)/;
 
 /**
  * True when `error` says the database cannot be reached or dropped the connection (a restart,
@@ -76,7 +79,8 @@ export function isConnectionLost(error: unknown): boolean {
  * database is back.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (error instanceof pg.DatabaseError) return /^(08|57P|53)/.test(error.code ?? '');
+  // The server's own word: its connection is gone, or it lacks resources (53) for a new one.
+  if (error instanceof pg.DatabaseError) return isConnectionLost(error) || /^53/.test(error.code ?? '');
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETIMEDOUT')
