@@ -6,6 +6,7 @@
  * uses the account row authentication just read.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import { getMessageForAccount, insertMessage } from '../db/messages.ts';
 import type { Account, Message } from '../db/schema.ts';
 import { ID_RANDOM_BYTES, messageIdFromIdempotencyKey, newMessageId } from '../domain/ids.ts';
@@ -19,7 +20,6 @@ import { checkCallbackUrl } from '../services/ssrf.ts';
 import type { AppContext } from './context.ts';
 import { ApiError, serviceUnavailable } from './errors.ts';
 import { type CreateMessageBody, DEFAULT_SENDER, DEFAULT_VALIDITY_SECONDS } from './schemas.ts';
-import { TEMPORAL_CALL_TIMEOUT_MS } from './workflow-client.ts';
 
 /** The request after normalization; its canonical JSON is what `request_hash` covers. */
 interface NormalizedRequest {

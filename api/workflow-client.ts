@@ -11,16 +11,11 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import type { Message } from '../db/schema.ts';
 import { messageWorkflowOptions, SEND_MESSAGE_WORKFLOW } from '../services/message-workflow.ts';
 import { cancelUpdate } from '../workflows/definitions.ts';
 import { serviceUnavailable } from './errors.ts';
-
-/**
- * Longest a request waits on Temporal (the SDK's own retries included) before answering 503:
- * a client or carrier retrying beats a connection held open while Temporal is down.
- */
-export const TEMPORAL_CALL_TIMEOUT_MS = 10_000;
 
 function withTimeout<R>(temporal: Client, fn: () => Promise<R>): Promise<R> {
   return temporal.withDeadline(Date.now() + TEMPORAL_CALL_TIMEOUT_MS, fn);

@@ -18,36 +18,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { formatCodecKeys, generateKey } from '../codec/keys.ts';
-import { WORKER_NODE_FLAGS } from '../config/worker-defaults.ts';
 import { addCredit, createAccount } from '../db/accounts.ts';
-import { createDb, destroyDb } from '../db/connection.ts';
 import { checkInvariant, getBalance } from '../db/ledger.ts';
-import { migrateToLatest } from '../db/migrate.ts';
 import { parseMoney } from '../domain/money.ts';
 import { type MessageStatus, TERMINAL_STATUSES } from '../domain/status.ts';
-import { getFreeFixedPort, isPortFree } from '../scripts/ports.ts';
-import { DEMO_PRICES, seedCarriers } from '../scripts/seed.ts';
-import { resolveTemporalCli } from '../scripts/temporal-cli.ts';
-import { startTemporalDevServer, type TemporalDevServer } from '../scripts/temporal-dev-server.ts';
-import { startSmscSimulator } from '../simulators/smsc-sim.ts';
-import { startTwilioSimulator } from '../simulators/twilio-sim.ts';
-import { startVonageSimulator } from '../simulators/vonage-sim.ts';
-import { buildWorkflowBundle } from '../workers/run-workers.ts';
-import { SEARCH_ATTRIBUTES } from '../workflows/definitions.ts';
-import {
-  createPostgresDatabase,
-  type LaunchedChild,
-  launch,
-  stopChild,
-  waitForHttp,
-  waitForLine,
-} from './child-processes.ts';
+import { getFreeFixedPort } from '../scripts/ports.ts';
+import { composeStack } from '../scripts/stack/compose.ts';
 
 const projectRoot = resolve(import.meta.dirname, '..');
-const TWILIO_CREDS = { accountSid: 'AC33333333333333333333333333333333', authToken: 'chaos-twilio-token' };
-const VONAGE_CREDS = { apiKey: 'chaoskey', apiSecret: 'chaos-vonage-secret' };
-const SMSC_CREDS = { systemId: 'chaos', password: 'chaos-pw' };
 /** Each message goes to its own number in one of these, so a message sent twice shows by destination. */
 const DESTINATIONS = [
   { country: 'US', prefix: '+1415555', digits: 4 }, // Twilio first, Vonage next
@@ -137,129 +115,61 @@ export async function runChaos(opts: ChaosOptions = {}): Promise<ChaosFigures> {
     // --- the stack -------------------------------------------------------------------------
     const work = await mkdtemp(join(tmpdir(), 'herald-chaos-'));
     cleanups.push(() => rm(work, { recursive: true, force: true }));
-    const cliPath = await resolveTemporalCli({ projectRoot, log });
-    const temporalPort = await getFreeFixedPort();
-    const temporalOptions = {
-      cliPath,
-      port: temporalPort,
-      uiPort: false as const,
-      dbFile: join(work, 'temporal.db'),
-      searchAttributes: SEARCH_ATTRIBUTES,
-    };
-    let temporal: TemporalDevServer = await startTemporalDevServer(temporalOptions);
-    cleanups.push(() => temporal.stop());
-    const database = await createPostgresDatabase();
-    cleanups.push(() => database.drop());
-    const db = createDb(database.url, { max: 4, onIdleError: () => {} });
-    cleanups.push(() => destroyDb(db));
-    await migrateToLatest(db);
-
     const simConfig = { latencyMs: 5, receiptDelayMs: 100 };
-    const twilio = await startTwilioSimulator({ port: 0, credentials: TWILIO_CREDS, config: simConfig });
-    cleanups.push(() => twilio.close());
-    const vonage = await startVonageSimulator({ port: 0, credentials: VONAGE_CREDS, config: simConfig });
-    cleanups.push(() => vonage.close());
-    const smsc = await startSmscSimulator({ credentials: SMSC_CREDS, config: simConfig, control: false });
-    cleanups.push(() => smsc.close());
-    await seedCarriers(db, [
-      {
-        id: 'smpp-sim',
-        kind: 'smpp',
-        config: { host: smsc.host, port: smsc.port, ...SMSC_CREDS, window: 32, receiptIdBase: 'decimal' },
-        tps: 100,
-        prices: { FR: '0.050000' },
+    const composed = await composeStack({
+      log,
+      // A fixed port and a file: Temporal is stopped and started again mid-run.
+      temporal: { kind: 'dev-server', port: await getFreeFixedPort(), dbFile: join(work, 'temporal.db') },
+      database: { kind: 'postgres', prefix: 'herald_chaos' },
+      // Its backends are terminated on purpose: no warning per dropped idle connection.
+      quietPool: true,
+      carriers: {
+        smpp: {
+          sim: simConfig,
+          tps: 100,
+          config: { window: 32, receiptIdBase: 'decimal' },
+          prices: { FR: '0.050000' },
+        },
+        twilio: { sim: simConfig, tps: 100 },
+        vonage: { sim: simConfig, tps: 100 },
       },
-      {
-        id: 'twilio-sim',
-        kind: 'twilio',
-        config: { baseUrl: twilio.url, ...TWILIO_CREDS },
-        tps: 100,
-        prices: DEMO_PRICES.twilio,
+      apis: { mode: 'process' },
+      workers: { mode: 'process', prebuiltBundle: true },
+      processes: {
+        env: {
+          LOG_LEVEL: 'error',
+          // Stranded and unsettled messages are picked up within seconds, not minutes.
+          STRANDED_MESSAGE_GRACE_MS: '5000',
+          STRANDED_MESSAGE_INTERVAL_MS: '2000',
+        },
       },
-      {
-        id: 'vonage-sim',
-        kind: 'vonage',
-        config: { baseUrl: vonage.url, ...VONAGE_CREDS },
-        tps: 100,
-        prices: DEMO_PRICES.vonage,
-      },
-    ]);
+    });
+    cleanups.push(() => composed.stop());
+    const { db, database } = composed;
+    const { twilio, vonage, smpp: smsc } = composed.carriers;
+    const [api] = composed.apis;
+    const [worker] = composed.workers;
+    if (!twilio || !vonage || !smsc || !api || !worker) throw new Error('the chaos stack lacks a part');
     const accounts: Array<{ id: string; apiKey: string }> = [];
     for (let i = 0; i < ACCOUNTS; i++) {
       const { account, apiKey } = await createAccount(db, { name: `chaos-${i}` });
       await addCredit(db, { accountId: account.id, amountMicros: parseMoney(CREDIT), reference: 'chaos' });
       accounts.push({ id: account.id, apiKey });
     }
-    const bundlePath = join(work, 'workflow-bundle.js');
-    await writeFile(bundlePath, (await buildWorkflowBundle()).code);
-
-    const apiPort = await getFreeFixedPort();
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: temporal.address,
-      PORT: String(apiPort),
-      PUBLIC_BASE_URL: apiUrl,
-      ADMIN_API_KEY: `chaos_admin_${randomBytes(12).toString('hex')}`,
-      LOG_LEVEL: 'error',
-      HERALD_CODEC_KEYS: formatCodecKeys(new Map([['chaos', generateKey()]])),
-      HERALD_CODEC_KEY_ID: 'chaos',
-      WORKFLOW_BUNDLE_PATH: bundlePath,
-      // Stranded and unsettled messages are picked up within seconds, not minutes.
-      STRANDED_MESSAGE_GRACE_MS: '5000',
-      STRANDED_MESSAGE_INTERVAL_MS: '2000',
-    };
-    const noteExit = () => () => {};
-    let worker: LaunchedChild = launch('worker', 'workers/main.ts', WORKER_NODE_FLAGS, env, noteExit());
-    let api: LaunchedChild = launch('api', 'api/main.ts', [], env, noteExit());
-    cleanups.push(() => stopChild(worker));
-    cleanups.push(() => stopChild(api));
-    await Promise.all([
-      waitForLine(worker.child, /worker: polling/, 120_000),
-      waitForHttp(`${apiUrl}/readyz`, api.child),
-    ]);
-    log(`chaos: stack up (Temporal ${temporal.address}, database ${database.name}, API ${apiUrl})`);
+    log(`chaos: stack up (Temporal ${composed.temporal.address}, database ${database.name}, API ${api.url})`);
 
     const stack: ChaosStack = {
-      apiUrl,
+      apiUrl: api.url,
       databaseName: database.name ?? '',
       async restartWorker() {
-        worker.child.kill('SIGKILL');
-        await worker.exited;
-        worker = await supervise(
-          'worker',
-          () => launch('worker', 'workers/main.ts', WORKER_NODE_FLAGS, env, noteExit()),
-          (c) => waitForLine(c.child, /worker: polling/, 120_000),
-        );
+        await worker.kill();
+        await worker.start();
       },
       async restartApi() {
-        const started = Date.now();
-        api.child.kill('SIGTERM');
-        await Promise.race([api.exited, new Promise((r) => setTimeout(r, 15_000))]);
-        const exitMs = Date.now() - started;
-        const clean = api.child.exitCode === 0;
-        if (api.child.exitCode === null && api.child.signalCode === null) {
-          api.child.kill('SIGKILL');
-          await api.exited;
-        }
-        api = await supervise(
-          'api',
-          () => launch('api', 'api/main.ts', [], env, noteExit()),
-          (c) => waitForHttp(`${apiUrl}/readyz`, c.child),
-        );
+        const { exitMs, clean } = await api.restart();
         return clean ? exitMs : Number.POSITIVE_INFINITY;
       },
-      async restartTemporal() {
-        await temporal.stop();
-        await new Promise((r) => setTimeout(r, 2_000));
-        for (let i = 0; ; i++) {
-          if (await isPortFree(temporalPort)) break;
-          if (i > 50) throw new Error(`Temporal's port ${temporalPort} stayed taken`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        temporal = await startTemporalDevServer(temporalOptions);
-      },
+      restartTemporal: () => composed.temporal.restart(),
       async terminateBackends() {
         const admin = new pg.Client({ connectionString: database.url });
         await admin.connect();
@@ -605,24 +515,6 @@ export function chaosPassed(f: ChaosFigures): boolean {
  * Starts a process until it gets ready, as a process manager would: one that exits at start (its
  * Temporal or database is restarting just then) is started again after a second, ten times at most.
  */
-async function supervise(
-  name: string,
-  start: () => LaunchedChild,
-  ready: (c: LaunchedChild) => Promise<void>,
-): Promise<LaunchedChild> {
-  for (let attempt = 1; ; attempt++) {
-    const child = start();
-    try {
-      await ready(child);
-      return child;
-    } catch (err) {
-      await stopChild(child);
-      if (attempt >= 10) throw new Error(`${name} did not start: ${String(err)}\n${child.tail()}`);
-      await sleep(1_000);
-    }
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

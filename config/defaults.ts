@@ -18,3 +18,18 @@ export const DEFAULT_STRANDED_INTERVAL_MS = 15_000;
 export const DEFAULT_CALLBACK_RETRY_INITIAL_MS = 1_000;
 /** Longest wait for a callback receiver's answer, ms (CALLBACK_TIMEOUT_MS). */
 export const DEFAULT_CALLBACK_TIMEOUT_MS = 10_000;
+
+/**
+ * The PostgreSQL server where development stacks (tests, benchmarks, the chaos run) create their
+ * throw-away databases: the local trust-auth server. Tests read TEST_PG_ADMIN_URL, benchmarks
+ * DATABASE_URL's server, before falling back to it.
+ */
+export const DEFAULT_DEV_PG_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Longest one call to Temporal waits (the SDK's own retries included) — a workflow start, a signal,
+ * an update, a query — before the caller gives up: the API then answers 503, so a client or carrier
+ * retrying beats a connection held open while Temporal is down; the reconciler moves on to its next
+ * message. Milliseconds.
+ */
+export const TEMPORAL_CALL_TIMEOUT_MS = 10_000;

@@ -9,6 +9,7 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type WorkflowStartOptions,
 } from '@temporalio/client';
+import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import type { Message } from '../db/schema.ts';
 import { PRIORITY_KEYS } from '../domain/priority.ts';
 import {
@@ -22,9 +23,6 @@ import {
 
 /** Workflow type name of workflows/send-message.ts. */
 export const SEND_MESSAGE_WORKFLOW = 'sendMessage';
-
-/** Default longest wait on Temporal for one start (the SDK's own retries included), ms. */
-export const DEFAULT_START_TIMEOUT_MS = 10_000;
 
 type SendMessageWorkflow = (input: SendMessageInput) => Promise<unknown>;
 
@@ -44,7 +42,7 @@ export interface StartMessageWorkflowOptions {
    * Default `USE_EXISTING`. Either way no second run is created.
    */
   readonly conflictPolicy?: 'USE_EXISTING' | 'FAIL';
-  /** Longest wait on Temporal, ms. Default {@link DEFAULT_START_TIMEOUT_MS}. */
+  /** Longest wait on Temporal, ms. Default {@link TEMPORAL_CALL_TIMEOUT_MS}. */
   readonly timeoutMs?: number;
 }
 
@@ -90,7 +88,7 @@ export async function startMessageWorkflow(
     workflowIdConflictPolicy: opts.conflictPolicy ?? 'USE_EXISTING',
   };
   try {
-    await temporal.withDeadline(Date.now() + (opts.timeoutMs ?? DEFAULT_START_TIMEOUT_MS), () =>
+    await temporal.withDeadline(Date.now() + (opts.timeoutMs ?? TEMPORAL_CALL_TIMEOUT_MS), () =>
       temporal.workflow.start(SEND_MESSAGE_WORKFLOW, options),
     );
     return 'started';

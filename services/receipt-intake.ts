@@ -8,6 +8,7 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Receipt } from '../adapters/types.ts';
+import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import { findMessageIdByCarrierMessageId, type TransitionPatch, transitionMessage } from '../db/messages.ts';
 import { insertReceipt } from '../db/receipts.ts';
 import type { Database } from '../db/schema.ts';
@@ -16,9 +17,6 @@ import type { MessageStatus } from '../domain/status.ts';
 import type { LogFn } from '../observability/logger.ts';
 import { type ReceiptSignal, receiptSignal } from '../workflows/definitions.ts';
 import { signalStatusCallbacks } from './status-callbacks.ts';
-
-/** Longest a receipt waits on Temporal (the SDK's own retries included) before giving up. */
-export const RECEIPT_TEMPORAL_TIMEOUT_MS = 10_000;
 
 export interface ReceiptIntakeDeps {
   readonly db: Kysely<Database>;
@@ -99,7 +97,7 @@ export async function signalReceipt(
   receipt: ReceiptSignal,
 ): Promise<boolean> {
   try {
-    await temporal.withDeadline(Date.now() + RECEIPT_TEMPORAL_TIMEOUT_MS, () =>
+    await temporal.withDeadline(Date.now() + TEMPORAL_CALL_TIMEOUT_MS, () =>
       temporal.workflow.getHandle(messageId).signal(receiptSignal, receipt),
     );
     return true;
@@ -149,7 +147,7 @@ async function applyLateReceipt(
   deps.log?.('info', 'late receipt', { messageId, carrierId, status: late, applied: changed });
   // Also when nothing changed: the carrier's retry of a receipt whose signal failed gets it out.
   try {
-    await deps.temporal.withDeadline(Date.now() + RECEIPT_TEMPORAL_TIMEOUT_MS, () =>
+    await deps.temporal.withDeadline(Date.now() + TEMPORAL_CALL_TIMEOUT_MS, () =>
       signalStatusCallbacks(deps.db, deps.temporal, message),
     );
   } catch (err) {

@@ -43,7 +43,7 @@ export interface StrandedMessageDeps {
    * next pass tries again. A single bad row never blocks the ones behind it. Default 3.
    */
   readonly maxConsecutiveFailures?: number;
-  /** Longest wait on Temporal for one start, ms. Default 10000 (the API's). */
+  /** Longest wait on Temporal for one start, ms. Default TEMPORAL_CALL_TIMEOUT_MS (config/defaults.ts). */
   readonly startTimeoutMs?: number;
   /**
    * Settles the row of a message whose run closed without settling it; without it closed runs are

@@ -6,6 +6,7 @@ import { loadEnv, requireEnv } from '../config/env.ts';
 import { createDb } from '../db/connection.ts';
 import { activityTelemetry } from './activity-telemetry.ts';
 import { createWorkerMetrics, findFreePort, startWorkerMetricsServer } from './metrics.ts';
+import { workerOptionsFromEnv } from './options-from-env.ts';
 import { runWorkers } from './run-workers.ts';
 import { installWorkerRuntime } from './runtime.ts';
 
@@ -29,33 +30,12 @@ async function main(): Promise<void> {
         });
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const workers = await runWorkers({
+    ...workerOptionsFromEnv(env),
     connection,
-    namespace: env.TEMPORAL_NAMESPACE,
     db,
     dataConverter: heraldDataConverter(keyringFromEnv(env)),
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${env.PORT}`,
-    maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
-    maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     activityInterceptors: [activityTelemetry(metrics, db)],
-    ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: env.WORKFLOW_BUNDLE_PATH } } : {}),
-    routing: {
-      weights: env.ROUTING_WEIGHTS,
-      explorationShare: env.ROUTING_EXPLORATION,
-      ewmaAlpha: env.ROUTING_EWMA_ALPHA,
-      statsFlushMs: env.ROUTE_STATS_FLUSH_MS,
-      failureThreshold: env.CIRCUIT_FAILURE_THRESHOLD,
-      coolDownMs: env.CIRCUIT_COOL_DOWN_MS,
-      carrierQueueTimeoutMs: env.CARRIER_QUEUE_TIMEOUT_MS,
-    },
-    strandedMessages: {
-      graceMs: env.STRANDED_MESSAGE_GRACE_MS,
-      intervalMs: env.STRANDED_MESSAGE_INTERVAL_MS,
-    },
-    callbacks: {
-      allowedHosts: env.CALLBACK_ALLOWED_HOSTS,
-      retryInitialMs: env.CALLBACK_RETRY_INITIAL_MS,
-      requestTimeoutMs: env.CALLBACK_TIMEOUT_MS,
-    },
   });
   if (metricsServer) console.log(`worker: metrics on ${metricsServer.url}`);
   console.log(

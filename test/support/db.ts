@@ -1,17 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import pg from 'pg';
+import { DEFAULT_DEV_PG_ADMIN_URL } from '../../config/defaults.ts';
 import { createDb, destroyDb } from '../../db/connection.ts';
-import { startEmbeddedPostgres } from '../../db/embedded.ts';
-import { randomBase32 } from '../../db/ids.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import type { Database, NewMessage } from '../../db/schema.ts';
+import { createFreshPostgres, type ProvisionedDatabase, startPglite } from '../../scripts/stack/databases.ts';
 
 /** Where test databases are created: `TEST_PG_ADMIN_URL`, default the local trust-auth server. */
-export const TEST_PG_ADMIN_URL =
-  process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? DEFAULT_DEV_PG_ADMIN_URL;
 
 export interface TestDatabase {
   /** URL of the fresh database. */
@@ -22,41 +17,37 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Creates `herald_test_<random>` on the admin server, migrates it and opens a pool on it. */
-export async function createTestDatabase(opts: { max?: number } = {}): Promise<TestDatabase> {
-  const name = `herald_test_${randomBase32(12)}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
-  const url = new URL(TEST_PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  const db = createDb(url.toString(), { max: opts.max ?? 10 });
+/** A migrated pool on a provisioned database; `drop` closes the pool, then drops the database. */
+async function migrated(provisioned: ProvisionedDatabase, max: number): Promise<TestDatabase> {
+  const db = createDb(provisioned.url, { max });
+  const drop = async (): Promise<void> => {
+    await destroyDb(db);
+    await provisioned.drop();
+  };
   try {
     await migrateToLatest(db);
   } catch (error) {
-    await destroyDb(db);
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await drop();
     throw error;
   }
   let dropped = false;
   return {
-    url: url.toString(),
+    url: provisioned.url,
     db,
     async drop() {
       if (dropped) return;
       dropped = true;
-      await destroyDb(db);
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await drop();
     },
   };
+}
+
+/** Creates `herald_test_<random>` on the admin server, migrates it and opens a pool on it. */
+export async function createTestDatabase(opts: { max?: number } = {}): Promise<TestDatabase> {
+  return migrated(
+    await createFreshPostgres({ adminUrl: TEST_PG_ADMIN_URL, prefix: 'herald_test' }),
+    opts.max ?? 10,
+  );
 }
 
 /**
@@ -64,30 +55,7 @@ export async function createTestDatabase(opts: { max?: number } = {}): Promise<T
  * migrated, with a pool on it; `drop` closes both and deletes the files.
  */
 export async function createEmbeddedTestDatabase(opts: { max?: number } = {}): Promise<TestDatabase> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'herald-test-pglite-'));
-  const embedded = await startEmbeddedPostgres({ dataDir, maxConnections: 200 });
-  const db = createDb(embedded.url, { max: opts.max ?? 10 });
-  const close = async (): Promise<void> => {
-    await destroyDb(db);
-    await embedded.close();
-    await rm(dataDir, { recursive: true, force: true });
-  };
-  try {
-    await migrateToLatest(db);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  let dropped = false;
-  return {
-    url: embedded.url,
-    db,
-    async drop() {
-      if (dropped) return;
-      dropped = true;
-      await close();
-    },
-  };
+  return migrated(await startPglite({ maxConnections: 200 }), opts.max ?? 10);
 }
 
 let messageSeq = 0;

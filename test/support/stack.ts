@@ -4,48 +4,33 @@
  * database, both carrier simulators over sockets, the worker (in-process or as a child process
  * that tests may SIGKILL) and the API.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { type ActivityInterceptorsFactory, NativeConnection } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
-import { createJsonLogger } from '../../api/log.ts';
-import { startApi } from '../../api/server.ts';
-import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.ts';
-import { heraldDataConverter } from '../../codec/data-converter.ts';
-import { type CodecKeyring, formatCodecKeys, generateKey } from '../../codec/keys.ts';
-import { WORKER_NODE_FLAGS } from '../../config/worker-defaults.ts';
+import type { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec.ts';
+import { type CodecKeyring, generateKey } from '../../codec/keys.ts';
 import type { Database } from '../../db/schema.ts';
 import { type MessageStatus, TERMINAL_STATUSES } from '../../domain/status.ts';
-import { loadCarrierFile } from '../../scripts/carrier-file.ts';
-import { DEMO_PRICES, seedCarriers } from '../../scripts/seed.ts';
-import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal-dev-server.ts';
-import { startInfobipSimulator } from '../../simulators/infobip-sim.ts';
+import { SIM_CREDENTIALS } from '../../scripts/stack/carriers.ts';
+import { type ComposedStack, composeStack } from '../../scripts/stack/compose.ts';
 import type { RunningSimulator, SimConfig } from '../../simulators/sim-core.ts';
-import { type RunningSmsc, type SmscConfigPatch, startSmscSimulator } from '../../simulators/smsc-sim.ts';
-import { startTwilioSimulator } from '../../simulators/twilio-sim.ts';
-import { startVonageSimulator } from '../../simulators/vonage-sim.ts';
-import { startXmlAggSimulator } from '../../simulators/xml-agg-sim.ts';
-import { type RunningWorkers, type RunWorkersOptions, runWorkers } from '../../workers/run-workers.ts';
-import { installWorkerRuntime } from '../../workers/runtime.ts';
-import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
-import { createEmbeddedTestDatabase, createTestDatabase } from './db.ts';
+import type { RunningSmsc, SmscConfigPatch } from '../../simulators/smsc-sim.ts';
+import type { RunWorkersOptions } from '../../workers/run-workers.ts';
+import { TEST_PG_ADMIN_URL } from './db.ts';
+
+export { XML_AGGREGATOR_FILE } from '../../scripts/stack/carriers.ts';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
-const TWILIO_CREDS = { accountSid: 'AC11111111111111111111111111111111', authToken: 'twilio-test-token' };
-const VONAGE_CREDS = { apiKey: 'testkey1', apiSecret: 'vonage-test-secret' };
-const SMSC_CREDS = { systemId: 'herald', password: 'smpp-pw' };
 /** The `smpp-sim` carrier (opt-in, `smsc` option) is the cheapest route for this country only. */
 export const SMPP_TEST_COUNTRY = 'FR';
 export const SMPP_TEST_PRICE = '0.010000';
-const projectRoot = resolve(import.meta.dirname, '../..');
-/** The configured XML carrier's definition; its prices make it the cheapest route for GB. */
-export const XML_AGGREGATOR_FILE = resolve(projectRoot, 'carriers/xml-aggregator.json');
 /** The `infobip-sim` carrier (opt-in, `infobip` option) is the only route for this country. */
 export const INFOBIP_TEST_COUNTRY = 'AT';
 export const INFOBIP_TEST_PRICE = '0.060000';
-export const INFOBIP_CREDS = { apiKey: 'infobip-test-key', webhookSecret: 'infobip-test-webhook-secret' };
+export const INFOBIP_CREDS = SIM_CREDENTIALS.infobip;
+/** Carrier HTTP timeouts in tests: a fault simulated as a hang fails in 2 s, not the production 10 s. */
+const CARRIER_TIMEOUT_MS = 2_000;
 
 export interface StackOptions {
   /** `postgres` (a fresh database on the local server) or `pglite` (embedded, `npm start`'s default). Default postgres. */
@@ -101,7 +86,7 @@ export interface Stack {
   readonly xmlAggregator?: RunningSimulator;
   /** The Infobip simulator, when `infobip` was given. */
   readonly infobip?: RunningSimulator;
-  readonly temporal: TemporalDevServer;
+  readonly temporal: { readonly address: string };
   /** The stack's payload-encryption keys (every client and worker encrypts with them). */
   readonly keyring: CodecKeyring;
   /** A codec over {@link keyring}, to decode raw history in tests. */
@@ -120,247 +105,128 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The whole stack on real parts, built by the composition root (scripts/stack/compose.ts): a
+ * Temporal dev server of its own (so one file's leftover workflows never meet another's database),
+ * a fresh database, the simulators over sockets, the API in this process and the worker in this
+ * process or as a child process that a test may SIGKILL.
+ */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const cleanups: Array<() => Promise<unknown>> = [];
-  const temporal = await startTemporalDevServer({
-    cliPath: inject('temporalCliPath'),
-    port: 0,
-    uiPort: false,
-    searchAttributes: SEARCH_ATTRIBUTES,
-  });
-  cleanups.push(() => temporal.stop());
-  const database = opts.db === 'pglite' ? await createEmbeddedTestDatabase() : await createTestDatabase();
-  cleanups.push(() => database.drop());
-  const twilio = await startTwilioSimulator({
-    port: 0,
-    credentials: TWILIO_CREDS,
-    config: opts.twilio ?? {},
-  });
-  const vonage = await startVonageSimulator({
-    port: 0,
-    credentials: VONAGE_CREDS,
-    config: opts.vonage ?? {},
-  });
-  cleanups.push(
-    () => twilio.close(),
-    () => vonage.close(),
-  );
-  const smsc = opts.smsc
-    ? await startSmscSimulator({ credentials: SMSC_CREDS, config: opts.smsc, control: false })
-    : undefined;
-  if (smsc) cleanups.push(() => smsc.close());
-  await seedCarriers(database.db, [
-    {
-      id: 'twilio-sim',
-      kind: 'twilio',
-      config: { baseUrl: twilio.url, ...TWILIO_CREDS, timeoutMs: 2_000, ...opts.carriers?.twilio?.config },
-      ...(opts.carriers?.twilio?.tps ? { tps: opts.carriers.twilio.tps } : {}),
-      prices: opts.prices?.twilio ?? DEMO_PRICES.twilio,
-    },
-    {
-      id: 'vonage-sim',
-      kind: 'vonage',
-      config: { baseUrl: vonage.url, ...VONAGE_CREDS, timeoutMs: 2_000, ...opts.carriers?.vonage?.config },
-      ...(opts.carriers?.vonage?.tps ? { tps: opts.carriers.vonage.tps } : {}),
-      prices: opts.prices?.vonage ?? DEMO_PRICES.vonage,
-    },
-    ...(smsc
-      ? [
-          {
-            id: 'smpp-sim',
-            kind: 'smpp',
-            tps: 500,
-            config: {
-              host: smsc.host,
-              port: smsc.port,
-              ...SMSC_CREDS,
-              idBase: 'hex',
-              receiptIdBase: 'decimal',
-              submitTimeoutMs: 2_000,
-              reconnectInitialMs: 100,
-              reconnectMaxMs: 500,
-            },
-            prices: { [SMPP_TEST_COUNTRY]: SMPP_TEST_PRICE },
-          },
-        ]
-      : []),
-  ]);
-
-  const { xmlAggregator, infobip } = await startOptInHttpCarriers(database.db, opts, cleanups);
-
-  // Tests run with encryption on, as production does: a fresh key per stack.
-  const keyring: CodecKeyring = { keys: new Map([['test-1', generateKey()]]), currentKeyId: 'test-1' };
-  const dataConverter = heraldDataConverter(keyring);
-  const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, dataConverter });
-  const api = await startApi({
-    db: database.db,
-    temporal: client,
-    adminApiKey: ADMIN_KEY,
-    currency: 'USD',
-    port: 0,
-    // Request lines at info would bury the test output; warnings and errors still show.
-    log: createJsonLogger('warn'),
-    ...(opts.callbacks?.allowedHosts ? { callbackAllowedHosts: opts.callbacks.allowedHosts } : {}),
-    ...(opts.routing ? { routing: opts.routing } : {}),
-  });
-  cleanups.push(() => api.close());
-  // The API's URL is where carriers post receipts; workers put it into each callback URL.
-  const publicBaseUrl = api.url;
-
-  let inProcess: { workers: RunningWorkers; connection: NativeConnection } | undefined;
-  let child: ChildProcess | undefined;
-  const startWorker = async (): Promise<void> => {
-    if (opts.workerProcess) {
-      if (child && child.exitCode === null && child.signalCode === null) return;
-      child = spawnWorker({
-        DATABASE_URL: database.url,
-        TEMPORAL_ADDRESS: temporal.address,
-        PUBLIC_BASE_URL: publicBaseUrl,
-        HERALD_CODEC_KEYS: formatCodecKeys(keyring.keys),
-        HERALD_CODEC_KEY_ID: keyring.currentKeyId,
-        ...(opts.callbacks?.allowedHosts
-          ? { CALLBACK_ALLOWED_HOSTS: opts.callbacks.allowedHosts.join(',') }
-          : {}),
-        ...(opts.callbacks?.retryInitialMs
-          ? { CALLBACK_RETRY_INITIAL_MS: String(opts.callbacks.retryInitialMs) }
-          : {}),
-      });
-      await waitForOutput(child, /worker: polling/);
-      return;
-    }
-    if (inProcess) return;
-    installWorkerRuntime('warn');
-    const nc = await NativeConnection.connect({ address: temporal.address });
-    const workers = await runWorkers({
-      connection: nc,
-      db: database.db,
-      dataConverter,
-      publicBaseUrl,
-      ...(opts.callbacks ? { callbacks: opts.callbacks } : {}),
-      // Tests see deterministic routes unless they ask for exploration.
-      routing: { explorationShare: 0, ...opts.routing },
-      ...(opts.activityInterceptors ? { activityInterceptors: opts.activityInterceptors(database.db) } : {}),
-      ...(opts.strandedMessages !== undefined ? { strandedMessages: opts.strandedMessages } : {}),
-    });
-    inProcess = { workers, connection: nc };
+  const callbackEnv: Record<string, string> = {
+    LOG_LEVEL: 'warn',
+    ...(opts.callbacks?.allowedHosts
+      ? { CALLBACK_ALLOWED_HOSTS: opts.callbacks.allowedHosts.join(',') }
+      : {}),
+    ...(opts.callbacks?.retryInitialMs
+      ? { CALLBACK_RETRY_INITIAL_MS: String(opts.callbacks.retryInitialMs) }
+      : {}),
   };
-  await startWorker();
-
+  const stack: ComposedStack = await composeStack({
+    temporal: { kind: 'dev-server', cliPath: inject('temporalCliPath') },
+    database:
+      opts.db === 'pglite'
+        ? { kind: 'pglite', maxConnections: 200 }
+        : { kind: 'postgres', adminUrl: TEST_PG_ADMIN_URL, prefix: 'herald_test' },
+    poolSize: 10,
+    // Tests run with encryption on, as production does: a fresh key per stack.
+    codec: { keyring: { keys: new Map([['test-1', generateKey()]]), currentKeyId: 'test-1' } },
+    carriers: {
+      twilio: {
+        sim: opts.twilio ?? {},
+        config: { timeoutMs: CARRIER_TIMEOUT_MS, ...opts.carriers?.twilio?.config },
+        ...(opts.carriers?.twilio?.tps ? { tps: opts.carriers.twilio.tps } : {}),
+        ...(opts.prices?.twilio ? { prices: opts.prices.twilio } : {}),
+      },
+      vonage: {
+        sim: opts.vonage ?? {},
+        config: { timeoutMs: CARRIER_TIMEOUT_MS, ...opts.carriers?.vonage?.config },
+        ...(opts.carriers?.vonage?.tps ? { tps: opts.carriers.vonage.tps } : {}),
+        ...(opts.prices?.vonage ? { prices: opts.prices.vonage } : {}),
+      },
+      ...(opts.smsc
+        ? {
+            smpp: {
+              sim: opts.smsc,
+              tps: 500,
+              config: {
+                idBase: 'hex',
+                receiptIdBase: 'decimal',
+                submitTimeoutMs: CARRIER_TIMEOUT_MS,
+                reconnectInitialMs: 100,
+                reconnectMaxMs: 500,
+              },
+              prices: { [SMPP_TEST_COUNTRY]: SMPP_TEST_PRICE },
+            },
+          }
+        : {}),
+      ...(opts.xmlAggregator ? { xmlAggregator: { sim: opts.xmlAggregator } } : {}),
+      ...(opts.infobip
+        ? {
+            infobip: {
+              sim: opts.infobip,
+              config: { timeoutMs: CARRIER_TIMEOUT_MS },
+              prices: { [INFOBIP_TEST_COUNTRY]: INFOBIP_TEST_PRICE },
+            },
+          }
+        : {}),
+    },
+    adminApiKey: ADMIN_KEY,
+    apis: {
+      mode: 'in-process',
+      options: {
+        ...(opts.callbacks?.allowedHosts ? { callbackAllowedHosts: opts.callbacks.allowedHosts } : {}),
+        ...(opts.routing ? { routing: opts.routing } : {}),
+      },
+    },
+    workers: opts.workerProcess
+      ? { mode: 'process' }
+      : {
+          mode: 'in-process',
+          options: {
+            ...(opts.callbacks ? { callbacks: opts.callbacks } : {}),
+            // Tests see deterministic routes unless they ask for exploration.
+            routing: { explorationShare: 0, ...opts.routing },
+            ...(opts.strandedMessages !== undefined ? { strandedMessages: opts.strandedMessages } : {}),
+          },
+          ...(opts.activityInterceptors ? { activityInterceptors: opts.activityInterceptors } : {}),
+        },
+    processes: {
+      env: callbackEnv,
+      output: (name, line, fromStderr) => {
+        if (fromStderr) process.stderr.write(`[${name}] ${line}\n`);
+      },
+    },
+  });
+  const { twilio, vonage, smpp, xmlAggregator, infobip } = stack.carriers;
+  const [api] = stack.apis;
+  const [worker] = stack.workers;
+  if (!twilio || !vonage || !api || !worker)
+    throw new Error('the composed stack lacks a part it was asked for');
   return {
     apiUrl: api.url,
-    db: database.db,
-    client,
+    db: stack.db,
+    client: stack.client,
     twilio,
     vonage,
-    ...(smsc ? { smsc } : {}),
+    ...(smpp ? { smsc: smpp } : {}),
     ...(xmlAggregator ? { xmlAggregator } : {}),
     ...(infobip ? { infobip } : {}),
-    temporal,
-    keyring,
-    codec: new AesGcmPayloadCodec(keyring),
-    startWorker,
+    temporal: stack.temporal,
+    keyring: stack.keyring,
+    codec: stack.codec,
+    startWorker: () => worker.start(),
     async resetRouting() {
-      await inProcess?.workers.routeStats.flush();
-      await database.db.deleteFrom('route_stats').execute();
-      inProcess?.workers.routeStats.reset();
+      const running = worker.running();
+      await running?.routeStats.flush();
+      await stack.db.deleteFrom('route_stats').execute();
+      running?.routeStats.reset();
     },
     killWorker() {
-      child?.kill('SIGKILL');
+      void worker.kill();
     },
-    async stopWorker() {
-      const running = inProcess;
-      inProcess = undefined;
-      if (running) {
-        await running.workers.shutdown();
-        await running.connection.close();
-      }
-    },
-    async stop() {
-      if (inProcess) {
-        await inProcess.workers.shutdown();
-        await inProcess.connection.close();
-      }
-      if (child && child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child?.once('exit', r));
-        child.kill('SIGKILL');
-        await exited;
-      }
-      await connection.close();
-      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    },
+    stopWorker: () => worker.stop(),
+    stop: () => stack.stop(),
   };
-}
-
-/** The opt-in HTTP carriers: simulators started and carriers seeded only when asked for. */
-async function startOptInHttpCarriers(
-  db: Kysely<Database>,
-  opts: StackOptions,
-  cleanups: Array<() => Promise<unknown>>,
-): Promise<{ xmlAggregator?: RunningSimulator; infobip?: RunningSimulator }> {
-  const out: { xmlAggregator?: RunningSimulator; infobip?: RunningSimulator } = {};
-  if (opts.xmlAggregator) {
-    const file = loadCarrierFile(XML_AGGREGATOR_FILE);
-    const config = file.config as {
-      auth: { username: string; password: string };
-      receipts: { auth: { secret: string } };
-    };
-    const sim = await startXmlAggSimulator({
-      credentials: {
-        username: config.auth.username,
-        password: config.auth.password,
-        webhookSecret: config.receipts.auth.secret,
-      },
-      config: opts.xmlAggregator,
-    });
-    cleanups.push(() => sim.close());
-    await seedCarriers(db, [loadCarrierFile(XML_AGGREGATOR_FILE, { baseUrl: sim.url })]);
-    out.xmlAggregator = sim;
-  }
-  if (opts.infobip) {
-    const sim = await startInfobipSimulator({ credentials: INFOBIP_CREDS, config: opts.infobip });
-    cleanups.push(() => sim.close());
-    await seedCarriers(db, [
-      {
-        id: 'infobip-sim',
-        kind: 'infobip',
-        config: { baseUrl: sim.url, ...INFOBIP_CREDS, timeoutMs: 2_000 },
-        prices: { [INFOBIP_TEST_COUNTRY]: INFOBIP_TEST_PRICE },
-      },
-    ]);
-    out.infobip = sim;
-  }
-  return out;
-}
-
-function spawnWorker(env: Record<string, string>): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [...WORKER_NODE_FLAGS, '--import', 'tsx', resolve(projectRoot, 'workers/main.ts')],
-    {
-      cwd: projectRoot,
-      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  child.stderr?.on('data', (c: Buffer) => process.stderr.write(`[worker] ${c.toString()}`));
-  return child;
-}
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('worker did not start in time')), timeoutMs);
-    child.stdout?.on('data', (c: Buffer) => {
-      if (pattern.test(c.toString())) {
-        clearTimeout(timer);
-        ok();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`worker exited with ${code}`));
-    });
-  });
 }
 
 /** A tiny API client for tests: JSON in, `{ status, body }` out. */
