@@ -20,6 +20,8 @@ export interface ActivityDeps {
   readonly routeStats?: RouteFeedback;
   /** Routing settings (score weights, exploration, breaker); defaults in {@link DEFAULT_ROUTING}. */
   readonly routing?: Partial<RoutingSettings>;
+  /** The server secret verification codes are derived under (VERIFY_SECRET); without it none is sent. */
+  readonly verifySecret?: string;
   /** A carrier's throughput limit in segments per second; undefined = not paced by us. */
   readonly carrierSegmentsPerSecond?: (carrierId: string) => number | undefined;
 }

@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps.ts';
 import { createFailoverActivities } from './failover.ts';
 import { createSettlementActivities } from './settlement.ts';
 import { createSubmissionActivities } from './submission.ts';
+import { createVerificationActivities } from './verification.ts';
 
 export type { ActivityDeps } from './deps.ts';
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSettlementActivities(deps),
     ...createFailoverActivities(deps),
     ...createCallbackActivities(deps),
+    ...createVerificationActivities(deps),
   };
 }
 

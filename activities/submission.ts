@@ -12,6 +12,9 @@ import {
   LOCAL_SUBMIT_HORIZON_MS,
   MAX_PACED_WAIT_MS,
 } from '../domain/priority.ts';
+import { withCode } from '../domain/verification.ts';
+import { deriveCode } from '../services/verification-codes.ts';
+import type { VerificationCodeRef } from '../workflows/definitions.ts';
 import { afterTransition } from './callbacks.ts';
 import { type ActivityDeps, statusCallbackUrl } from './deps.ts';
 import { routingSettings } from './route-planning.ts';
@@ -81,6 +84,9 @@ export function createSubmissionActivities(deps: ActivityDeps) {
       const begun = await findAttempt(db, input.messageId, input.attempt);
       return begun ? answerBegun(begun) : outcome;
     };
+    // A verification's code goes in here, in memory only; a worker without the secret fails the
+    // message as a bug (TypeError: not retried) before anything is written or sent.
+    const body = input.code ? bodyWithCode(input.body, input.code, deps.verifySecret) : input.body;
     const adapter = adapterFor(input.carrierId);
     // Another worker may hold this carrier (an SMPP bind, a carrier added since this one started).
     if (!adapter && input.local)
@@ -150,7 +156,7 @@ export function createSubmissionActivities(deps: ActivityDeps) {
         messageId: input.messageId,
         to: input.to,
         from: input.from,
-        body: input.body,
+        body,
         encoding: input.encoding,
         segments: input.segments,
         validitySeconds: input.validitySeconds,
@@ -332,4 +338,14 @@ async function waitHeartbeating(ms: number): Promise<void> {
 /** Heartbeats a queued activity; a local one has no heartbeat (its workflow task covers it). */
 function beatUnlessLocal(): void {
   if (!Context.current().info.isLocal) heartbeat();
+}
+
+/** The verification message's body with its code in the masked place. */
+function bodyWithCode(masked: string, ref: VerificationCodeRef, secret: string | undefined): string {
+  if (!secret)
+    throw new TypeError('VERIFY_SECRET is not set on this worker: a verification code cannot be sent');
+  return withCode(
+    { body: masked, codeOffset: ref.offset, codeLength: ref.length },
+    deriveCode(secret, ref.verificationId, ref.length),
+  );
 }

@@ -6,6 +6,7 @@ import type { CarrierError } from '../domain/carrier-error.ts';
 import type { Priority } from '../domain/priority.ts';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
+import type { VerificationCodeRef } from '../workflows/definitions.ts';
 
 export interface PlannedRoute {
   readonly carrierId: string;
@@ -56,6 +57,8 @@ export interface SubmitInput {
   readonly skipIfOpen?: boolean;
   /** The message's lane: how far ahead it may book the carrier's timeline. Default `normal`. */
   readonly priority?: Priority;
+  /** A verification message's code placement (SendMessageInput.code); absent otherwise. */
+  readonly code?: VerificationCodeRef;
   /**
    * Run as a local activity (workflows/send-message.ts): send only when the carrier's pacer has a
    * slot within `LOCAL_SUBMIT_HORIZON_MS` (domain/priority.ts), else answer `use_carrier_queue` without sending.

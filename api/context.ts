@@ -27,6 +27,8 @@ export interface AppDeps {
    * (services/ssrf.ts); `CALLBACK_ALLOWED_HOSTS`. Default none.
    */
   readonly callbackAllowedHosts?: readonly string[];
+  /** Secret verification codes are derived under (VERIFY_SECRET). Default none: verifications answer 503. */
+  readonly verifySecret?: string;
   /** Score weights and breaker cool-down, as the workers use them (for `GET /v1/carriers`). Default: the defaults. */
   readonly routing?: { readonly weights?: RoutingWeights; readonly coolDownMs?: number };
 }

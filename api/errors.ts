@@ -20,6 +20,16 @@ export class ApiError extends Error {
   ) {
     super(message, options);
   }
+
+  /** Seconds the client should wait before trying again (a `Retry-After` header); 503s always get one. */
+  retryAfterSeconds: number | undefined;
+}
+
+/** 429: too soon; come back in `retryAfterMs` (rounded up to whole seconds in `Retry-After`). */
+export function tooManyRequests(code: string, message: string, retryAfterMs: number): ApiError {
+  const err = new ApiError(429, code, message);
+  err.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return err;
 }
 
 /** The JSON body of an error answer. */
@@ -72,6 +82,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     }
     // Every 503 says when to come back: clients (and carriers posting receipts) retry after it.
     if (apiError.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (apiError.retryAfterSeconds !== undefined)
+      res.setHeader('Retry-After', String(apiError.retryAfterSeconds));
     res.status(apiError.status).json(errorBody(apiError));
   };
 }

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     temporal,
     adminApiKey: env.ADMIN_API_KEY,
     currency: env.CURRENCY,
+    ...(env.VERIFY_SECRET ? { verifySecret: env.VERIFY_SECRET } : {}),
     log,
     port: env.PORT,
     host: LISTEN_HOST,

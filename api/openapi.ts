@@ -10,6 +10,7 @@ import {
   balanceResponse,
   carrierListResponse,
   carrierReceiptBody,
+  checkVerificationResponse,
   errorResponse,
   healthResponse,
   ledgerListResponse,
@@ -19,17 +20,22 @@ import {
   priceResponse,
   quoteResponse,
   readinessResponse,
+  verificationListResponse,
+  verificationResponse,
   webhookSecretResponse,
 } from './response-schemas.ts';
 import {
   addCreditBody,
+  checkVerificationBody,
   countryCode,
   createAccountBody,
   createMessageBody,
+  createVerificationBody,
   idempotencyKeyHeader,
   listLedgerQuery,
   listMessagesQuery,
   listPricesQuery,
+  listVerificationsQuery,
   quoteMessageBody,
   refundBody,
   rotateWebhookSecretBody,
@@ -213,6 +219,32 @@ const invalid = (message: string, field: string): ResponseDoc =>
   error('Invalid input', 'invalid_request', message, [{ field, message: message.split(': ').pop() }]);
 const forbidden = error('An account key, not the admin key', 'forbidden', 'this call needs the admin key');
 const messageNotFound = error('Unknown message, or another account’s', 'not_found', 'message not found');
+
+const VERIFICATION_ID = 'ver_3k9m2p5r8t1v4x7z0b3d6f9h2j';
+const pendingVerification = {
+  id: VERIFICATION_ID,
+  to: '+14155552671',
+  country: 'US',
+  status: 'pending',
+  locale: 'en',
+  expiresAt: '2026-11-26T10:10:00.000Z',
+  checksLeft: 5,
+  sendsLeft: 4,
+  messageId: null,
+  createdAt: TIME,
+  decidedAt: null,
+};
+const verificationNotFound = error(
+  'Unknown verification, or another account’s',
+  'not_found',
+  'verification not found',
+);
+const verificationsUnavailable = error(
+  'Temporal unreachable, or the server has no VERIFY_SECRET',
+  'service_unavailable',
+  'could not reach the verification workflow; retry later',
+);
+const verificationDecided = error('Already decided', 'invalid_state', 'the verification is approved');
 
 /** A carrier id in a path. */
 const carrierIdParam = z.string().min(1).max(100).meta({ description: 'Carrier id, e.g. twilio-sim' });
@@ -598,6 +630,131 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
         example:
           '# HELP herald_messages Messages by current status and carrier\n# TYPE herald_messages gauge\nherald_messages{status="delivered",carrier="twilio-sim"} 42\n',
       },
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/verifications',
+    summary: 'Send a verification code',
+    description:
+      'A code of `codeLength` digits, derived on the server and stored nowhere, goes out as a `high` message (charged as any message; its stored body shows the code masked). Check it within `ttlSeconds`, at most 5 times.',
+    tag: 'Verifications',
+    auth: 'account',
+    body: {
+      schema: createVerificationBody,
+      example: { to: '+14155552671', codeLength: 6, ttlSeconds: 600, locale: 'en', appName: 'Acme' },
+    },
+    responses: {
+      201: {
+        description: 'Pending; the code is on its way',
+        schema: verificationResponse,
+        example: pendingVerification,
+      },
+      400: error('Bad input', 'invalid_phone_number', 'to: not a valid phone number'),
+      401: unauthorized,
+      402: error(
+        'Balance too low',
+        'insufficient_funds',
+        'the balance does not cover the verification message',
+      ),
+      422: error('No carrier serves the destination', 'no_route', 'no carrier serves US'),
+      503: verificationsUnavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/verifications/:id/check',
+    summary: 'Check a code',
+    description:
+      'Decided by the verification’s workflow: `approved` once and for good; the fifth wrong code fails it. A code that is not the verification’s number of digits is 400 and not counted. After a decision every check answers it (200).',
+    tag: 'Verifications',
+    auth: 'account',
+    body: { schema: checkVerificationBody, example: { code: '123456' } },
+    responses: {
+      200: {
+        description: 'The verification’s state after this check',
+        schema: checkVerificationResponse,
+        example: { status: 'approved', checksLeft: 4 },
+      },
+      400: invalid('code must be 6 digits', 'code'),
+      401: unauthorized,
+      404: verificationNotFound,
+      503: verificationsUnavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/verifications/:id/resend',
+    summary: 'Send the same code again',
+    description: 'At least 30 s after the last send, at most 5 sends in all; a new message, charged as any.',
+    tag: 'Verifications',
+    auth: 'account',
+    responses: {
+      200: {
+        description: 'Sent again',
+        schema: verificationResponse,
+        example: { ...pendingVerification, sendsLeft: 3 },
+      },
+      401: unauthorized,
+      404: verificationNotFound,
+      409: verificationDecided,
+      429: error(
+        'Too soon after the last send (`Retry-After` says how long)',
+        'resend_too_soon',
+        'wait before sending the code again',
+      ),
+      503: verificationsUnavailable,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/verifications/:id/cancel',
+    summary: 'Cancel a pending verification',
+    tag: 'Verifications',
+    auth: 'account',
+    responses: {
+      200: {
+        description: 'Canceled',
+        schema: verificationResponse,
+        example: { ...pendingVerification, status: 'canceled', decidedAt: TIME },
+      },
+      401: unauthorized,
+      404: verificationNotFound,
+      409: verificationDecided,
+      503: verificationsUnavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/verifications/:id',
+    summary: 'One verification',
+    tag: 'Verifications',
+    auth: 'account',
+    responses: {
+      200: {
+        description: 'The verification (never its code)',
+        schema: verificationResponse,
+        example: pendingVerification,
+      },
+      401: unauthorized,
+      404: verificationNotFound,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/verifications',
+    summary: 'List verifications, newest first',
+    tag: 'Verifications',
+    auth: 'account',
+    query: listVerificationsQuery,
+    responses: {
+      200: {
+        description: 'One page',
+        schema: verificationListResponse,
+        example: { data: [pendingVerification], nextCursor: null },
+      },
+      400: invalid('query field "limit": Too big: expected number to be <=100', 'limit'),
+      401: unauthorized,
     },
   },
   {

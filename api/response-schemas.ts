@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { PRIORITIES } from '../domain/priority.ts';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
+import { VERIFICATION_STATUSES } from '../domain/verification.ts';
 
 /** Six-place decimal amount string. */
 const money = z
@@ -206,3 +207,27 @@ export const quoteResponse = z.looseObject({
 
 /** A carrier's receipt: its own format (Twilio form fields, Vonage JSON …), checked by its adapter. */
 export const carrierReceiptBody = z.record(z.string(), z.unknown());
+
+export const verificationResponse = z.looseObject({
+  id: z.string().startsWith('ver_'),
+  to: z.string(),
+  country: z.string().length(2),
+  status: z.enum(VERIFICATION_STATUSES),
+  locale: z.string(),
+  expiresAt: isoTime,
+  checksLeft: z.int().min(0),
+  sendsLeft: z.int().min(0),
+  messageId: z.string().startsWith('msg_').nullable().meta({ description: 'The latest message sent for it' }),
+  createdAt: isoTime,
+  decidedAt: isoTime.nullable().meta({ description: 'When it left `pending`' }),
+});
+
+export const verificationListResponse = z.looseObject({
+  data: z.array(verificationResponse),
+  nextCursor: z.string().nullable(),
+});
+
+export const checkVerificationResponse = z.looseObject({
+  status: z.enum(VERIFICATION_STATUSES),
+  checksLeft: z.int().min(0),
+});

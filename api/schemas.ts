@@ -7,6 +7,12 @@ import { MoneyParseError, parseMoney } from '../domain/money.ts';
 import { isPhoneCountry, PHONE_COUNTRIES } from '../domain/phone.ts';
 import { DEFAULT_PRIORITY, PRIORITIES } from '../domain/priority.ts';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
+import {
+  CODE_LENGTH,
+  TTL_SECONDS,
+  VERIFICATION_LOCALES,
+  VERIFICATION_STATUSES,
+} from '../domain/verification.ts';
 
 /** Longest validity period a client may ask for: 72 hours, the common carrier maximum. */
 export const MAX_VALIDITY_SECONDS = 259_200;
@@ -217,4 +223,65 @@ export const rotateWebhookSecretBody = z.strictObject({
     .meta({
       description: `Seconds the previous secret keeps signing callbacks next to the new one (a second v1=); 0 stops it at once. Default ${DEFAULT_SECRET_GRACE_SECONDS}`,
     }),
+});
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses.
+const APP_NAME_PATTERN = /^[^\u0000-\u001f{}]{1,30}$/;
+/** Somewhere a `{{code}}`, and no U+0000. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what this refuses.
+const TEMPLATE_PATTERN = /^[^\u0000]*\{\{code\}\}[^\u0000]*$/;
+
+/** Longest verification template (three GSM-7 segments). */
+export const MAX_TEMPLATE_CHARS = 459;
+
+/** `POST /v1/verifications`. The number is checked after parsing, with its own code, as for sending. */
+export const createVerificationBody = z.strictObject({
+  to: createMessageBody.shape.to,
+  codeLength: z
+    .int()
+    .min(CODE_LENGTH.min)
+    .max(CODE_LENGTH.max)
+    .optional()
+    .meta({ description: `Digits of the code; default ${CODE_LENGTH.default}` }),
+  ttlSeconds: z
+    .int()
+    .min(TTL_SECONDS.min)
+    .max(TTL_SECONDS.max)
+    .optional()
+    .meta({ description: `Seconds the code stays valid; default ${TTL_SECONDS.default}` }),
+  locale: z
+    .enum(VERIFICATION_LOCALES)
+    .optional()
+    .meta({ description: 'Language of the built-in template; default "en"' }),
+  appName: z
+    .string()
+    .regex(APP_NAME_PATTERN, 'appName must be 1-30 characters without control characters or braces')
+    .optional()
+    .meta({ description: 'Named in the built-in template, and {{appName}} in your own' }),
+  template: z
+    .string()
+    .max(MAX_TEMPLATE_CHARS)
+    .regex(TEMPLATE_PATTERN, 'template must contain {{code}} (and no NUL characters)')
+    .optional()
+    .meta({
+      description:
+        'Your own text instead of the built-in one: `{{code}}` (its first occurrence) becomes the code, `{{appName}}` the app name',
+    }),
+});
+export type CreateVerificationBody = z.output<typeof createVerificationBody>;
+
+/** `POST /v1/verifications/:id/check`. The length must be the verification's own (else 400, not a check). */
+export const checkVerificationBody = z.strictObject({
+  code: z
+    .string()
+    .regex(/^[0-9]{4,10}$/, 'code must be 4-10 digits')
+    .meta({ description: 'The code the user typed: digits only, as many as the verification has' }),
+});
+
+/** `GET /v1/verifications` query. */
+export const listVerificationsQuery = z.strictObject({
+  status: z.enum(VERIFICATION_STATUSES).optional(),
+  to: listMessagesQuery.shape.to,
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: cursorParam,
 });

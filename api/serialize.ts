@@ -13,11 +13,13 @@ import type {
   Message,
   MessageAttempt,
   MessageEvent,
+  Verification,
 } from '../db/schema.ts';
 import { formatMoney } from '../domain/money.ts';
 import type { Priority } from '../domain/priority.ts';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
+import { MAX_SENDS, type VerificationStatus } from '../domain/verification.ts';
 
 export interface MessageErrorJson {
   readonly code: string;
@@ -266,4 +268,35 @@ function toCallbackAttemptJson(a: CallbackAttempt): CallbackAttemptJson {
 /** ISO-8601 UTC; drivers hand back Date, but a string from a raw query is accepted too. */
 export function isoTime(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+export interface VerificationJson {
+  readonly id: string;
+  readonly to: string;
+  readonly country: string;
+  readonly status: VerificationStatus;
+  readonly locale: string;
+  readonly expiresAt: string;
+  readonly checksLeft: number;
+  readonly sendsLeft: number;
+  readonly messageId: string | null;
+  readonly createdAt: string;
+  readonly decidedAt: string | null;
+}
+
+/** A verification as the API shows it: never the code (it is stored nowhere). */
+export function toVerificationJson(v: Verification): VerificationJson {
+  return {
+    id: v.id,
+    to: v.to_number,
+    country: v.country,
+    status: v.status,
+    locale: v.locale,
+    expiresAt: v.expires_at.toISOString(),
+    checksLeft: v.checks_left,
+    sendsLeft: Math.max(0, MAX_SENDS - v.sends),
+    messageId: v.message_id,
+    createdAt: v.created_at.toISOString(),
+    decidedAt: v.decided_at?.toISOString() ?? null,
+  };
 }

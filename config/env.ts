@@ -164,6 +164,12 @@ const envSchema = z.object({
     .regex(KEY_ID_PATTERN, 'must be 1–64 letters, digits, ".", "_" or "-"')
     .optional(),
   /** Bearer token of the codec server. Required by the codec server; `npm start` generates one. */
+  /**
+   * Server secret verification codes are derived under (HMAC; DESIGN §10), at least 32 characters.
+   * The API (checks) and the workers (sends) need the same one. Unset: the verification routes answer
+   * 503. `npm start` keeps one in its data dir.
+   */
+  VERIFY_SECRET: z.string().min(32, 'VERIFY_SECRET must be at least 32 characters').optional(),
   CODEC_TOKEN: z.string().min(16, 'CODEC_TOKEN must be at least 16 characters').optional(),
   /** Codec server port. Default 8888 (0 = a free port). */
   CODEC_PORT: z.coerce.number().int().min(0).max(65535).default(8888),

@@ -133,7 +133,8 @@ export async function listMessages(
  * but maybe without a workflow (the API died or Temporal was down between the insert and the
  * start). Most urgent lane first, then oldest, at most `limit`: a stranded OTP is started before
  * a stranded campaign's backlog. Served by the partial index `messages_accepted_created_idx` (it
- * holds only the handful of `accepted` rows, so the lane sort is cheap).
+ * holds only the handful of `accepted` rows, so the lane sort is cheap). A verification's messages
+ * are left out: their verification workflow owns them (DESIGN §10).
  */
 export async function listStrandedMessages(
   db: Kysely<Database>,
@@ -146,6 +147,8 @@ export async function listStrandedMessages(
       // A literal, not a parameter, so the planner can match the partial index's predicate.
       .where('status', '=', sql.lit('accepted'))
       .where('created_at', '<', sql<Date>`now() - make_interval(secs => ${opts.graceMs / 1000})`)
+      // A verification's message is started by its verification workflow, never from its row.
+      .where('verification_id', 'is', null)
       .orderBy(sql`case priority when 'high' then 0 when 'normal' then 1 else 2 end`)
       .orderBy('created_at')
       .orderBy('id')

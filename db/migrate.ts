@@ -8,6 +8,7 @@ import * as strandedMessages from './migrations/2026_11_27_0050_stranded_message
 import * as messagePriority from './migrations/2026_12_05_0060_message_priority.ts';
 import * as ledgerLegs from './migrations/2026_12_05_0070_ledger_legs.ts';
 import * as attemptCarrierCost from './migrations/2026_12_05_0080_attempt_carrier_cost.ts';
+import * as verifications from './migrations/2026_12_06_0090_verifications.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_05_0060_message_priority': messagePriority,
   '2026_12_05_0070_ledger_legs': ledgerLegs,
   '2026_12_05_0080_attempt_carrier_cost': attemptCarrierCost,
+  '2026_12_06_0090_verifications': verifications,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */

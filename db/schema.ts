@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { Priority } from '../domain/priority.ts';
 import type { MessageStatus } from '../domain/status.ts';
+import type { VerificationStatus } from '../domain/verification.ts';
 
 /** Timestamps come back as Date, go in as Date or ISO string, default to now(). */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -85,6 +86,31 @@ export interface MessagesTable {
   callback_url: string | null;
   /** Lane (domain/priority.ts); `normal` when the request named none. */
   priority: ColumnType<Priority, Priority | undefined, Priority>;
+  /** The verification that sent it (its workflow owns the message), or null. */
+  verification_id: ColumnType<string | null, string | null | undefined, never>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface VerificationsTable {
+  id: string; // ver_…
+  account_id: string;
+  to_number: string;
+  country: string;
+  status: VerificationStatus;
+  code_length: number;
+  locale: string;
+  app_name: string | null;
+  /** The account's own template (with `{{code}}`), or null for the locale's. */
+  template: string | null;
+  expires_at: ColumnType<Date, Date | string, never>;
+  checks_left: number;
+  sends: ColumnType<number, number | undefined, number>;
+  last_sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The latest message sent for it. */
+  message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When it left `pending` (approved, failed, expired or canceled): set once. */
+  decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -223,12 +249,15 @@ export interface Database {
   receipts: ReceiptsTable;
   message_parts: MessagePartsTable;
   callback_attempts: CallbackAttemptsTable;
+  verifications: VerificationsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
 export type NewAccount = Insertable<AccountsTable>;
 export type Message = Selectable<MessagesTable>;
 export type NewMessage = Insertable<MessagesTable>;
+export type Verification = Selectable<VerificationsTable>;
+export type NewVerification = Insertable<VerificationsTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type MessageEvent = Selectable<MessageEventsTable>;
 export type MessageAttempt = Selectable<MessageAttemptsTable>;

@@ -13,6 +13,7 @@ export const ID_RANDOM_BYTES = 16;
 
 export const MESSAGE_ID_PREFIX = 'msg_';
 export const ACCOUNT_ID_PREFIX = 'acc_';
+export const VERIFICATION_ID_PREFIX = 'ver_';
 
 const BODY = `[${ALPHABET}]{${ID_CHARS}}`;
 const MESSAGE_ID_PATTERN = new RegExp(`^${MESSAGE_ID_PREFIX}${BODY}$`);
@@ -36,6 +37,17 @@ export function newMessageId(randomBytes: Uint8Array): string {
 /** A new random account id; `randomBytes` needs at least {@link ID_RANDOM_BYTES} bytes. */
 export function newAccountId(randomBytes: Uint8Array): string {
   return ACCOUNT_ID_PREFIX + base32(checkRandom(randomBytes));
+}
+
+/** A new random verification id; `randomBytes` needs at least {@link ID_RANDOM_BYTES} bytes. */
+export function newVerificationId(randomBytes: Uint8Array): string {
+  return VERIFICATION_ID_PREFIX + base32(checkRandom(randomBytes));
+}
+
+/** The id of a verification's `send`-th message (1-based): the same pair always gives the same id. */
+export function verificationMessageId(verificationId: string, send: number): string {
+  const digest = sha256(utf8Encode(`herald:verification-message:v1:${verificationId}:${send}`));
+  return MESSAGE_ID_PREFIX + base32(digest);
 }
 
 /** True for a well-formed message id (`msg_` + 26 base32 characters). */

@@ -5,7 +5,14 @@
  * Ctrl-C stops everything; data under HERALD_DATA_DIR (default .data/) survives restarts.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  type WriteStream,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { devCodecSecrets } from '../config/codec-secrets.ts';
@@ -89,6 +96,8 @@ async function main(): Promise<void> {
       });
       return { adminApiKey: demo.adminApiKey };
     },
+    // Verification codes are derived under it: kept, so pending verifications survive a restart.
+    verifySecret: env.VERIFY_SECRET ?? keptSecret(join(dataDir, 'verify-secret')),
     // Worker and API: the same entry points production runs.
     apis: { mode: 'process', port: env.PORT },
     workers: { mode: 'process' },
@@ -128,6 +137,17 @@ Send a message:
 Then: curl -s ${apiUrl}/v1/messages/<id> -H 'Authorization: Bearer ${demo.apiKey}'
 Ctrl-C stops everything.
 [herald] ready`);
+}
+
+/** A random secret kept in `file` (created on first start, owner-only). */
+function keptSecret(file: string): string {
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length >= 32) return kept;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 /** A child that dies on its own takes the whole stack down, with a line saying which. */

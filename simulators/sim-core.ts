@@ -281,12 +281,21 @@ export interface SimReply {
 }
 
 /** What every carrier's validated submission tells the core. */
+/** A submission the carrier took: destination, our reference, and the text it received. */
+export interface AcceptedSubmission {
+  readonly to: string;
+  readonly clientRef?: string;
+  readonly text?: string;
+}
+
 export interface SimSubmission {
   readonly to: string;
   /** Our client's reference (Vonage client-ref, Twilio `mid` of StatusCallback), for duplicates. */
   readonly clientRef?: string | undefined;
   /** Segments the carrier bills for it (for the submission log). Default 1. */
   readonly segments?: number | undefined;
+  /** The text as the carrier received it (kept in `acceptedSubmissions` for tests). */
+  readonly text?: string | undefined;
 }
 
 /** One submission that passed auth and validation: when it arrived and its segments. */
@@ -392,7 +401,7 @@ export interface RunningSimulator {
    * Every submission the carrier took (it will deliver it) since the last reset, in arrival order:
    * its destination and our client reference, to find a message sent twice.
    */
-  acceptedSubmissions(): readonly { readonly to: string; readonly clientRef?: string }[];
+  acceptedSubmissions(): readonly AcceptedSubmission[];
   config(): SimConfig;
   /** Applies a partial config (validated; throws on a bad one). */
   setConfig(partial: SimConfigPatch): void;
@@ -415,7 +424,7 @@ export async function startSimulator<S extends SimSubmission, C>(
   let stats = emptyStats();
   let seenRefs = new Set<string>();
   let submissionLog: LoggedSubmission[] = [];
-  let acceptedLog: Array<{ readonly to: string; readonly clientRef?: string }> = [];
+  let acceptedLog: AcceptedSubmission[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const aborts = new AbortController();
   let closed = false;
@@ -525,8 +534,12 @@ export async function startSimulator<S extends SimSubmission, C>(
     }
     // From here the carrier has the message, whatever happens to the client's connection.
     const acceptance = accept(checked.submission, cfg, fault);
-    const { to, clientRef } = checked.submission;
-    acceptedLog.push(clientRef === undefined ? { to } : { to, clientRef });
+    const { to, clientRef, text } = checked.submission;
+    acceptedLog.push({
+      to,
+      ...(clientRef === undefined ? {} : { clientRef }),
+      ...(text === undefined ? {} : { text }),
+    });
     await dispatchReceipts(acceptance, cfg);
     if (fault === 'timeout') {
       const socket = res.socket;

@@ -119,7 +119,15 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
         callback !== undefined ? (new URL(callback).searchParams.get('mid') ?? undefined) : undefined;
       return {
         ok: true,
-        submission: { to, from, body, statusCallback: callback, clientRef, segments: countSegments(body) },
+        submission: {
+          to,
+          from,
+          body,
+          text: body,
+          statusCallback: callback,
+          clientRef,
+          segments: countSegments(body),
+        },
       };
     },
     fault(kind) {

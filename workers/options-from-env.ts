@@ -16,6 +16,7 @@ export type EnvWorkerOptions = Pick<
   | 'routing'
   | 'strandedMessages'
   | 'callbacks'
+  | 'verifySecret'
 >;
 
 export function workerOptionsFromEnv(env: Env): EnvWorkerOptions {
@@ -23,6 +24,7 @@ export function workerOptionsFromEnv(env: Env): EnvWorkerOptions {
     namespace: env.TEMPORAL_NAMESPACE,
     maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    ...(env.VERIFY_SECRET ? { verifySecret: env.VERIFY_SECRET } : {}),
     ...(env.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: env.WORKFLOW_BUNDLE_PATH } } : {}),
     routing: {
       weights: env.ROUTING_WEIGHTS,

@@ -54,6 +54,8 @@ export interface RunWorkersOptions {
   readonly workflowBundle?: WorkflowBundleOption;
   /** Activity interceptors of every worker (workers/activity-telemetry.ts). Default none. */
   readonly activityInterceptors?: readonly ActivityInterceptorsFactory[];
+  /** Secret verification codes are derived under (VERIFY_SECRET). Default none: no code is sent. */
+  readonly verifySecret?: string;
   /** Status callback settings (SSRF allow-list, retry timing); defaults in activities/callbacks.ts. */
   readonly callbacks?: Omit<CallbackDeps, 'queue'>;
   /** Route score, exploration and breaker settings; defaults in activities/deps.ts (DEFAULT_ROUTING). */
@@ -125,6 +127,7 @@ export async function runWorkers(opts: RunWorkersOptions): Promise<RunningWorker
     carrierSegmentsPerSecond: (id) => segmentsPerSecond.get(id),
     adapterFor: (id) => smpp.adapterFor(id) ?? adapters.get(id),
     publicBaseUrl: opts.publicBaseUrl,
+    ...(opts.verifySecret ? { verifySecret: opts.verifySecret } : {}),
     callbacks: { ...opts.callbacks, queue: (m) => signalStatusCallbacks(opts.db, temporal, m) },
   };
   const activities = createActivities(activityDeps);

@@ -36,6 +36,19 @@ export interface SendMessageInput {
    * before lanes existed: `normal`.
    */
   readonly priority?: Priority;
+  /**
+   * A verification's message: its body holds the code masked at `offset` (`length` characters),
+   * and the submit puts in the code derived for `verificationId` just before the carrier call
+   * (DESIGN §10), so the code is in no history, row or log. Absent for every other message.
+   */
+  readonly code?: VerificationCodeRef;
+}
+
+/** Where a verification message's code goes and whose it is. */
+export interface VerificationCodeRef {
+  readonly verificationId: string;
+  readonly offset: number;
+  readonly length: number;
 }
 
 /** A receipt as the webhook (or SMPP session) hands it to the workflow. */

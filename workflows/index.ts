@@ -2,3 +2,4 @@
 export { deliverCallbacks } from './deliver-callbacks.ts';
 export { noopWorkflow } from './noop.ts';
 export { sendMessage } from './send-message.ts';
+export { verify } from './verify.ts';

@@ -446,6 +446,7 @@ async function submitWithFailover(
         validitySeconds: input.validitySeconds,
         ...(skipIfOpen ? { skipIfOpen } : {}),
         ...(input.priority ? { priority: input.priority } : {}),
+        ...(input.code ? { code: input.code } : {}),
       });
       const summary = `submit to ${route.carrierId}, attempt ${tryNo}`;
       let outcome: SubmitOutcome | undefined;

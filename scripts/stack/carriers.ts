@@ -34,6 +34,8 @@ export interface CarrierPart<Sim = Partial<SimConfig>> {
   readonly port?: number;
   /** Simulator behaviour (latency, faults, receipts). Default: the simulator's. */
   readonly sim?: Sim;
+  /** Seed of the simulator's fault and receipt dice, for a repeatable run. Default: random. */
+  readonly seed?: number;
   /** The carrier's `tps`. Default 100 (scripts/seed.ts). */
   readonly tps?: number;
   /** Country → price per segment. Default: DEMO_PRICES of its kind (none for the opt-in kinds). */
@@ -95,6 +97,7 @@ export async function startCarriers(
       config: part.sim ?? {},
       control: false,
       ...(part.port === undefined ? {} : { port: part.port }),
+      ...(part.seed === undefined ? {} : { seed: part.seed }),
     });
     cleanups.push(() => sim.close());
     out.smpp = sim;
@@ -106,6 +109,7 @@ export async function startCarriers(
       port: part.port ?? 0,
       credentials: SIM_CREDENTIALS.twilio,
       config: part.sim ?? {},
+      ...(part.seed === undefined ? {} : { seed: part.seed }),
     });
     cleanups.push(() => sim.close());
     out.twilio = sim;
@@ -120,6 +124,7 @@ export async function startCarriers(
       port: part.port ?? 0,
       credentials: SIM_CREDENTIALS.vonage,
       config: part.sim ?? {},
+      ...(part.seed === undefined ? {} : { seed: part.seed }),
     });
     cleanups.push(() => sim.close());
     out.vonage = sim;

@@ -172,6 +172,8 @@ export interface StackConfig {
   readonly prepare?: (db: Kysely<Database>) => Promise<{ readonly adminApiKey?: string } | undefined>;
   /** The admin API key. Default: a random one (or what `prepare` answers). */
   readonly adminApiKey?: string;
+  /** VERIFY_SECRET of every API and worker. Default: a random one. */
+  readonly verifySecret?: string;
   /** Default: no API. */
   readonly apis?: ApisPart;
   /** Default: no worker. */
@@ -240,6 +242,8 @@ export interface ComposedStack {
   readonly client: Client;
   readonly carriers: RunningCarriers;
   readonly adminApiKey: string;
+  /** The VERIFY_SECRET every API and worker of the stack has. */
+  readonly verifySecret: string;
   readonly apis: readonly StackApi[];
   readonly workers: readonly StackWorker[];
   /** Why a child died, when one exited that the stack did not stop. */
@@ -327,6 +331,7 @@ async function assemble(
   const adminApiKey =
     prepared?.adminApiKey ?? config.adminApiKey ?? `admin_${randomBytes(18).toString('base64url')}`;
 
+  const verifySecret = config.verifySecret ?? randomBytes(32).toString('base64url');
   const dataConverter = heraldDataConverter(keyring);
   const connection = await Connection.connect({ address: temporal.address });
   cleanups.push(() => connection.close());
@@ -346,6 +351,7 @@ async function assemble(
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     ADMIN_API_KEY: adminApiKey,
+    VERIFY_SECRET: verifySecret,
     HERALD_CODEC_KEYS: formatCodecKeys(keyring.keys),
     HERALD_CODEC_KEY_ID: keyring.currentKeyId,
     ...config.processes?.env,
@@ -357,6 +363,7 @@ async function assemble(
       db,
       temporal: client,
       adminApiKey,
+      verifySecret,
       currency: 'USD',
       port: 0,
       // Request lines at info would bury a test's output; warnings and errors still show.
@@ -397,7 +404,7 @@ async function assemble(
     workers.push(
       inProcessWorker(
         workerPart,
-        { address: temporal.address, db, dataConverter, publicBaseUrl: receiptUrl(0) },
+        { address: temporal.address, db, dataConverter, publicBaseUrl: receiptUrl(0), verifySecret },
         cleanups,
       ),
     );
@@ -447,6 +454,7 @@ async function assemble(
     client,
     carriers,
     adminApiKey,
+    verifySecret,
     apis,
     workers,
     childFailure: () => failure,
@@ -620,6 +628,7 @@ function inProcessWorker(
     readonly db: Kysely<Database>;
     readonly dataConverter: RunWorkersOptions['dataConverter'];
     readonly publicBaseUrl: string;
+    readonly verifySecret: string;
   },
   cleanups: Array<() => Promise<unknown>>,
 ): StackWorker {
@@ -646,6 +655,7 @@ function inProcessWorker(
         db: deps.db,
         dataConverter: deps.dataConverter,
         publicBaseUrl: deps.publicBaseUrl,
+        verifySecret: deps.verifySecret,
         ...part.options,
         ...(part.activityInterceptors ? { activityInterceptors: part.activityInterceptors(deps.db) } : {}),
       });

@@ -26,6 +26,9 @@ const admin = () => apiClient(stack.apiUrl, ADMIN_KEY);
 beforeAll(async () => {
   stack = await startStack({
     prices: { twilio: { US: '0.007900' }, vonage: { US: '0.006000' } },
+    // Fixed dice: with random ones the warm-up's moving averages (alpha 0.1, ~60 receipts) put the
+    // routes in the wrong order about one run in twenty (A 95 % delivered estimated at 0.82, B 60 % at 0.68).
+    seed: 1234,
     twilio: {
       receipts: { delivered: 95, undelivered: 5, failed: 0, expired: 0, none: 0 },
       receiptDelayMs: 20,

@@ -37,6 +37,8 @@ export interface StackOptions {
   readonly db?: 'postgres' | 'pglite';
   readonly twilio?: Partial<SimConfig>;
   readonly vonage?: Partial<SimConfig>;
+  /** Seed of the HTTP simulators' dice (each its own), for tests that weigh their outcomes. Default: random. */
+  readonly seed?: number;
   /** Run the worker as a child process (to SIGKILL it). Default: in-process. */
   readonly workerProcess?: boolean;
   /** Activity interceptors of the in-process worker, given the stack's database. Default none. */
@@ -87,6 +89,8 @@ export interface Stack {
   /** The Infobip simulator, when `infobip` was given. */
   readonly infobip?: RunningSimulator;
   readonly temporal: { readonly address: string };
+  /** The secret verification codes are derived under (to read a code as its recipient would). */
+  readonly verifySecret: string;
   /** The stack's payload-encryption keys (every client and worker encrypts with them). */
   readonly keyring: CodecKeyring;
   /** A codec over {@link keyring}, to decode raw history in tests. */
@@ -133,12 +137,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     carriers: {
       twilio: {
         sim: opts.twilio ?? {},
+        ...(opts.seed === undefined ? {} : { seed: opts.seed }),
         config: { timeoutMs: CARRIER_TIMEOUT_MS, ...opts.carriers?.twilio?.config },
         ...(opts.carriers?.twilio?.tps ? { tps: opts.carriers.twilio.tps } : {}),
         ...(opts.prices?.twilio ? { prices: opts.prices.twilio } : {}),
       },
       vonage: {
         sim: opts.vonage ?? {},
+        ...(opts.seed === undefined ? {} : { seed: opts.seed + 1 }),
         config: { timeoutMs: CARRIER_TIMEOUT_MS, ...opts.carriers?.vonage?.config },
         ...(opts.carriers?.vonage?.tps ? { tps: opts.carriers.vonage.tps } : {}),
         ...(opts.prices?.vonage ? { prices: opts.prices.vonage } : {}),
@@ -213,6 +219,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ...(infobip ? { infobip } : {}),
     temporal: stack.temporal,
     keyring: stack.keyring,
+    verifySecret: stack.verifySecret,
     codec: stack.codec,
     startWorker: () => worker.start(),
     async resetRouting() {

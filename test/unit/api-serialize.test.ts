@@ -26,6 +26,7 @@ const message: Message = {
   carrier_error_code: null,
   validity_seconds: 14_400,
   priority: 'normal',
+  verification_id: null,
   callback_url: 'https://example.com/cb',
   created_at: created,
   updated_at: updated,

@@ -23,6 +23,7 @@ const base: Message = {
   carrier_error_code: null,
   validity_seconds: 14_400,
   priority: 'normal',
+  verification_id: null,
   callback_url: 'https://example.com/cb',
   created_at: new Date('2026-01-02T03:04:05.000Z'),
   updated_at: new Date('2026-01-02T03:04:09.000Z'),

@@ -105,6 +105,7 @@ const message: Message = {
   carrier_error_code: null,
   validity_seconds: 600,
   priority: 'normal',
+  verification_id: null,
   callback_url: null,
   created_at: new Date('2026-11-27T00:00:00Z'),
   updated_at: new Date('2026-11-27T00:00:00Z'),

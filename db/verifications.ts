@@ -1,0 +1,107 @@
+/**
+ * Verifications (DESIGN §10). The API inserts a row as `pending`; from then on only the
+ * verification's workflow writes it, through {@link recordVerification}.
+ *
+ * | statement            | what it does                                               | guard                           |
+ * |----------------------|------------------------------------------------------------|---------------------------------|
+ * | insertVerification   | stores a new `pending` verification                        | primary key                     |
+ * | recordVerification   | checks left, sends, latest message; the decision, once     | `status = 'pending'`            |
+ *
+ * Invariant: a verification leaves `pending` once; `decided_at` is set with that move and never again.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { VerificationStatus } from '../domain/verification.ts';
+import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
+import type { Database, NewVerification, Verification } from './schema.ts';
+
+export async function insertVerification(db: Kysely<Database>, row: NewVerification): Promise<Verification> {
+  return db.insertInto('verifications').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function getVerificationForAccount(
+  db: Kysely<Database>,
+  accountId: string,
+  id: string,
+): Promise<Verification | undefined> {
+  return db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/** What the workflow records; `status` other than `pending` is the decision. */
+export interface VerificationRecord {
+  readonly status?: VerificationStatus;
+  readonly checksLeft?: number;
+  readonly sends?: number;
+  readonly lastSentAt?: Date;
+  readonly messageId?: string;
+}
+
+/**
+ * Writes what the workflow decided, only while the row is `pending`: a replayed or late write
+ * after the decision changes nothing. Answers the row as it is now.
+ */
+export async function recordVerification(
+  db: Kysely<Database>,
+  id: string,
+  record: VerificationRecord,
+): Promise<Verification | undefined> {
+  const decided = record.status !== undefined && record.status !== 'pending';
+  const updated = await db
+    .updateTable('verifications')
+    .set({
+      ...(record.status ? { status: record.status } : {}),
+      ...(record.checksLeft !== undefined ? { checks_left: record.checksLeft } : {}),
+      ...(record.sends !== undefined ? { sends: record.sends } : {}),
+      ...(record.lastSentAt ? { last_sent_at: record.lastSentAt } : {}),
+      ...(record.messageId ? { message_id: record.messageId } : {}),
+      ...(decided ? { decided_at: sql<Date>`now()` } : {}),
+      updated_at: sql<Date>`now()`,
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+  return updated ?? db.selectFrom('verifications').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export interface ListVerificationsOptions {
+  readonly limit: number;
+  readonly status?: VerificationStatus;
+  /** E.164. */
+  readonly to?: string;
+  readonly cursor?: string;
+}
+
+/** The account's verifications, newest first, by pages. @throws InvalidCursorError */
+export async function listVerifications(
+  db: Kysely<Database>,
+  accountId: string,
+  opts: ListVerificationsOptions,
+): Promise<{ data: Verification[]; nextCursor: string | null }> {
+  const limit = Math.min(Math.max(Math.trunc(opts.limit), 1), 100);
+  let query = db
+    .selectFrom('verifications')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
+  if (opts.status !== undefined) query = query.where('status', '=', opts.status);
+  if (opts.to !== undefined) query = query.where('to_number', '=', opts.to);
+  if (opts.cursor) {
+    const { id } = decodeCursor(opts.cursor, ['id']);
+    const anchor = await getVerificationForAccount(db, accountId, id);
+    if (anchor === undefined) throw new InvalidCursorError();
+    query = query.where(
+      sql<boolean>`(verifications.created_at, verifications.id) < (select a.created_at, a.id from verifications a where a.id = ${id})`,
+    );
+  }
+  const rows = await query.execute();
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
+}

@@ -1,0 +1,157 @@
+/**
+ * One verification, end to end (DESIGN §10): send the code as a `high` message (a normal
+ * `sendMessage` run, charged as usual), then decide once — approved by a right check, failed by
+ * the last wrong one, expired at its end, or canceled — while serving resends. Checks are Updates,
+ * so each is decided here and survives any crash; the code never reaches this workflow, only a
+ * keyed proof of it. Deterministic: imports only @temporalio/workflow, domain/ and types.
+ */
+
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  allHandlersFinished,
+  condition,
+  ParentClosePolicy,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { HeraldActivities } from '../activities/index.ts';
+import { PRIORITY_KEYS } from '../domain/priority.ts';
+import {
+  constantTimeEqual,
+  MAX_CHECKS,
+  MAX_SENDS,
+  RESEND_COOLDOWN_MS,
+  type VerificationStatus,
+} from '../domain/verification.ts';
+import {
+  HeraldAccount,
+  HeraldCountry,
+  HeraldPriority,
+  HeraldStatus,
+  MAIN_TASK_QUEUE,
+} from './definitions.ts';
+import {
+  cancelVerificationUpdate,
+  checkUpdate,
+  type ResendOutcome,
+  resendUpdate,
+  type VerificationState,
+  type VerifyInput,
+  verificationStateQuery,
+} from './verification-definitions.ts';
+
+/** Workflow type of the message runs it starts (services/message-workflow.ts). */
+const SEND_MESSAGE = 'sendMessage';
+const PROOF = /^[0-9a-f]{64}$/;
+
+const db = proxyLocalActivities<HeraldActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+export async function verify(input: VerifyInput): Promise<VerificationState> {
+  let status: VerificationStatus = 'pending';
+  let checksLeft = MAX_CHECKS;
+  let sends = 0;
+  let lastSentAt = 0;
+  const state = (): VerificationState => ({ status, checksLeft, sendsLeft: MAX_SENDS - sends });
+
+  // Writes run one after another, each with the state as it is when it runs, so a slow earlier
+  // write never lands after a later one.
+  let recording: Promise<void> = Promise.resolve();
+  const record = (): Promise<void> => {
+    recording = recording.then(() =>
+      db.recordVerification({ verificationId: input.verificationId, status, checksLeft }),
+    );
+    return recording;
+  };
+  /** The one decision: only from `pending`. */
+  const decide = (next: Exclude<VerificationStatus, 'pending'>): void => {
+    if (status !== 'pending') return;
+    status = next;
+    upsertSearchAttributes([{ key: HeraldStatus, value: next }]);
+  };
+  const expireIfDue = (): void => {
+    if (Date.now() >= input.expiresAt) decide('expired');
+  };
+
+  /** Stores the `n`-th message (code masked) and starts its run; it outlives this workflow. */
+  const send = async (n: number): Promise<void> => {
+    sends = n;
+    lastSentAt = Date.now();
+    const prepared = await db.prepareVerificationMessage({ verificationId: input.verificationId, send: n });
+    if (!prepared.ok) {
+      // Nothing was sent: the code cannot arrive in time (or at all), so it cannot be approved.
+      decide(prepared.reason === 'expired' ? 'expired' : 'failed');
+      return;
+    }
+    try {
+      await startChild(SEND_MESSAGE, {
+        workflowId: prepared.messageId,
+        taskQueue: MAIN_TASK_QUEUE,
+        args: [prepared.input],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        priority: { priorityKey: PRIORITY_KEYS.high, fairnessKey: input.accountId },
+        staticSummary: prepared.summary,
+        staticDetails: prepared.details,
+        typedSearchAttributes: [
+          { key: HeraldStatus, value: 'accepted' },
+          { key: HeraldAccount, value: input.accountId },
+          { key: HeraldCountry, value: prepared.input.country },
+          { key: HeraldPriority, value: 'high' },
+        ],
+      });
+    } catch (err) {
+      // Started before this task was retried: the message is under way, which is all we need.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  };
+
+  setHandler(verificationStateQuery, state);
+  setHandler(
+    checkUpdate,
+    async ({ proof }) => {
+      expireIfDue();
+      if (status !== 'pending') return state();
+      checksLeft -= 1;
+      if (constantTimeEqual(proof, input.expectedProof)) decide('approved');
+      else if (checksLeft === 0) decide('failed');
+      await record();
+      return state();
+    },
+    {
+      // Rejected before it reaches history: a malformed check is no check.
+      validator: ({ proof }) => {
+        if (typeof proof !== 'string' || !PROOF.test(proof)) throw new Error('malformed proof');
+      },
+    },
+  );
+  setHandler(resendUpdate, async (): Promise<ResendOutcome> => {
+    expireIfDue();
+    if (status !== 'pending') return { outcome: 'not_pending', state: state() };
+    if (sends >= MAX_SENDS) return { outcome: 'no_sends_left', state: state() };
+    const wait = lastSentAt + RESEND_COOLDOWN_MS - Date.now();
+    if (wait > 0) return { outcome: 'cooldown', retryAfterMs: wait, state: state() };
+    await send(sends + 1);
+    return { outcome: 'sent', state: state() };
+  });
+  setHandler(cancelVerificationUpdate, async () => {
+    expireIfDue();
+    if (status === 'pending') {
+      decide('canceled');
+      await record();
+    }
+    return state();
+  });
+
+  await send(1);
+  await condition(() => status !== 'pending', Math.max(0, input.expiresAt - Date.now()));
+  decide('expired');
+  await record();
+  // Checks that raced the decision answer from here, with the decided state.
+  await condition(allHandlersFinished);
+  return state();
+}
