@@ -37,6 +37,7 @@ const SAMPLE_ENV: Record<string, string> = {
   ADMIN_API_KEY: 'admin-key-0123456789abcdef',
   HERALD_CODEC_KEYS: formatCodecKeys(new Map([['k1', generateKey()]])),
   CODEC_TOKEN: 'codec-token-0123456789',
+  VERIFY_SECRET: 'verify-secret-0123456789abcdef0123456789',
 };
 
 /** Compose's interpolation: `${V}`, `${V:-default}`, `${V:?error}`, `$$`. */
