@@ -15,6 +15,7 @@ import { createRouteCandidatesCache } from './route-candidates-cache.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { balanceRoutes } from './routes/balance.ts';
 import { carrierRoutes } from './routes/carriers.ts';
+import { fraudRoutes } from './routes/fraud.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { messageRoutes } from './routes/messages.ts';
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestLog(ctx.log));
   app.use(optionsHandler());
   app.use(healthRoutes(ctx), accountRoutes(ctx), balanceRoutes(ctx), messageRoutes(ctx), webhookRoutes(ctx));
-  app.use(webhookSecretRoutes(ctx), verificationRoutes(ctx));
+  app.use(webhookSecretRoutes(ctx), verificationRoutes(ctx), fraudRoutes(ctx));
   app.use(carrierRoutes(ctx));
   app.use(ledgerRoutes(ctx), priceRoutes(ctx));
   const metrics = createApiMetrics(ctx.db, {

@@ -12,6 +12,8 @@ import {
   carrierReceiptBody,
   checkVerificationResponse,
   errorResponse,
+  fraudBlockListResponse,
+  fraudBlockResponse,
   healthResponse,
   ledgerListResponse,
   messageListResponse,
@@ -22,6 +24,7 @@ import {
   readinessResponse,
   verificationListResponse,
   verificationResponse,
+  verificationSettingsResponse,
   webhookSecretResponse,
 } from './response-schemas.ts';
 import {
@@ -32,6 +35,7 @@ import {
   createMessageBody,
   createVerificationBody,
   idempotencyKeyHeader,
+  listFraudBlocksQuery,
   listLedgerQuery,
   listMessagesQuery,
   listPricesQuery,
@@ -40,6 +44,7 @@ import {
   refundBody,
   rotateWebhookSecretBody,
   upsertPriceBody,
+  verificationSettingsBody,
 } from './schemas.ts';
 
 /** Who may call a route: an account key, the admin key, or anyone (carriers sign their own requests). */
@@ -245,6 +250,18 @@ const verificationsUnavailable = error(
   'could not reach the verification workflow; retry later',
 );
 const verificationDecided = error('Already decided', 'invalid_state', 'the verification is approved');
+
+const fraudBlock = {
+  id: 'blk_7h2k9m4p6r8t0v2x4z6b8d0f2h',
+  scope: 'prefix',
+  value: '+1415555',
+  reason: 'low_conversion_spike',
+  attempts: 30,
+  verifications: 20,
+  approved: 0,
+  createdAt: TIME,
+  liftedAt: null,
+};
 
 /** A carrier id in a path. */
 const carrierIdParam = z.string().min(1).max(100).meta({ description: 'Carrier id, e.g. twilio-sim' });
@@ -657,7 +674,17 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
         'insufficient_funds',
         'the balance does not cover the verification message',
       ),
+      403: error(
+        'The destination country is not in the account’s geo permissions',
+        'geo_blocked',
+        'verifications to CU are not enabled for this account',
+      ),
       422: error('No carrier serves the destination', 'no_route', 'no carrier serves US'),
+      429: error(
+        'A velocity limit (`rate_limited`, per number, prefix or account) or a fraud block (`fraud_suspected`); `Retry-After` says when to try again',
+        'rate_limited',
+        'too many verifications for this prefix; retry later',
+      ),
       503: verificationsUnavailable,
     },
   },
@@ -755,6 +782,82 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
       },
       400: invalid('query field "limit": Too big: expected number to be <=100', 'limit'),
       401: unauthorized,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/fraud/blocks',
+    summary: 'Fraud blocks: number prefixes and countries refused for suspected SMS pumping',
+    description:
+      'A prefix (or country) is blocked when many verification requests reach it and almost none are approved (README: thresholds). Active blocks by default.',
+    tag: 'Admin',
+    auth: 'admin',
+    query: listFraudBlocksQuery,
+    responses: {
+      200: {
+        description: 'The blocks, newest first',
+        schema: fraudBlockListResponse,
+        example: { data: [fraudBlock] },
+      },
+      400: invalid(
+        'query field "includeLifted": Invalid option: expected one of "true"|"false"',
+        'includeLifted',
+      ),
+      401: unauthorized,
+      403: forbidden,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/fraud/blocks/:id',
+    summary: 'Lift a fraud block',
+    description: 'The prefix or country takes verifications again; a prefix’s velocity count starts afresh.',
+    tag: 'Admin',
+    auth: 'admin',
+    responses: {
+      200: { description: 'Lifted', schema: fraudBlockResponse, example: { ...fraudBlock, liftedAt: TIME } },
+      401: unauthorized,
+      403: forbidden,
+      404: error('No active block with that id', 'not_found', 'block not found'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/accounts/:id/verification-settings',
+    summary: 'An account’s verification geo permissions',
+    tag: 'Admin',
+    auth: 'admin',
+    responses: {
+      200: {
+        description: 'The countries it may verify',
+        schema: verificationSettingsResponse,
+        example: { allowedCountries: ['GB', 'US'] },
+      },
+      401: unauthorized,
+      403: forbidden,
+      404: error('Unknown account', 'not_found', 'account not found'),
+    },
+  },
+  {
+    method: 'put',
+    path: '/v1/accounts/:id/verification-settings',
+    summary: 'Set an account’s verification geo permissions',
+    tag: 'Admin',
+    auth: 'admin',
+    body: { schema: verificationSettingsBody, example: { allowedCountries: ['US', 'GB', 'BR'] } },
+    responses: {
+      200: {
+        description: 'The new list (sorted, without repeats)',
+        schema: verificationSettingsResponse,
+        example: { allowedCountries: ['BR', 'GB', 'US'] },
+      },
+      400: invalid(
+        'body field "allowedCountries.0": country must be an uppercase ISO 3166-1 alpha-2 code (e.g. "US")',
+        'allowedCountries.0',
+      ),
+      401: unauthorized,
+      403: forbidden,
+      404: error('Unknown account', 'not_found', 'account not found'),
     },
   },
   {

@@ -231,3 +231,23 @@ export const checkVerificationResponse = z.looseObject({
   status: z.enum(VERIFICATION_STATUSES),
   checksLeft: z.int().min(0),
 });
+
+export const fraudBlockResponse = z.looseObject({
+  id: z.string().startsWith('blk_'),
+  scope: z.enum(['prefix', 'country']),
+  value: z
+    .string()
+    .meta({ description: 'The number prefix (E.164 without its last 3 digits) or the country' }),
+  reason: z.string(),
+  attempts: z.int().min(0).meta({ description: 'Requests in the spike window when it was blocked' }),
+  verifications: z.int().min(0),
+  approved: z.int().min(0),
+  createdAt: isoTime,
+  liftedAt: isoTime.nullable(),
+});
+
+export const fraudBlockListResponse = z.looseObject({ data: z.array(fraudBlockResponse) });
+
+export const verificationSettingsResponse = z.looseObject({
+  allowedCountries: z.array(z.string().length(2)),
+});

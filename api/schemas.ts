@@ -285,3 +285,18 @@ export const listVerificationsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: cursorParam,
 });
+
+/** `GET /v1/fraud/blocks` query (admin). */
+export const listFraudBlocksQuery = z.strictObject({
+  includeLifted: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: 'Also lifted blocks; default "false" (active ones only)' }),
+});
+
+/** `PUT /v1/accounts/:id/verification-settings` (admin): the account's geo permissions. */
+export const verificationSettingsBody = z.strictObject({
+  allowedCountries: z.array(countryCode).max(250).meta({
+    description: 'Countries the account may send verification codes to (replaces the list); [] allows none',
+  }),
+});

@@ -8,6 +8,7 @@ import type {
   Account,
   CallbackAttempt,
   CarrierPrice,
+  FraudBlock,
   LedgerEntry,
   LedgerLeg,
   Message,
@@ -298,5 +299,32 @@ export function toVerificationJson(v: Verification): VerificationJson {
     messageId: v.message_id,
     createdAt: v.created_at.toISOString(),
     decidedAt: v.decided_at?.toISOString() ?? null,
+  };
+}
+
+export interface FraudBlockJson {
+  readonly id: string;
+  readonly scope: FraudBlock['scope'];
+  readonly value: string;
+  readonly reason: string;
+  readonly attempts: number;
+  readonly verifications: number;
+  readonly approved: number;
+  readonly createdAt: string;
+  readonly liftedAt: string | null;
+}
+
+/** A fraud block with the counts that triggered it. */
+export function toFraudBlockJson(b: FraudBlock): FraudBlockJson {
+  return {
+    id: b.id,
+    scope: b.scope,
+    value: b.value,
+    reason: b.reason,
+    attempts: b.attempts,
+    verifications: b.verifications,
+    approved: b.approved,
+    createdAt: b.created_at.toISOString(),
+    liftedAt: b.lifted_at?.toISOString() ?? null,
   };
 }

@@ -9,6 +9,7 @@ import * as messagePriority from './migrations/2026_12_05_0060_message_priority.
 import * as ledgerLegs from './migrations/2026_12_05_0070_ledger_legs.ts';
 import * as attemptCarrierCost from './migrations/2026_12_05_0080_attempt_carrier_cost.ts';
 import * as verifications from './migrations/2026_12_06_0090_verifications.ts';
+import * as fraudGuard from './migrations/2026_12_06_0100_fraud_guard.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -27,6 +28,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_05_0070_ledger_legs': ledgerLegs,
   '2026_12_05_0080_attempt_carrier_cost': attemptCarrierCost,
   '2026_12_06_0090_verifications': verifications,
+  '2026_12_06_0100_fraud_guard': fraudGuard,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { BlockScope } from '../domain/fraud.ts';
 import type { Priority } from '../domain/priority.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { VerificationStatus } from '../domain/verification.ts';
@@ -109,6 +110,8 @@ export interface VerificationsTable {
   last_sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** The latest message sent for it. */
   message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The destination's prefix (domain/fraud.ts numberPrefix): the fraud guard counts by it. */
+  number_prefix: ColumnType<string | null, string | null | undefined, never>;
   /** When it left `pending` (approved, failed, expired or canceled): set once. */
   decided_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
@@ -250,6 +253,40 @@ export interface Database {
   message_parts: MessagePartsTable;
   callback_attempts: CallbackAttemptsTable;
   verifications: VerificationsTable;
+  verification_attempts: VerificationAttemptsTable;
+  fraud_blocks: FraudBlocksTable;
+  verification_settings: VerificationSettingsTable;
+}
+
+export type VerificationAttemptOutcome = 'created' | 'geo_blocked' | 'rate_limited' | 'fraud_suspected';
+
+/** Every verification request, allowed or refused: what the fraud guard counts. */
+export interface VerificationAttemptsTable {
+  id: Generated<bigint>;
+  account_id: string;
+  number_prefix: string;
+  country: string;
+  outcome: VerificationAttemptOutcome;
+  created_at: CreatedAt;
+}
+
+export interface FraudBlocksTable {
+  id: string; // blk_…
+  scope: BlockScope;
+  value: string;
+  reason: string;
+  /** The counts that triggered it. */
+  attempts: number;
+  verifications: number;
+  approved: number;
+  created_at: CreatedAt;
+  lifted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface VerificationSettingsTable {
+  account_id: string;
+  allowed_countries: string[];
+  updated_at: UpdatedAt;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -258,6 +295,7 @@ export type Message = Selectable<MessagesTable>;
 export type NewMessage = Insertable<MessagesTable>;
 export type Verification = Selectable<VerificationsTable>;
 export type NewVerification = Insertable<VerificationsTable>;
+export type FraudBlock = Selectable<FraudBlocksTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type MessageEvent = Selectable<MessageEventsTable>;
 export type MessageAttempt = Selectable<MessageAttemptsTable>;

@@ -14,6 +14,7 @@ export const ID_RANDOM_BYTES = 16;
 export const MESSAGE_ID_PREFIX = 'msg_';
 export const ACCOUNT_ID_PREFIX = 'acc_';
 export const VERIFICATION_ID_PREFIX = 'ver_';
+export const FRAUD_BLOCK_ID_PREFIX = 'blk_';
 
 const BODY = `[${ALPHABET}]{${ID_CHARS}}`;
 const MESSAGE_ID_PATTERN = new RegExp(`^${MESSAGE_ID_PREFIX}${BODY}$`);
@@ -42,6 +43,11 @@ export function newAccountId(randomBytes: Uint8Array): string {
 /** A new random verification id; `randomBytes` needs at least {@link ID_RANDOM_BYTES} bytes. */
 export function newVerificationId(randomBytes: Uint8Array): string {
   return VERIFICATION_ID_PREFIX + base32(checkRandom(randomBytes));
+}
+
+/** A new random fraud-block id; `randomBytes` needs at least {@link ID_RANDOM_BYTES} bytes. */
+export function newFraudBlockId(randomBytes: Uint8Array): string {
+  return FRAUD_BLOCK_ID_PREFIX + base32(checkRandom(randomBytes));
 }
 
 /** The id of a verification's `send`-th message (1-based): the same pair always gives the same id. */

@@ -2,14 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import { InvalidCursorError } from '../../db/cursor.ts';
+import { geoAllowed, insertVerificationGuarded } from '../../db/fraud.ts';
 import type { Verification } from '../../db/schema.ts';
-import {
-  getVerificationForAccount,
-  insertVerification,
-  listVerifications,
-  recordVerification,
-} from '../../db/verifications.ts';
-import { ID_RANDOM_BYTES, newVerificationId } from '../../domain/ids.ts';
+import { getVerificationForAccount, listVerifications, recordVerification } from '../../db/verifications.ts';
+import { type GuardRefusal, numberPrefix } from '../../domain/fraud.ts';
+import { ID_RANDOM_BYTES, newFraudBlockId, newVerificationId } from '../../domain/ids.ts';
 import { formatMoney } from '../../domain/money.ts';
 import { normalizePhone } from '../../domain/phone.ts';
 import {
@@ -59,6 +56,13 @@ export function verificationRoutes(ctx: AppContext): Router {
     const account = currentAccount(res);
     const phone = normalizePhone(input.to);
     if (!phone.ok) throw new ApiError(400, 'invalid_phone_number', `to: ${phone.reason}`);
+    // Geo permissions first: a country the account may not verify is refused before it is priced.
+    const prefix = numberPrefix(phone.e164);
+    if (
+      !(await geoAllowed(ctx.db, { accountId: account.id, numberPrefix: prefix, country: phone.country }))
+    ) {
+      throw refused({ reason: 'geo_blocked', country: phone.country });
+    }
     const codeLength = input.codeLength ?? CODE_LENGTH.default;
     const locale = input.locale ?? 'en';
     const appName = input.appName ?? null;
@@ -77,22 +81,30 @@ export function verificationRoutes(ctx: AppContext): Router {
     }
     const id = newVerificationId(randomBytes(ID_RANDOM_BYTES));
     const now = Date.now();
-    const v = await insertVerification(ctx.db, {
-      id,
-      account_id: account.id,
-      to_number: phone.e164,
-      country: phone.country,
-      status: 'pending',
-      code_length: codeLength,
-      locale,
-      app_name: appName,
-      template: input.template ?? null,
-      expires_at: new Date(now + (input.ttlSeconds ?? TTL_SECONDS.default) * 1000),
-      checks_left: MAX_CHECKS,
-      // The first send is under way from here (the workflow records its message).
-      sends: 1,
-      last_sent_at: new Date(now),
-    });
+    // The fraud guard decides before anything is stored, sent or charged (db/fraud.ts).
+    const guarded = await insertVerificationGuarded(
+      ctx.db,
+      {
+        id,
+        number_prefix: prefix,
+        account_id: account.id,
+        to_number: phone.e164,
+        country: phone.country,
+        status: 'pending',
+        code_length: codeLength,
+        locale,
+        app_name: appName,
+        template: input.template ?? null,
+        expires_at: new Date(now + (input.ttlSeconds ?? TTL_SECONDS.default) * 1000),
+        checks_left: MAX_CHECKS,
+        // The first send is under way from here (the workflow records its message).
+        sends: 1,
+        last_sent_at: new Date(now),
+      },
+      () => newFraudBlockId(randomBytes(ID_RANDOM_BYTES)),
+    );
+    if (!guarded.ok) throw refused(guarded.refusal);
+    const v = guarded.verification;
     try {
       await startVerifyWorkflow(ctx.temporal, v, expectedProof(key, v.id, codeLength));
     } catch (err) {
@@ -180,6 +192,33 @@ export function verificationRoutes(ctx: AppContext): Router {
   });
 
   return router;
+}
+
+/** A hint for clients refused by a block: an admin must lift it, so not before an hour. */
+const BLOCKED_RETRY_AFTER_MS = 3_600_000;
+
+/** What the fraud guard's refusal is answered. */
+function refused(refusal: GuardRefusal): ApiError {
+  switch (refusal.reason) {
+    case 'geo_blocked':
+      return new ApiError(
+        403,
+        'geo_blocked',
+        `verifications to ${refusal.country} are not enabled for this account`,
+      );
+    case 'rate_limited':
+      return tooManyRequests(
+        'rate_limited',
+        `too many verifications for this ${refusal.scope}; retry later`,
+        refusal.retryAfterMs,
+      );
+    case 'fraud_suspected':
+      return tooManyRequests(
+        'fraud_suspected',
+        `verifications to this ${refusal.scope} are blocked: suspected SMS pumping`,
+        BLOCKED_RETRY_AFTER_MS,
+      );
+  }
 }
 
 /** 409: the verification was already decided (its status says how). */
