@@ -51,6 +51,77 @@ export function createApiMetrics(db: Kysely<Database>, opts: ApiMetricsOptions =
     },
   });
 
+  new Gauge({
+    name: 'herald_verifications',
+    help: 'Verifications by current status and destination country',
+    labelNames: ['status', 'country'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('verifications')
+        .select(['status', 'country', sql<number>`count(*)`.as('n')])
+        .groupBy(['status', 'country'])
+        .execute();
+      this.reset();
+      for (const r of rows) this.set({ status: r.status, country: r.country }, Number(r.n));
+    },
+  });
+
+  new Gauge({
+    name: 'herald_verification_conversion_ratio',
+    help: 'Share of decided verifications that were approved, by destination country (pumping drives it down)',
+    labelNames: ['country'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('verifications')
+        .select([
+          'country',
+          sql<number>`count(*)`.as('decided'),
+          sql<number>`count(*) filter (where status = 'approved')`.as('approved'),
+        ])
+        .where('status', '<>', 'pending')
+        .groupBy('country')
+        .execute();
+      this.reset();
+      for (const r of rows)
+        this.set({ country: r.country }, Number(r.approved) / Math.max(1, Number(r.decided)));
+    },
+  });
+
+  new Counter({
+    name: 'herald_verification_requests_total',
+    help: 'Verification requests by what the fraud guard answered (created, geo_blocked, rate_limited, fraud_suspected)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('verification_attempts')
+        .select(['outcome', sql<number>`count(*)`.as('n')])
+        .groupBy('outcome')
+        .execute();
+      this.reset();
+      for (const r of rows) this.inc({ outcome: r.outcome }, Number(r.n));
+    },
+  });
+
+  new Gauge({
+    name: 'herald_fraud_blocks',
+    help: 'Active fraud blocks by scope (prefix, country) and reason',
+    labelNames: ['scope', 'reason'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('fraud_blocks')
+        .select(['scope', 'reason', sql<number>`count(*)`.as('n')])
+        .where('lifted_at', 'is', null)
+        .groupBy(['scope', 'reason'])
+        .execute();
+      this.reset();
+      for (const r of rows) this.set({ scope: r.scope, reason: r.reason }, Number(r.n));
+    },
+  });
+
   new Counter({
     name: 'herald_failovers_total',
     help: 'Times a message moved on from one carrier to another',
