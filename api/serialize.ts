@@ -285,17 +285,23 @@ export interface VerificationJson {
   readonly decidedAt: string | null;
 }
 
-/** A verification as the API shows it: never the code (it is stored nowhere). */
-export function toVerificationJson(v: Verification): VerificationJson {
+/**
+ * A verification as the API shows it: never the code (it is stored nowhere). `live` is its
+ * workflow's state while pending (checks and sends are counted there; the row at decisions).
+ */
+export function toVerificationJson(
+  v: Verification,
+  live?: { readonly status: VerificationStatus; readonly checksLeft: number; readonly sendsLeft: number },
+): VerificationJson {
   return {
     id: v.id,
     to: v.to_number,
     country: v.country,
-    status: v.status,
+    status: live?.status ?? v.status,
     locale: v.locale,
     expiresAt: v.expires_at.toISOString(),
-    checksLeft: v.checks_left,
-    sendsLeft: Math.max(0, MAX_SENDS - v.sends),
+    checksLeft: live?.checksLeft ?? v.checks_left,
+    sendsLeft: live?.sendsLeft ?? Math.max(0, MAX_SENDS - v.sends),
     messageId: v.message_id,
     createdAt: v.created_at.toISOString(),
     decidedAt: v.decided_at?.toISOString() ?? null,

@@ -29,6 +29,7 @@ import {
   VERIFY_WORKFLOW,
   type VerificationState,
   type VerifyInput,
+  verificationStateQuery,
   verifyWorkflowId,
 } from '../workflows/verification-definitions.ts';
 import { serviceUnavailable } from './errors.ts';
@@ -103,6 +104,20 @@ function updateTaskFailed(err: unknown): boolean {
     cause.code === GRPC_FAILED_PRECONDITION &&
     /workflow task failure/i.test(cause.details ?? '')
   );
+}
+
+/** A pending verification's live state (checks left), or undefined when the workflow cannot say. */
+export async function verificationState(
+  temporal: Client,
+  id: string,
+): Promise<VerificationState | undefined> {
+  try {
+    return await temporal.withDeadline(Date.now() + TEMPORAL_CALL_TIMEOUT_MS, () =>
+      temporal.workflow.getHandle(verifyWorkflowId(id)).query(verificationStateQuery),
+    );
+  } catch {
+    return undefined;
+  }
 }
 
 export function checkVerification(

@@ -54,6 +54,14 @@ export interface SendBenchArgs {
   readonly highEveryMs: number;
   /** Priority scenario: at least this many `high` messages (`--min-high`). Default 5. */
   readonly minHigh: number;
+  /** Run the verification scenario instead (`--verify`, bench/verify-scenario.ts). */
+  readonly verify: boolean;
+  /** Verify scenario: verifications started (`--verifications`). Default 200. */
+  readonly verifications: number;
+  /** Verify scenario: verification starts per second (`--start-rate`). Default 20. */
+  readonly startRate: number;
+  /** Verify scenario: checks per second, open loop (`--check-rate`). Default 50. */
+  readonly checkRate: number;
   /** Worker processes (`--workers`). Default 1. */
   readonly workers: number;
   /** API processes, each on its own port; requests go round-robin (`--apis`). Default 1. */
@@ -79,6 +87,10 @@ const argsSchema = z.object({
   'min-high': count(1, 10_000, 5),
   workers: count(1, 16, 1),
   apis: count(1, 16, 1),
+  verify: z.boolean().default(false),
+  verifications: count(1, 1000, 200),
+  'start-rate': count(1, 1000, 20),
+  'check-rate': count(1, 10_000, 50),
   'dynamic-config': z
     .array(z.string().regex(/^[\w.]+=.+$/, 'expected KEY=JSON'))
     .default([])
@@ -112,7 +124,7 @@ function parseJsonScalar(text: string): string | number | boolean | undefined {
 }
 
 export const USAGE =
-  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT] [--profile] [--dynamic-config KEY=JSON ...] [--carrier http|smpp] [--carrier-tps N=10000 (50 with --priority)] [--noop N=messages] [--workers N=1] [--apis N=1] [--priority [--low N=1500] [--high-every MS=2000] [--min-high N=5]] (--priority without --db runs postgres, then pglite)';
+  'usage: npm run bench -- [--messages N=1000] [--concurrency C=64] [--db postgres|pglite] [--warmup W=20] [--label TEXT] [--profile] [--dynamic-config KEY=JSON ...] [--carrier http|smpp] [--carrier-tps N=10000 (50 with --priority)] [--noop N=messages] [--workers N=1] [--apis N=1] [--priority [--low N=1500] [--high-every MS=2000] [--min-high N=5]] [--verify [--verifications N=200] [--start-rate R=20] [--check-rate R=50]] (--priority without --db runs postgres, then pglite)';
 
 /** Parses `argv` (without node and script); throws an Error naming the bad flag and the usage. */
 export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
@@ -136,6 +148,10 @@ export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
         'min-high': { type: 'string' },
         workers: { type: 'string' },
         apis: { type: 'string' },
+        verify: { type: 'boolean' },
+        verifications: { type: 'string' },
+        'start-rate': { type: 'string' },
+        'check-rate': { type: 'string' },
         'dynamic-config': { type: 'string', multiple: true },
       },
       strict: true,
@@ -154,6 +170,8 @@ export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
     'carrier-tps': carrierTps,
     'high-every': highEveryMs,
     'min-high': minHigh,
+    'start-rate': startRate,
+    'check-rate': checkRate,
     db,
     noop,
     ...rest
@@ -172,5 +190,7 @@ export function parseBenchArgs(argv: readonly string[]): SendBenchArgs {
     noop: noop ?? rest.messages,
     highEveryMs,
     minHigh,
+    startRate,
+    checkRate,
   };
 }

@@ -53,6 +53,8 @@ export interface BenchStack {
   /** Used for the warm-up only, so measured queries see only measured messages. */
   readonly warmupAccount: BenchAccount;
   readonly account: BenchAccount;
+  /** The VERIFY_SECRET of every API and worker (the verify scenario types the right codes with it). */
+  readonly verifySecret: string;
   /** A small pool of the benchmark's own on the bench database. */
   readonly db: Kysely<Database>;
   readonly temporal: Client;
@@ -145,6 +147,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       },
       warmupAccount,
       account,
+      verifySecret: stack.verifySecret,
       db: stack.db,
       temporal: stack.client,
       temporalMetricsUrl: stack.temporal.metricsUrl ?? '',

@@ -30,6 +30,7 @@ import { formatTable, type NoopFloor, type SendBenchReport, TARGETS, writeReport
 import { observedCarrierRates, rssPids, snapshotStack, stackCpuBetween, summedPeaks } from './stack-procs.ts';
 import { summarize } from './stats.ts';
 import { scrapeMetrics, temporalCost } from './temporal-metrics.ts';
+import { runVerifyScenario } from './verify-scenario.ts';
 import { warmUp } from './warm-up.ts';
 
 const RESULTS_DIR = resolve(import.meta.dirname, 'results');
@@ -267,6 +268,7 @@ async function main(): Promise<number> {
   // Fail fast where /proc readings are impossible rather than print zeros as figures.
   if (readCpuSeconds(process.pid) === undefined) log('note: no /proc here; CPU and RSS figures will be 0');
   if (args.priority) return runPriorityScenario(args, { log, resultsDir: RESULTS_DIR, git: gitState() });
+  if (args.verify) return runVerifyScenario(args, { log, resultsDir: RESULTS_DIR, git: gitState() });
   log(`starting the stack (db ${args.db})`);
   const profileDir = args.profile ? await mkdtemp(join(tmpdir(), 'herald-bench-profiles-')) : undefined;
   const stack = await startBenchStack({

@@ -31,6 +31,7 @@ import {
   checkVerification,
   resendVerification,
   startVerifyWorkflow,
+  verificationState,
 } from '../verification-client.ts';
 
 export function verificationRoutes(ctx: AppContext): Router {
@@ -163,8 +164,11 @@ export function verificationRoutes(ctx: AppContext): Router {
     res.json(toVerificationJson(now));
   });
 
+  // A pending verification's checks are counted in its workflow (the row is written at decisions).
   router.get('/v1/verifications/:id', auth, async (req, res) => {
-    res.json(toVerificationJson(await loadOwn(currentAccount(res).id, pathParam(req, 'id', 'verification'))));
+    const v = await loadOwn(currentAccount(res).id, pathParam(req, 'id', 'verification'));
+    const live = v.status === 'pending' ? await verificationState(ctx.temporal, v.id) : undefined;
+    res.json(toVerificationJson(v, live));
   });
 
   router.get('/v1/verifications', auth, async (req, res) => {
@@ -182,7 +186,7 @@ export function verificationRoutes(ctx: AppContext): Router {
         ...(to ? { to } : {}),
         ...(query.cursor ? { cursor: query.cursor } : {}),
       });
-      res.json({ data: page.data.map(toVerificationJson), nextCursor: page.nextCursor });
+      res.json({ data: page.data.map((v) => toVerificationJson(v)), nextCursor: page.nextCursor });
     } catch (err) {
       if (err instanceof InvalidCursorError) {
         throw new ApiError(400, 'invalid_request', 'query field "cursor" is invalid');

@@ -98,8 +98,12 @@ describe.each(['postgres', 'pglite'] as const)('fraud guard on %s', (db) => {
     // Operators see it in the metrics: the block, the refusals by reason, conversion by country.
     const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
     expect(metrics).toContain('herald_fraud_blocks{scope="prefix",reason="low_conversion_spike"} 1');
-    expect(metrics).toContain(`herald_verification_requests_total{outcome="fraud_suspected"} ${300 - blockedAt}`);
-    expect(metrics).toContain(`herald_verification_requests_total{outcome="rate_limited"} ${blockedAt - limited}`);
+    expect(metrics).toContain(
+      `herald_verification_requests_total{outcome="fraud_suspected"} ${300 - blockedAt}`,
+    );
+    expect(metrics).toContain(
+      `herald_verification_requests_total{outcome="rate_limited"} ${blockedAt - limited}`,
+    );
     expect(metrics).toMatch(/herald_verification_conversion_ratio\{country="US"\} 1\b/);
 
     // Lifted: the prefix takes verifications again, its count started afresh.

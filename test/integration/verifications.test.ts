@@ -55,6 +55,20 @@ async function textsTo(to: string, count = 1): Promise<string[]> {
   }
 }
 
+/** The verification's row once `done` holds (the workflow writes its decision just after answering). */
+async function rowWhen(id: string, done: (row: { status: string }) => boolean) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const row = await stack.db
+      .selectFrom('verifications')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    if (done(row) || Date.now() > deadline) return row;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const check = (id: string, code: string) => call('POST', `/v1/verifications/${id}/check`, { code });
 
 describe('verifications', () => {
@@ -76,11 +90,7 @@ describe('verifications', () => {
     expect(ok).toEqual({ status: 200, body: { status: 'approved', checksLeft: MAX_CHECKS - 1 } });
     // Decided once: a later check (even a wrong one) answers the decision and counts nothing.
     expect((await check(v.id, '000000')).body).toEqual({ status: 'approved', checksLeft: MAX_CHECKS - 1 });
-    const row = await stack.db
-      .selectFrom('verifications')
-      .selectAll()
-      .where('id', '=', v.id)
-      .executeTakeFirstOrThrow();
+    const row = await rowWhen(v.id, (r) => r.status !== 'pending');
     expect(row.status).toBe('approved');
     expect(row.decided_at).not.toBeNull();
     // The code is stored nowhere: not in the verification row, not in any message row.
