@@ -16,12 +16,15 @@ let call: ReturnType<typeof apiClient>;
 let nextNumber = 0;
 /** Made first, with the shortest ttl (60 s), and checked last: the expiry is a real timer. */
 let expiring: { id: string; to: string; status: string };
+/** Made first too, and resent in the last test, once its 30 s cool-down has passed. */
+let resent: { id: string; to: string; status: string };
 
 beforeAll(async () => {
   stack = await startStack();
   key = (await createFundedAccount(stack.apiUrl, '10.00')).apiKey;
   call = apiClient(stack.apiUrl, key);
   expiring = await create({ ttlSeconds: 60 });
+  resent = await create();
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -212,6 +215,22 @@ describe('verifications', () => {
     expect(approved.body.data.every((v: { status: string }) => v.status === 'approved')).toBe(true);
     expect((await call('GET', '/v1/verifications/ver_unknown')).status).toBe(404);
   });
+
+  it('resends the same code once the cool-down has passed, as a second message', async () => {
+    const [first] = await textsTo(resent.to);
+    const shown = (await call('GET', `/v1/verifications/${resent.id}`)).body;
+    const due = Date.parse(shown.createdAt) + 31_000;
+    while (Date.now() < due) await new Promise((r) => setTimeout(r, 500));
+    const again = await call('POST', `/v1/verifications/${resent.id}/resend`);
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toMatchObject({ status: 'pending', sendsLeft: 3 });
+    expect(again.body.messageId).not.toBe(shown.messageId);
+    const texts = await textsTo(resent.to, 2);
+    expect(texts[1]).toBe(first); // the same code: it is derived, not drawn again
+    expect(texts[1]).toContain(deriveCode(stack.verifySecret, resent.id, 6));
+    // Too soon again: the cool-down restarts with each send.
+    expect((await call('POST', `/v1/verifications/${resent.id}/resend`)).status).toBe(429);
+  }, 60_000);
 
   it('expires at the end of its ttl; a check then answers expired and counts nothing', async () => {
     const shown = (await call('GET', `/v1/verifications/${expiring.id}`)).body;
