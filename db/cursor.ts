@@ -1,3 +1,5 @@
+import { type RawBuilder, sql } from 'kysely';
+
 /** Thrown when a pagination cursor was not produced by us (or was tampered with). */
 export class InvalidCursorError extends Error {
   override readonly name = 'InvalidCursorError';
@@ -31,4 +33,27 @@ export function decodeCursor<K extends string>(cursor: string, keys: readonly K[
     out[key] = v;
   }
   return out as Record<K, string>;
+}
+
+/** Page-size bounds of every list: 1–100. */
+export function pageSize(limit: number): number {
+  return Math.min(Math.max(Math.trunc(limit), 1), 100);
+}
+
+/**
+ * Rows of `table` strictly after the cursor's row in newest-first order (created_at, then id). The
+ * comparison is made in SQL against that row itself, so timestamps keep their microseconds.
+ */
+export function afterRow(table: 'messages' | 'verifications', id: string): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(`${table}.created_at`)}, ${sql.ref(`${table}.id`)}) < (select a.created_at, a.id from ${sql.table(table)} a where a.id = ${id})`;
+}
+
+/** One page from `limit + 1` rows: the first `limit`, and a cursor naming the last when more follow. */
+export function toPage<T extends { readonly id: string | bigint }>(
+  rows: readonly T[],
+  limit: number,
+): { data: T[]; nextCursor: string | null } {
+  const data = rows.slice(0, limit);
+  const last = data.at(-1);
+  return { data, nextCursor: rows.length > limit && last ? encodeCursor({ id: String(last.id) }) : null };
 }

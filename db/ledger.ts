@@ -20,7 +20,7 @@
  * {@link checkInvariant} verifies exactly these.
  */
 import { type Kysely, sql } from 'kysely';
-import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
+import { decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
 import type { Database, LedgerEntry, LedgerKind, LedgerLeg } from './schema.ts';
 
 export { InvalidCursorError };
@@ -316,7 +316,7 @@ export async function listLedger(
   accountId: string,
   opts: ListLedgerOptions,
 ): Promise<{ data: LedgerEntry[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(Math.trunc(opts.limit), 1), 100);
+  const limit = pageSize(opts.limit);
   let query = db
     .selectFrom('ledger_entries')
     .selectAll()
@@ -328,11 +328,7 @@ export async function listLedger(
     if (!/^\d{1,19}$/.test(id)) throw new InvalidCursorError();
     query = query.where('id', '<', BigInt(id));
   }
-  const rows = await query.execute();
-  const data = rows.slice(0, limit);
-  const last = data.at(-1);
-  const nextCursor = rows.length > limit && last ? encodeCursor({ id: last.id.toString() }) : null;
-  return { data, nextCursor };
+  return toPage(await query.execute(), limit);
 }
 
 /** Sums of an account's ledger entries by kind, in micro-units. */

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Priority } from '../domain/priority.ts';
 import { canTransition, type MessageStatus } from '../domain/status.ts';
-import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
+import { afterRow, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
 import { findMessageIdByPartId } from './message-parts.ts';
 import type {
   AttemptOutcome,
@@ -97,7 +97,7 @@ export async function listMessages(
   accountId: string,
   opts: ListMessagesOptions,
 ): Promise<{ data: Message[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(Math.trunc(opts.limit), 1), 100);
+  const limit = pageSize(opts.limit);
   let query = db
     .selectFrom('messages')
     .selectAll()
@@ -117,15 +117,9 @@ export async function listMessages(
       .where('account_id', '=', accountId)
       .executeTakeFirst();
     if (anchor === undefined) throw new InvalidCursorError();
-    // Row comparison against the anchor row itself (not its Date, which drops microseconds).
-    query = query.where(
-      sql<boolean>`(messages.created_at, messages.id) < (select a.created_at, a.id from messages a where a.id = ${id})`,
-    );
+    query = query.where(afterRow('messages', id));
   }
-  const rows = await query.execute();
-  const data = rows.slice(0, limit);
-  const last = data.at(-1);
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
+  return toPage(await query.execute(), limit);
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { VerificationStatus } from '../domain/verification.ts';
-import { decodeCursor, encodeCursor, InvalidCursorError } from './cursor.ts';
+import { afterRow, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
 import type { Database, NewVerification, Verification } from './schema.ts';
 
 export async function insertVerification(db: Kysely<Database>, row: NewVerification): Promise<Verification> {
@@ -82,7 +82,7 @@ export async function listVerifications(
   accountId: string,
   opts: ListVerificationsOptions,
 ): Promise<{ data: Verification[]; nextCursor: string | null }> {
-  const limit = Math.min(Math.max(Math.trunc(opts.limit), 1), 100);
+  const limit = pageSize(opts.limit);
   let query = db
     .selectFrom('verifications')
     .selectAll()
@@ -96,12 +96,7 @@ export async function listVerifications(
     const { id } = decodeCursor(opts.cursor, ['id']);
     const anchor = await getVerificationForAccount(db, accountId, id);
     if (anchor === undefined) throw new InvalidCursorError();
-    query = query.where(
-      sql<boolean>`(verifications.created_at, verifications.id) < (select a.created_at, a.id from verifications a where a.id = ${id})`,
-    );
+    query = query.where(afterRow('verifications', id));
   }
-  const rows = await query.execute();
-  const data = rows.slice(0, limit);
-  const last = data.at(-1);
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor({ id: last.id }) : null };
+  return toPage(await query.execute(), limit);
 }
