@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import { getMessageForAccount, insertMessage } from '../db/messages.ts';
+import { isOptedOut } from '../db/opt-outs.ts';
 import type { Account, Message } from '../db/schema.ts';
 import { ID_RANDOM_BYTES, messageIdFromIdempotencyKey, newMessageId } from '../domain/ids.ts';
 import { formatMoney } from '../domain/money.ts';
@@ -36,7 +37,7 @@ interface NormalizedRequest {
  * `idempotencyKey` created (same request) / a 409 (different request).
  *
  * @throws ApiError 400 `body_too_long` / `invalid_phone_number` / `invalid_callback_url`, 402 `insufficient_funds`,
- *   409 `idempotency_conflict`, 422 `no_route`, 503 when the message could not be stored. A workflow
+ *   409 `idempotency_conflict`, 422 `no_route` / `recipient_opted_out`, 503 when the message could not be stored. A workflow
  *   that does not start is no error: the message is stored, and is answered as `accepted`.
  */
 export async function acceptMessage(
@@ -72,6 +73,7 @@ export async function acceptMessage(
     const existing = await getMessageForAccount(ctx.db, account.id, messageId);
     if (existing) return replay(ctx, existing, requestHash);
   }
+  await refuseOptedOut(ctx, account.id, phone.e164);
 
   const { encoding, segments, maxMicros: quote } = await priceMessage(ctx, phone.country, request.body);
   // A pre-check only, so a few milliseconds of staleness is fine: the workflow's reservation is
@@ -104,6 +106,22 @@ export async function acceptMessage(
   if (!inserted) return replay(ctx, message, requestHash);
   await startWorkflow(ctx, message);
   return message;
+}
+
+/**
+ * The recipient said STOP to this account (or the account recorded it): nothing is stored, sent or
+ * charged (DESIGN §11).
+ *
+ * @throws ApiError 422 `recipient_opted_out`.
+ */
+export async function refuseOptedOut(ctx: AppContext, accountId: string, e164: string): Promise<void> {
+  if (await isOptedOut(ctx.db, accountId, e164)) {
+    throw new ApiError(
+      422,
+      'recipient_opted_out',
+      'the recipient has opted out of messages from this account',
+    );
+  }
 }
 
 /** Stores the row; nothing was sent when this fails, so the client may retry (503). */

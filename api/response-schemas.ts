@@ -251,3 +251,16 @@ export const fraudBlockListResponse = z.looseObject({ data: z.array(fraudBlockRe
 export const verificationSettingsResponse = z.looseObject({
   allowedCountries: z.array(z.string().length(2)),
 });
+
+export const optOutResponse = z.looseObject({
+  number: z.string().meta({ description: 'E.164' }),
+  source: z
+    .enum(['api', 'keyword'])
+    .meta({ description: '`api`: recorded by you; `keyword`: the owner texted STOP' }),
+  createdAt: isoTime,
+});
+
+export const optOutListResponse = z.looseObject({
+  data: z.array(optOutResponse),
+  nextCursor: z.string().nullable(),
+});

@@ -300,3 +300,14 @@ export const verificationSettingsBody = z.strictObject({
     description: 'Countries the account may send verification codes to (replaces the list); [] allows none',
   }),
 });
+
+/** `POST /v1/opt-outs`. The number is checked after parsing, with its own code, as for sending. */
+export const createOptOutBody = z.strictObject({
+  number: createMessageBody.shape.to,
+});
+
+/** `GET /v1/opt-outs` query. */
+export const listOptOutsQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: cursorParam,
+});

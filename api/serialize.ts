@@ -14,6 +14,7 @@ import type {
   Message,
   MessageAttempt,
   MessageEvent,
+  OptOut,
   Verification,
 } from '../db/schema.ts';
 import { formatMoney } from '../domain/money.ts';
@@ -333,4 +334,9 @@ export function toFraudBlockJson(b: FraudBlock): FraudBlockJson {
     createdAt: b.created_at.toISOString(),
     liftedAt: b.lifted_at?.toISOString() ?? null,
   };
+}
+
+/** An opted-out number. */
+export function toOptOutJson(o: OptOut): { number: string; source: OptOut['source']; createdAt: string } {
+  return { number: o.number, source: o.source, createdAt: o.created_at.toISOString() };
 }

@@ -10,6 +10,7 @@ import * as ledgerLegs from './migrations/2026_12_05_0070_ledger_legs.ts';
 import * as attemptCarrierCost from './migrations/2026_12_05_0080_attempt_carrier_cost.ts';
 import * as verifications from './migrations/2026_12_06_0090_verifications.ts';
 import * as fraudGuard from './migrations/2026_12_06_0100_fraud_guard.ts';
+import * as optOuts from './migrations/2026_12_06_0110_opt_outs.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -29,6 +30,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_05_0080_attempt_carrier_cost': attemptCarrierCost,
   '2026_12_06_0090_verifications': verifications,
   '2026_12_06_0100_fraud_guard': fraudGuard,
+  '2026_12_06_0110_opt_outs': optOuts,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */

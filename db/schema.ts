@@ -256,6 +256,17 @@ export interface Database {
   verification_attempts: VerificationAttemptsTable;
   fraud_blocks: FraudBlocksTable;
   verification_settings: VerificationSettingsTable;
+  opt_outs: OptOutsTable;
+}
+
+/** A number an account may not send to (DESIGN §11). */
+export interface OptOutsTable {
+  account_id: string;
+  /** E.164. */
+  number: string;
+  /** `api`: recorded by the account; `keyword`: the number's owner texted STOP. */
+  source: 'api' | 'keyword';
+  created_at: CreatedAt;
 }
 
 export type VerificationAttemptOutcome = 'created' | 'geo_blocked' | 'rate_limited' | 'fraud_suspected';
@@ -296,6 +307,7 @@ export type NewMessage = Insertable<MessagesTable>;
 export type Verification = Selectable<VerificationsTable>;
 export type NewVerification = Insertable<VerificationsTable>;
 export type FraudBlock = Selectable<FraudBlocksTable>;
+export type OptOut = Selectable<OptOutsTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type MessageEvent = Selectable<MessageEventsTable>;
 export type MessageAttempt = Selectable<MessageAttemptsTable>;

@@ -18,7 +18,7 @@ import {
   verificationTemplate,
 } from '../../domain/verification.ts';
 import { checkProof, expectedProof } from '../../services/verification-codes.ts';
-import { priceMessage } from '../accept-message.ts';
+import { priceMessage, refuseOptedOut } from '../accept-message.ts';
 import { currentAccount, requireAccount } from '../auth.ts';
 import { jsonBody } from '../body-parsers.ts';
 import type { AppContext } from '../context.ts';
@@ -64,6 +64,7 @@ export function verificationRoutes(ctx: AppContext): Router {
     ) {
       throw refused({ reason: 'geo_blocked', country: phone.country });
     }
+    await refuseOptedOut(ctx, account.id, phone.e164);
     const codeLength = input.codeLength ?? CODE_LENGTH.default;
     const locale = input.locale ?? 'en';
     const appName = input.appName ?? null;
