@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import { getMessageForAccount, insertMessage } from '../db/messages.ts';
+import { ownsSender } from '../db/numbers.ts';
 import { isOptedOut } from '../db/opt-outs.ts';
 import type { Account, Message } from '../db/schema.ts';
 import { ID_RANDOM_BYTES, messageIdFromIdempotencyKey, newMessageId } from '../domain/ids.ts';
@@ -37,7 +38,7 @@ interface NormalizedRequest {
  * `idempotencyKey` created (same request) / a 409 (different request).
  *
  * @throws ApiError 400 `body_too_long` / `invalid_phone_number` / `invalid_callback_url`, 402 `insufficient_funds`,
- *   409 `idempotency_conflict`, 422 `no_route` / `recipient_opted_out`, 503 when the message could not be stored. A workflow
+ *   409 `idempotency_conflict`, 422 `no_route` / `recipient_opted_out` / `sender_not_allowed`, 503 when the message could not be stored. A workflow
  *   that does not start is no error: the message is stored, and is answered as `accepted`.
  */
 export async function acceptMessage(
@@ -74,6 +75,13 @@ export async function acceptMessage(
     if (existing) return replay(ctx, existing, requestHash);
   }
   await refuseOptedOut(ctx, account.id, phone.e164);
+  if (request.from !== DEFAULT_SENDER && !(await ownsSender(ctx.db, account.id, request.from))) {
+    throw new ApiError(
+      422,
+      'sender_not_allowed',
+      `from: "${request.from}" is not one of this account's senders (an admin assigns them; "${DEFAULT_SENDER}" is always allowed)`,
+    );
+  }
 
   const { encoding, segments, maxMicros: quote } = await priceMessage(ctx, phone.country, request.body);
   // A pre-check only, so a few milliseconds of staleness is fine: the workflow's reservation is

@@ -19,6 +19,7 @@ import { fraudRoutes } from './routes/fraud.ts';
 import { healthRoutes } from './routes/health.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { numberRoutes } from './routes/numbers.ts';
 import { observabilityRoutes } from './routes/observability.ts';
 import { optOutRoutes } from './routes/opt-outs.ts';
 import { priceRoutes } from './routes/prices.ts';
@@ -41,7 +42,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(requestLog(ctx.log));
   app.use(optionsHandler());
   app.use(healthRoutes(ctx), accountRoutes(ctx), balanceRoutes(ctx), messageRoutes(ctx), webhookRoutes(ctx));
-  app.use(webhookSecretRoutes(ctx), verificationRoutes(ctx), fraudRoutes(ctx), optOutRoutes(ctx));
+  app.use(
+    webhookSecretRoutes(ctx),
+    verificationRoutes(ctx),
+    fraudRoutes(ctx),
+    optOutRoutes(ctx),
+    numberRoutes(ctx),
+  );
   app.use(carrierRoutes(ctx));
   app.use(ledgerRoutes(ctx), priceRoutes(ctx));
   const metrics = createApiMetrics(ctx.db, {

@@ -18,6 +18,8 @@ import {
   ledgerListResponse,
   messageListResponse,
   messageResponse,
+  numberListResponse,
+  numberResponse,
   optOutListResponse,
   optOutResponse,
   priceListResponse,
@@ -31,6 +33,7 @@ import {
 } from './response-schemas.ts';
 import {
   addCreditBody,
+  assignNumberBody,
   checkVerificationBody,
   countryCode,
   createAccountBody,
@@ -41,6 +44,7 @@ import {
   listFraudBlocksQuery,
   listLedgerQuery,
   listMessagesQuery,
+  listNumbersQuery,
   listOptOutsQuery,
   listPricesQuery,
   listVerificationsQuery,
@@ -267,6 +271,14 @@ const fraudBlock = {
   liftedAt: null,
 };
 
+const assignedNumber = {
+  sender: '+14155550100',
+  accountId: ACCOUNT_ID,
+  kind: 'number',
+  carrierId: null,
+  createdAt: TIME,
+};
+
 /** A carrier id in a path. */
 const carrierIdParam = z.string().min(1).max(100).meta({ description: 'Carrier id, e.g. twilio-sim' });
 
@@ -482,7 +494,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
         'Idempotency-Key was used with another body',
       ),
       422: error(
-        'No carrier serves the destination, or the recipient opted out (`recipient_opted_out`: nothing stored or charged)',
+        'No carrier serves the destination, the recipient opted out (`recipient_opted_out`), or `from` is not one of the account’s senders (`sender_not_allowed`); nothing stored or charged',
         'no_route',
         'no carrier serves this destination',
       ),
@@ -923,6 +935,63 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
       204: { description: 'Removed' },
       401: unauthorized,
       404: error('The number is not opted out', 'not_found', 'opt-out not found'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/numbers',
+    summary: 'Assign a sender number or id to an account',
+    description: 'The account may then send `from` it; `Herald` (the default sender) needs no assignment.',
+    tag: 'Admin',
+    auth: 'admin',
+    body: { schema: assignNumberBody, example: { sender: '+14155550100', accountId: ACCOUNT_ID } },
+    responses: {
+      201: { description: 'Assigned', schema: numberResponse, example: assignedNumber },
+      200: { description: 'Already this account’s', schema: numberResponse, example: assignedNumber },
+      400: invalid(
+        'body field "sender": sender must be an E.164 number or an alphanumeric sender id (1-11 letters, digits, spaces)',
+        'sender',
+      ),
+      401: unauthorized,
+      403: forbidden,
+      404: error('Unknown account', 'not_found', 'account not found'),
+      409: error(
+        'Another account’s sender',
+        'number_taken',
+        'this sender belongs to another account; release it first',
+      ),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/numbers',
+    summary: 'Assigned senders, by sender',
+    tag: 'Admin',
+    auth: 'admin',
+    query: listNumbersQuery,
+    responses: {
+      200: {
+        description: 'Every assigned sender (of one account with `accountId`)',
+        schema: numberListResponse,
+        example: { data: [assignedNumber] },
+      },
+      400: invalid('query field "accountId": Too small: expected string to have >=1 characters', 'accountId'),
+      401: unauthorized,
+      403: forbidden,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/numbers/:sender',
+    summary: 'Release a sender',
+    description: 'The sender, URL-encoded (`%2B14155550100`).',
+    tag: 'Admin',
+    auth: 'admin',
+    responses: {
+      204: { description: 'Released' },
+      401: unauthorized,
+      403: forbidden,
+      404: error('Not assigned', 'not_found', 'number not found'),
     },
   },
   {

@@ -264,3 +264,13 @@ export const optOutListResponse = z.looseObject({
   data: z.array(optOutResponse),
   nextCursor: z.string().nullable(),
 });
+
+export const numberResponse = z.looseObject({
+  sender: z.string(),
+  accountId: z.string().startsWith('acc_'),
+  kind: z.enum(['number', 'alphanumeric']),
+  carrierId: z.string().nullable(),
+  createdAt: isoTime,
+});
+
+export const numberListResponse = z.looseObject({ data: z.array(numberResponse) });

@@ -311,3 +311,30 @@ export const listOptOutsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
   cursor: cursorParam,
 });
+
+/** `POST /v1/numbers` (admin): a sender number or id for an account. */
+export const assignNumberBody = z.strictObject({
+  sender: z
+    .string()
+    .regex(
+      SENDER_PATTERN,
+      'sender must be an E.164 number or an alphanumeric sender id (1-11 letters, digits, spaces)',
+    )
+    .meta({ description: 'E.164 number (`+14155550100`) or alphanumeric sender id (`Acme`)' }),
+  accountId: z
+    .string()
+    .regex(/^acc_[0-9a-z]{1,60}$/, 'accountId must be an account id (acc_…)')
+    .meta({ description: 'The account that may send from it (and receives its inbound messages)' }),
+  carrierId: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(NO_NUL, `carrierId ${NO_NUL_MESSAGE}`)
+    .optional()
+    .meta({ description: 'The carrier it is provisioned on; default any' }),
+});
+
+/** `GET /v1/numbers` query (admin). */
+export const listNumbersQuery = z.strictObject({
+  accountId: z.string().min(1).max(64).regex(NO_NUL, `accountId ${NO_NUL_MESSAGE}`).optional(),
+});

@@ -6,6 +6,7 @@
 import { FAILOVER_LEG } from '../db/ledger.ts';
 import type {
   Account,
+  AssignedNumber,
   CallbackAttempt,
   CarrierPrice,
   FraudBlock,
@@ -339,4 +340,21 @@ export function toFraudBlockJson(b: FraudBlock): FraudBlockJson {
 /** An opted-out number. */
 export function toOptOutJson(o: OptOut): { number: string; source: OptOut['source']; createdAt: string } {
   return { number: o.number, source: o.source, createdAt: o.created_at.toISOString() };
+}
+
+/** A sender assigned to an account. */
+export function toNumberJson(n: AssignedNumber): {
+  sender: string;
+  accountId: string;
+  kind: AssignedNumber['kind'];
+  carrierId: string | null;
+  createdAt: string;
+} {
+  return {
+    sender: n.sender,
+    accountId: n.account_id,
+    kind: n.kind,
+    carrierId: n.carrier_id,
+    createdAt: n.created_at.toISOString(),
+  };
 }

@@ -11,6 +11,7 @@ import * as attemptCarrierCost from './migrations/2026_12_05_0080_attempt_carrie
 import * as verifications from './migrations/2026_12_06_0090_verifications.ts';
 import * as fraudGuard from './migrations/2026_12_06_0100_fraud_guard.ts';
 import * as optOuts from './migrations/2026_12_06_0110_opt_outs.ts';
+import * as numbers from './migrations/2026_12_06_0120_numbers.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -31,6 +32,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_06_0090_verifications': verifications,
   '2026_12_06_0100_fraud_guard': fraudGuard,
   '2026_12_06_0110_opt_outs': optOuts,
+  '2026_12_06_0120_numbers': numbers,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */

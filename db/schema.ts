@@ -257,6 +257,18 @@ export interface Database {
   fraud_blocks: FraudBlocksTable;
   verification_settings: VerificationSettingsTable;
   opt_outs: OptOutsTable;
+  numbers: NumbersTable;
+}
+
+/** A sender an admin assigned to an account (DESIGN §11). */
+export interface NumbersTable {
+  /** E.164 number, or an alphanumeric sender id as written. */
+  sender: string;
+  account_id: string;
+  kind: 'number' | 'alphanumeric';
+  /** The carrier it is provisioned on; null: any. */
+  carrier_id: string | null;
+  created_at: CreatedAt;
 }
 
 /** A number an account may not send to (DESIGN §11). */
@@ -308,6 +320,7 @@ export type Verification = Selectable<VerificationsTable>;
 export type NewVerification = Insertable<VerificationsTable>;
 export type FraudBlock = Selectable<FraudBlocksTable>;
 export type OptOut = Selectable<OptOutsTable>;
+export type AssignedNumber = Selectable<NumbersTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type MessageEvent = Selectable<MessageEventsTable>;
 export type MessageAttempt = Selectable<MessageAttemptsTable>;
