@@ -153,7 +153,8 @@ export function verificationRoutes(ctx: AppContext): Router {
     if (answer.outcome === 'no_sends_left') {
       throw new ApiError(409, 'no_sends_left', 'this verification has been sent as often as it may be');
     }
-    res.json(toVerificationJson(await reload(v)));
+    // The row has the new send; the checks are counted in the workflow, whose answer says how many are left.
+    res.json(toVerificationJson(await reload(v), answer.state));
   });
 
   router.post('/v1/verifications/:id/cancel', auth, async (req, res) => {
