@@ -190,15 +190,12 @@ export const countryCode = z
   .meta({ enum: [...PHONE_COUNTRIES] })
   .meta({ description: 'ISO 3166-1 alpha-2, uppercase', example: 'US' });
 
+/** A carrier id in a body or query: 1–100 characters, no U+0000. */
+const carrierIdText = z.string().min(1).max(100).regex(NO_NUL, `carrierId ${NO_NUL_MESSAGE}`);
+
 /** `GET /v1/prices` query (admin). */
 export const listPricesQuery = z.strictObject({
-  carrierId: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(NO_NUL, `carrierId ${NO_NUL_MESSAGE}`)
-    .optional()
-    .meta({ description: 'Only this carrier' }),
+  carrierId: carrierIdText.optional().meta({ description: 'Only this carrier' }),
   country: countryCode.optional(),
 });
 
@@ -325,13 +322,7 @@ export const assignNumberBody = z.strictObject({
     .string()
     .regex(/^acc_[0-9a-z]{1,60}$/, 'accountId must be an account id (acc_…)')
     .meta({ description: 'The account that may send from it (and receives its inbound messages)' }),
-  carrierId: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(NO_NUL, `carrierId ${NO_NUL_MESSAGE}`)
-    .optional()
-    .meta({ description: 'The carrier it is provisioned on; default any' }),
+  carrierId: carrierIdText.optional().meta({ description: 'The carrier it is provisioned on; default any' }),
 });
 
 /** `GET /v1/numbers` query (admin). */

@@ -48,12 +48,21 @@ export function afterRow(table: 'messages' | 'verifications', id: string): RawBu
   return sql<boolean>`(${sql.ref(`${table}.created_at`)}, ${sql.ref(`${table}.id`)}) < (select a.created_at, a.id from ${sql.table(table)} a where a.id = ${id})`;
 }
 
-/** One page from `limit + 1` rows: the first `limit`, and a cursor naming the last when more follow. */
-export function toPage<T extends { readonly id: string | bigint }>(
+/** The cursor of most lists: the row's `id`. */
+export function byId(row: { readonly id: string | bigint }): Record<string, string> {
+  return { id: String(row.id) };
+}
+
+/** One page from `limit + 1` rows: the first `limit`, and the cursor of the last when more follow. */
+export function toPage<T>(
   rows: readonly T[],
   limit: number,
+  cursorOf: (row: T) => Record<string, string>,
 ): { data: T[]; nextCursor: string | null } {
   const data = rows.slice(0, limit);
   const last = data.at(-1);
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor({ id: String(last.id) }) : null };
+  return {
+    data,
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+  };
 }

@@ -1,11 +1,12 @@
 /**
- * The verification fraud guard's statements (DESIGN §10; rules in domain/fraud.ts). One guarded
- * transaction decides each request, serialized per number prefix by an advisory lock, so two API
- * processes never both let the 21st verification of a prefix through:
+ * The verification fraud guard's statements (DESIGN §10; rules in domain/fraud.ts). Geo permissions
+ * are checked first ({@link geoAllowed}, before the request is priced); then one guarded
+ * transaction decides, serialized per number prefix by an advisory lock, so two API processes
+ * never both let the 21st verification of a prefix through:
  *
  * | step                | what it does                                                                 |
  * |---------------------|------------------------------------------------------------------------------|
- * | geo permissions     | the destination's country must be in the account's allowed list             |
+ * | geo permissions     | (geoAllowed) the destination's country is in the account's allowed list     |
  * | active block        | a prefix or country an admin has not lifted → `fraud_suspected`             |
  * | velocity            | per number, per prefix (since its last lift), per account → `rate_limited`  |
  * | spike               | many requests, almost no approvals → a new block, `fraud_suspected`          |
@@ -41,10 +42,7 @@ export type GuardedInsert =
   | { readonly ok: false; readonly refusal: GuardRefusal };
 
 /** The countries `accountId` may verify: its own list, else {@link DEFAULT_VERIFY_COUNTRIES}. */
-export async function allowedCountries(
-  db: Kysely<Database> | Transaction<Database>,
-  accountId: string,
-): Promise<readonly string[]> {
+export async function allowedCountries(db: Kysely<Database>, accountId: string): Promise<readonly string[]> {
   const row = await db
     .selectFrom('verification_settings')
     .select('allowed_countries')
@@ -91,7 +89,7 @@ export async function geoAllowed(
 }
 
 /**
- * Runs the guard for `row` (a `pending` verification with its `number_prefix`) and inserts it when
+ * Runs the guard's transaction for `row` (its country already passed {@link geoAllowed}) (a `pending` verification with its `number_prefix`) and inserts it when
  * nothing refuses; `newBlockId` names a block this request may create.
  */
 export async function insertVerificationGuarded(
@@ -128,9 +126,6 @@ async function decide(
   prefix: string,
   newBlockId: () => string,
 ): Promise<GuardRefusal | undefined> {
-  if (!(await allowedCountries(trx, row.account_id)).includes(row.country)) {
-    return { reason: 'geo_blocked', country: row.country };
-  }
   const blocked = await trx
     .selectFrom('fraud_blocks')
     .select(['scope', 'value'])

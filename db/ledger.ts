@@ -20,7 +20,7 @@
  * {@link checkInvariant} verifies exactly these.
  */
 import { type Kysely, sql } from 'kysely';
-import { decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
+import { byId, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
 import type { Database, LedgerEntry, LedgerKind, LedgerLeg } from './schema.ts';
 
 export { InvalidCursorError };
@@ -328,7 +328,7 @@ export async function listLedger(
     if (!/^\d{1,19}$/.test(id)) throw new InvalidCursorError();
     query = query.where('id', '<', BigInt(id));
   }
-  return toPage(await query.execute(), limit);
+  return toPage(await query.execute(), limit, byId);
 }
 
 /** Sums of an account's ledger entries by kind, in micro-units. */

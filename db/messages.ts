@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Priority } from '../domain/priority.ts';
 import { canTransition, type MessageStatus } from '../domain/status.ts';
-import { afterRow, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
+import { afterRow, byId, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
 import { findMessageIdByPartId } from './message-parts.ts';
 import type {
   AttemptOutcome,
@@ -119,7 +119,7 @@ export async function listMessages(
     if (anchor === undefined) throw new InvalidCursorError();
     query = query.where(afterRow('messages', id));
   }
-  return toPage(await query.execute(), limit);
+  return toPage(await query.execute(), limit, byId);
 }
 
 /**

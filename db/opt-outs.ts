@@ -8,7 +8,7 @@
  * | isOptedOut    | the send path's check                         | —                            |
  */
 import type { Kysely } from 'kysely';
-import { decodeCursor, encodeCursor, InvalidCursorError, pageSize } from './cursor.ts';
+import { decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
 import type { Database, OptOut } from './schema.ts';
 
 export { InvalidCursorError };
@@ -76,8 +76,5 @@ export async function listOptOuts(
     if (!/^\+\d{1,15}$/.test(number)) throw new InvalidCursorError();
     query = query.where('number', '>', number);
   }
-  const rows = await query.execute();
-  const data = rows.slice(0, limit);
-  const last = data.at(-1);
-  return { data, nextCursor: rows.length > limit && last ? encodeCursor({ number: last.number }) : null };
+  return toPage(await query.execute(), limit, (row) => ({ number: row.number }));
 }

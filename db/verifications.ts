@@ -1,22 +1,18 @@
 /**
- * Verifications (DESIGN §10). The API inserts a row as `pending`; from then on only the
- * verification's workflow writes it, through {@link recordVerification}.
+ * Verifications (DESIGN §10). The API inserts a row as `pending` behind the fraud guard
+ * (db/fraud.ts); from then on only the verification's workflow writes it, through
+ * {@link recordVerification}.
  *
  * | statement            | what it does                                               | guard                           |
  * |----------------------|------------------------------------------------------------|---------------------------------|
- * | insertVerification   | stores a new `pending` verification                        | primary key                     |
  * | recordVerification   | checks left, sends, latest message; the decision, once     | `status = 'pending'`            |
  *
  * Invariant: a verification leaves `pending` once; `decided_at` is set with that move and never again.
  */
 import { type Kysely, sql } from 'kysely';
 import type { VerificationStatus } from '../domain/verification.ts';
-import { afterRow, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
-import type { Database, NewVerification, Verification } from './schema.ts';
-
-export async function insertVerification(db: Kysely<Database>, row: NewVerification): Promise<Verification> {
-  return db.insertInto('verifications').values(row).returningAll().executeTakeFirstOrThrow();
-}
+import { afterRow, byId, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
+import type { Database, Verification } from './schema.ts';
 
 export async function getVerificationForAccount(
   db: Kysely<Database>,
@@ -98,5 +94,5 @@ export async function listVerifications(
     if (anchor === undefined) throw new InvalidCursorError();
     query = query.where(afterRow('verifications', id));
   }
-  return toPage(await query.execute(), limit);
+  return toPage(await query.execute(), limit, byId);
 }

@@ -60,12 +60,17 @@ export async function verify(input: VerifyInput): Promise<VerificationState> {
   const state = (): VerificationState => ({ status, checksLeft, sendsLeft: MAX_SENDS - sends });
 
   // Writes run one after another, each with the state as it is when it runs, so a slow earlier
-  // write never lands after a later one.
+  // write never lands after a later one; a state already written is not written again (a cancel
+  // writes its decision before answering, and the end of the run would write it a second time).
   let recording: Promise<void> = Promise.resolve();
+  let written = '';
   const record = (): Promise<void> => {
-    recording = recording.then(() =>
-      db.recordVerification({ verificationId: input.verificationId, status, checksLeft }),
-    );
+    recording = recording.then(async () => {
+      const now = `${status}/${checksLeft}`;
+      if (now === written) return;
+      await db.recordVerification({ verificationId: input.verificationId, status, checksLeft });
+      written = now;
+    });
     return recording;
   };
   /** The one decision: only from `pending`. */

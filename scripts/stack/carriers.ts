@@ -81,23 +81,27 @@ export async function startCarriers(
     infobip?: RunningSimulator;
     xmlAggregator?: RunningSimulator;
   } = {};
-  const seed = (part: CarrierPart<unknown>, id: string, kind: string, base: Record<string, unknown>) =>
+  const seed = (
+    part: CarrierPart<unknown>,
+    id: string,
+    kind: string,
+    base: Record<string, unknown>,
+    defaultPrices: Readonly<Record<string, string>> = {},
+  ) =>
     ({
       id,
       kind,
       config: { ...base, ...part.config },
       ...(part.tps === undefined ? {} : { tps: part.tps }),
-      prices: part.prices ?? {},
+      prices: part.prices ?? defaultPrices,
     }) satisfies CarrierSeed;
 
   if (config.smpp) {
     const part = config.smpp;
     const sim = await startSmscSimulator({
       credentials: SIM_CREDENTIALS.smpp,
-      config: part.sim ?? {},
       control: false,
-      ...(part.port === undefined ? {} : { port: part.port }),
-      ...(part.seed === undefined ? {} : { seed: part.seed }),
+      ...simOptions(part),
     });
     cleanups.push(() => sim.close());
     out.smpp = sim;
@@ -105,41 +109,25 @@ export async function startCarriers(
   }
   if (config.twilio) {
     const part = config.twilio;
-    const sim = await startTwilioSimulator({
-      port: part.port ?? 0,
-      credentials: SIM_CREDENTIALS.twilio,
-      config: part.sim ?? {},
-      ...(part.seed === undefined ? {} : { seed: part.seed }),
-    });
+    const sim = await startTwilioSimulator({ credentials: SIM_CREDENTIALS.twilio, ...simOptions(part) });
     cleanups.push(() => sim.close());
     out.twilio = sim;
-    seeds.push({
-      ...seed(part, 'twilio-sim', 'twilio', { baseUrl: sim.url, ...SIM_CREDENTIALS.twilio }),
-      prices: part.prices ?? DEMO_PRICES.twilio,
-    });
+    seeds.push(
+      seed(part, 'twilio-sim', 'twilio', { baseUrl: sim.url, ...SIM_CREDENTIALS.twilio }, DEMO_PRICES.twilio),
+    );
   }
   if (config.vonage) {
     const part = config.vonage;
-    const sim = await startVonageSimulator({
-      port: part.port ?? 0,
-      credentials: SIM_CREDENTIALS.vonage,
-      config: part.sim ?? {},
-      ...(part.seed === undefined ? {} : { seed: part.seed }),
-    });
+    const sim = await startVonageSimulator({ credentials: SIM_CREDENTIALS.vonage, ...simOptions(part) });
     cleanups.push(() => sim.close());
     out.vonage = sim;
-    seeds.push({
-      ...seed(part, 'vonage-sim', 'vonage', { baseUrl: sim.url, ...SIM_CREDENTIALS.vonage }),
-      prices: part.prices ?? DEMO_PRICES.vonage,
-    });
+    seeds.push(
+      seed(part, 'vonage-sim', 'vonage', { baseUrl: sim.url, ...SIM_CREDENTIALS.vonage }, DEMO_PRICES.vonage),
+    );
   }
   if (config.infobip) {
     const part = config.infobip;
-    const sim = await startInfobipSimulator({
-      credentials: SIM_CREDENTIALS.infobip,
-      config: part.sim ?? {},
-      ...(part.port === undefined ? {} : { port: part.port }),
-    });
+    const sim = await startInfobipSimulator({ credentials: SIM_CREDENTIALS.infobip, ...simOptions(part) });
     cleanups.push(() => sim.close());
     out.infobip = sim;
     seeds.push(seed(part, 'infobip-sim', 'infobip', { baseUrl: sim.url, ...SIM_CREDENTIALS.infobip }));
@@ -157,8 +145,7 @@ export async function startCarriers(
         password: fileConfig.auth.password,
         webhookSecret: fileConfig.receipts.auth.secret,
       },
-      config: part.sim ?? {},
-      ...(part.port === undefined ? {} : { port: part.port }),
+      ...simOptions(part),
     });
     cleanups.push(() => sim.close());
     out.xmlAggregator = sim;
@@ -166,4 +153,17 @@ export async function startCarriers(
   }
   await seedCarriers(db, seeds);
   return out;
+}
+
+/** What every simulator start takes from its part: behaviour, port and dice seed (when given). */
+function simOptions<Sim>(part: CarrierPart<Sim>): {
+  config: Sim | Record<string, never>;
+  port?: number;
+  seed?: number;
+} {
+  return {
+    config: part.sim ?? {},
+    ...(part.port === undefined ? {} : { port: part.port }),
+    ...(part.seed === undefined ? {} : { seed: part.seed }),
+  };
 }

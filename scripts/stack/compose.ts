@@ -345,6 +345,8 @@ async function assemble(
 
   // APIs: their URLs are the receipt URLs the workers give carriers.
   const apis: StackApi[] = [];
+  /** Process APIs answer `/readyz` once they listen; in-process ones already do. */
+  const apisReady: Array<() => Promise<void>> = [];
   const processEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: database.url,
@@ -381,17 +383,17 @@ async function assemble(
     const count = apiPart.count ?? 1;
     for (let i = 0; i < count; i++) {
       const port = i === 0 && apiPart.port !== undefined ? apiPart.port : await getFreeFixedPort();
-      apis.push(
-        processApi({
-          name: count === 1 ? 'api' : `api-${i + 1}`,
-          port,
-          env: processEnv,
-          nodeArgs: apiPart.nodeArgs ?? [],
-          onExit,
-          cleanups,
-          ...(output ? { output } : {}),
-        }),
-      );
+      const api = processApi({
+        name: count === 1 ? 'api' : `api-${i + 1}`,
+        port,
+        env: processEnv,
+        nodeArgs: apiPart.nodeArgs ?? [],
+        onExit,
+        cleanups,
+        ...(output ? { output } : {}),
+      });
+      apis.push(api);
+      apisReady.push(api.ready);
     }
   }
   // A worker without an API still needs a receipt URL: the default API port's.
@@ -433,7 +435,7 @@ async function assemble(
       );
     }
   }
-  await Promise.all([...apis.map((a) => (a as ProcessApi).ready?.()), ...workers.map((w) => w.start())]);
+  await Promise.all([...apisReady.map((ready) => ready()), ...workers.map((w) => w.start())]);
   if (apis.length + workers.length > 0) {
     log(
       `${workers.length} worker(s) and ${apis.length} API(s) ready${apis.length ? ` at ${apis.map((a) => a.url).join(', ')}` : ''}`,
@@ -487,10 +489,11 @@ async function startTemporal(
   }
   const cliPath = part.cliPath ?? (await resolveTemporalCli({ projectRoot, log }));
   const metricsPort = part.metrics ? await getFreePort() : undefined;
+  const uiPort = part.uiPort ?? false;
   const options: TemporalDevServerOptions = {
     cliPath,
     port: part.port ?? 0,
-    uiPort: part.uiPort ?? false,
+    uiPort,
     searchAttributes: SEARCH_ATTRIBUTES,
     ...(part.dbFile ? { dbFile: part.dbFile } : {}),
     ...(part.dynamicConfig ? { dynamicConfig: part.dynamicConfig } : {}),
@@ -498,7 +501,7 @@ async function startTemporal(
       ...(metricsPort === undefined ? [] : ['--metrics-port', String(metricsPort)]),
       // The local UI shows payloads in clear through the codec server (its token is in the URL,
       // loopback only); production keeps the token from the UI (README).
-      ...(uiCodecEndpoint && uiPortOf(part) !== false ? ['--ui-codec-endpoint', uiCodecEndpoint] : []),
+      ...(uiCodecEndpoint && uiPort !== false ? ['--ui-codec-endpoint', uiCodecEndpoint] : []),
     ],
   };
   let server = await startTemporalDevServer(options);
@@ -521,10 +524,6 @@ async function startTemporal(
       server = await startTemporalDevServer({ ...options, port });
     },
   };
-}
-
-function uiPortOf(part: DevServerPart): number | false {
-  return part.uiPort ?? false;
 }
 
 function provisionDatabase(part: DatabasePart): Promise<ProvisionedDatabase> {
@@ -553,7 +552,7 @@ interface ProcessSpec {
   readonly output?: ChildOutput;
 }
 
-type ProcessApi = StackApi & { ready?: () => Promise<void> };
+type ProcessApi = StackApi & { readonly ready: () => Promise<void> };
 
 function processApi(spec: ProcessSpec & { readonly port: number }): ProcessApi {
   const url = `http://127.0.0.1:${spec.port}`;
