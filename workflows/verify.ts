@@ -9,7 +9,9 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   allHandlersFinished,
+  CancellationScope,
   condition,
+  isCancellation,
   ParentClosePolicy,
   proxyLocalActivities,
   setHandler,
@@ -154,17 +156,26 @@ export async function verify(input: VerifyInput): Promise<VerificationState> {
     return state();
   });
 
-  await send(1);
-  const decidedInTime = await condition(
-    () => status !== 'pending',
-    Math.max(0, input.expiresAt - Date.now()),
-  );
-  decide('expired');
-  // A check that decided is answered by the workflow task that ends with this timer; the row is
-  // written in the next one (a local activity would hold that answer until the write was done).
-  if (decidedInTime) await sleep(1);
-  await record();
-  // Checks that raced the decision answer from here, with the decided state.
-  await condition(allHandlersFinished);
+  try {
+    await send(1);
+    const decidedInTime = await condition(
+      () => status !== 'pending',
+      Math.max(0, input.expiresAt - Date.now()),
+    );
+    decide('expired');
+    // A check that decided is answered by the workflow task that ends with this timer; the row is
+    // written in the next one (a local activity would hold that answer until the write was done).
+    if (decidedInTime) await sleep(1);
+    await record();
+    // Checks that raced the decision answer from here, with the decided state.
+    await condition(allHandlersFinished);
+  } catch (err) {
+    // An operator's cancel (Temporal UI, CLI): the verification ends canceled, its row says so, and
+    // the messages already sent finish on their own runs. Anything else fails the task as before.
+    if (!isCancellation(err)) throw err;
+    decide('canceled');
+    await CancellationScope.nonCancellable(() => record());
+    throw err;
+  }
   return state();
 }

@@ -50,6 +50,17 @@ export function verificationRoutes(ctx: AppContext): Router {
     return v;
   };
   const reload = async (v: Verification): Promise<Verification> => loadOwn(v.account_id, v.id);
+  /**
+   * The row once its workflow has closed. A run an operator terminated never wrote its decision:
+   * it can decide nothing more, so the row is settled here — expired when its time is up, else
+   * canceled (a guarded write: a decision already written stays).
+   */
+  const closedRow = async (v: Verification): Promise<Verification> => {
+    const now = await reload(v);
+    if (now.status !== 'pending') return now;
+    const status = now.expires_at.getTime() <= Date.now() ? 'expired' : 'canceled';
+    return (await recordVerification(ctx.db, now.id, { status })) ?? now;
+  };
 
   router.post('/v1/verifications', auth, jsonBody, async (req, res) => {
     const input = parseInput(createVerificationBody, req.body);
@@ -133,7 +144,7 @@ export function verificationRoutes(ctx: AppContext): Router {
     }
     const asked = await checkVerification(ctx.temporal, v.id, checkProof(key, v.id, code));
     if (asked.closed) {
-      const now = await reload(v);
+      const now = await closedRow(v);
       res.json({ status: now.status, checksLeft: now.checks_left });
       return;
     }
@@ -145,7 +156,8 @@ export function verificationRoutes(ctx: AppContext): Router {
     secret();
     if (v.status !== 'pending') throw notPending(v);
     const asked = await resendVerification(ctx.temporal, v.id);
-    if (asked.closed || asked.answer.outcome === 'not_pending') throw notPending(await reload(v));
+    if (asked.closed) throw notPending(await closedRow(v));
+    if (asked.answer.outcome === 'not_pending') throw notPending(await reload(v));
     const answer = asked.answer;
     if (answer.outcome === 'cooldown') {
       throw tooManyRequests('resend_too_soon', 'wait before sending the code again', answer.retryAfterMs);
@@ -161,8 +173,9 @@ export function verificationRoutes(ctx: AppContext): Router {
     const v = await loadOwn(currentAccount(res).id, pathParam(req, 'id', 'verification'));
     if (v.status !== 'pending') throw notPending(v);
     const asked = await cancelVerification(ctx.temporal, v.id);
-    const now = await reload(v);
-    if (asked.closed ? now.status !== 'canceled' : asked.answer.status !== 'canceled') throw notPending(now);
+    const now = asked.closed ? await closedRow(v) : await reload(v);
+    if (now.status !== 'canceled' || (!asked.closed && asked.answer.status !== 'canceled'))
+      throw notPending(now);
     res.json(toVerificationJson(now));
   });
 

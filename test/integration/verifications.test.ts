@@ -177,6 +177,24 @@ describe('verifications', () => {
     expect((await call('POST', `/v1/verifications/${v.id}/resend`)).status).toBe(409);
   });
 
+  it('an operator cancel or terminate of the run ends the verification canceled, row included', async () => {
+    const canceled = await create();
+    await textsTo(canceled.to);
+    await stack.client.workflow.getHandle(verifyWorkflowId(canceled.id)).cancel();
+    expect((await rowWhen(canceled.id, (r) => r.status !== 'pending')).status).toBe('canceled');
+    const code = deriveCode(stack.verifySecret, canceled.id, 6);
+    expect((await check(canceled.id, code)).body.status).toBe('canceled');
+
+    const terminated = await create();
+    await textsTo(terminated.to);
+    await stack.client.workflow.getHandle(verifyWorkflowId(terminated.id)).terminate('operator test');
+    // The run wrote nothing; the first call that finds it closed settles the row.
+    const answer = await check(terminated.id, deriveCode(stack.verifySecret, terminated.id, 6));
+    expect(answer).toEqual({ status: 200, body: { status: 'canceled', checksLeft: MAX_CHECKS } });
+    expect((await rowWhen(terminated.id, (r) => r.status !== 'pending')).status).toBe('canceled');
+    expect((await call('POST', `/v1/verifications/${terminated.id}/resend`)).status).toBe(409);
+  });
+
   it('20 concurrent right checks all answer approved, and one approval is recorded', async () => {
     const v = await create();
     await textsTo(v.to);
