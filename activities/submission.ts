@@ -118,7 +118,9 @@ export function createSubmissionActivities(deps: ActivityDeps) {
     }
     const pace = sendPacer(deps, input);
     const paced = await pace();
-    if (paced) return { ok: false, error: paced };
+    // A retry of an attempt that began (a worker died mid-request) answers from its row even when
+    // the pacer has no slot now: "use the carrier queue" would start a second attempt, a blind resend.
+    if (paced) return refuse({ ok: false, error: paced });
     // The attempt row is written before the request: if this process dies mid-request the
     // retry finds it unfinished and must not send blindly a second time.
     const { fresh, row } = await beginAttempt(db, {
