@@ -3,9 +3,17 @@
  * other activities call after a status transition.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { twilioSignature } from '../adapters/twilio.ts';
+import { TWILIO_API_VERSION, twilioErrorCodeOf, twilioStatusOf } from '../adapters/twilio-format.ts';
 import { DEFAULT_CALLBACK_RETRY_INITIAL_MS, DEFAULT_CALLBACK_TIMEOUT_MS } from '../config/defaults.ts';
-import { getCallbackTarget, isCallbackSettled, recordCallbackAttempt } from '../db/callbacks.ts';
+import {
+  type CallbackTarget,
+  getCallbackTarget,
+  isCallbackSettled,
+  recordCallbackAttempt,
+} from '../db/callbacks.ts';
 import type { Message } from '../db/schema.ts';
+import { twilioSid } from '../domain/ids.ts';
 import { postToPinnedAddress } from '../services/callback-http.ts';
 import { EVENT_ID_HEADER, heraldSignatureHeader, SIGNATURE_HEADER } from '../services/callback-signature.ts';
 import { checkCallbackUrl, type HostLookup } from '../services/ssrf.ts';
@@ -76,13 +84,154 @@ export async function afterTransition(
   }
 }
 
-export function createCallbackActivities({ db, callbacks }: ActivityDeps) {
-  const settings: CallbackSettings = {
+/** The retry settings of a worker's callbacks (status callbacks and inbound forwarding). */
+export function callbackSettingsOf(callbacks: CallbackDeps | undefined): CallbackSettings {
+  return {
     retryInitialMs: callbacks?.retryInitialMs ?? CALLBACK_DEFAULTS.retryInitialMs,
     retryMaximumMs: callbacks?.retryMaximumMs ?? CALLBACK_DEFAULTS.retryMaximumMs,
     giveUpAfterMs: callbacks?.giveUpAfterMs ?? CALLBACK_DEFAULTS.giveUpAfterMs,
     requestTimeoutMs: callbacks?.requestTimeoutMs ?? CALLBACK_DEFAULTS.requestTimeoutMs,
   };
+}
+
+/** One signed POST: where, what, and the worker's settings. */
+export interface SignedPost {
+  readonly url: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly allowedHosts: readonly string[];
+  readonly settings: CallbackSettings;
+  readonly lookup?: HostLookup;
+}
+
+/** Writes down one attempt's outcome (status callbacks and inbound forwarding keep their own rows). */
+export type RecordAttempt = (
+  outcome: 'delivered' | 'failed' | 'gone' | 'refused',
+  httpStatus: number | null,
+  error?: string,
+) => Promise<void>;
+
+/**
+ * POSTs a signed callback: re-checks the URL against SSRF rules and connects to the checked
+ * address. Returns for a final answer (2xx, 410 Gone, refused URL); throws a retryable failure
+ * for anything else, honouring Retry-After. Each attempt is recorded first.
+ */
+export async function postCallback(
+  post: SignedPost,
+  record: RecordAttempt,
+): Promise<'delivered' | 'gone' | 'refused'> {
+  const checked = await checkCallbackUrl(post.url, {
+    allowedHosts: post.allowedHosts,
+    ...(post.lookup ? { lookup: post.lookup } : {}),
+  });
+  if (!checked.ok) {
+    await record('refused', null, checked.reason);
+    return 'refused';
+  }
+  const address = checked.addresses[0];
+  if (!address) throw ApplicationFailure.retryable('callback host has no address', 'CallbackNetworkError');
+  let response: Awaited<ReturnType<typeof postToPinnedAddress>>;
+  try {
+    response = await postToPinnedAddress(
+      checked.url,
+      address,
+      post.body,
+      post.headers,
+      post.settings.requestTimeoutMs,
+    );
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await record('failed', null, message);
+    throw ApplicationFailure.retryable(`callback request failed: ${message}`, 'CallbackNetworkError');
+  }
+  const { status } = response;
+  if (status >= 200 && status < 300) {
+    await record('delivered', status);
+    return 'delivered';
+  }
+  if (status === 410) {
+    await record('gone', status, 'receiver answered 410 Gone: no more callbacks for this message');
+    return 'gone';
+  }
+  await record('failed', status, `receiver answered ${status}`);
+  throw ApplicationFailure.create({
+    message: `callback receiver answered ${status}`,
+    type: 'CallbackHttpError',
+    ...(response.retryAfterMs === undefined
+      ? {}
+      : { nextRetryDelay: Math.min(response.retryAfterMs, MAX_RETRY_AFTER_MS) }),
+  });
+}
+
+/** A Herald callback: the JSON body, `Herald-Signature` and `Herald-Event-Id`. */
+export function heraldSignedJson(
+  payload: unknown,
+  eventId: string,
+  secrets: readonly string[],
+): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify(payload);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'Herald-Callbacks/1',
+      [SIGNATURE_HEADER]: heraldSignatureHeader(body, secrets, Date.now() / 1000),
+      [EVENT_ID_HEADER]: eventId,
+    },
+  };
+}
+
+/** A Twilio-style callback: a form post signed with `X-Twilio-Signature` under the account's auth token. */
+export function twilioSignedForm(
+  url: string,
+  params: ReadonlyArray<readonly [string, string]>,
+  authToken: string,
+): { body: string; headers: Record<string, string> } {
+  return {
+    body: new URLSearchParams(params.map(([k, v]): [string, string] => [k, v])).toString(),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': 'Herald-Callbacks/1',
+      'x-twilio-signature': twilioSignature(url, params, authToken),
+    },
+  };
+}
+
+function heraldCallback(event: CallbackEvent, secrets: readonly string[]) {
+  return heraldSignedJson(event, event.eventId, secrets);
+}
+
+/** Twilio's status-callback fields for one event of a message sent through the Twilio-compatible API. */
+function twilioStatusCallback(
+  url: string,
+  event: CallbackEvent,
+  twilio: NonNullable<CallbackTarget['twilio']>,
+) {
+  const sid = twilioSid(event.messageId);
+  const status = twilioStatusOf(event.status);
+  const errorCode = twilioErrorCodeOf({
+    status: event.status,
+    error_code: event.error?.code ?? null,
+    carrier_error_code: event.error?.carrierCode ?? null,
+  });
+  const params: Array<[string, string]> = [
+    ['MessageSid', sid],
+    ['SmsSid', sid],
+    ['MessageStatus', status],
+    ['SmsStatus', status],
+    ['AccountSid', twilio.accountSid],
+    ['From', twilio.from],
+    ['To', twilio.to],
+    ['ApiVersion', TWILIO_API_VERSION],
+  ];
+  if (errorCode !== null && event.error !== null) params.push(['ErrorCode', String(errorCode)]);
+  return twilioSignedForm(url, params, twilio.authToken);
+}
+
+export function createCallbackActivities({ db, callbacks }: ActivityDeps) {
+  const settings = callbackSettingsOf(callbacks);
+  const allowedHosts = callbacks?.allowedHosts ?? [];
+  const lookup = callbacks?.lookup;
   return {
     async callbackSettings(): Promise<CallbackSettings> {
       return settings;
@@ -98,65 +247,23 @@ export function createCallbackActivities({ db, callbacks }: ActivityDeps) {
       if (!target) return { outcome: 'skipped' };
       if (await isCallbackSettled(db, event.messageId, event.eventId)) return { outcome: 'skipped' };
       const attempt = Context.current().info.attempt;
-      const record = (
-        outcome: 'delivered' | 'failed' | 'gone' | 'refused',
-        httpStatus: number | null,
-        error?: string,
-      ) =>
-        recordCallbackAttempt(db, {
-          messageId: event.messageId,
-          eventId: event.eventId,
-          status: event.status,
-          attempt,
-          outcome,
-          httpStatus,
-          error: error ?? null,
-        });
-
-      const checked = await checkCallbackUrl(target.callbackUrl, {
-        allowedHosts: callbacks?.allowedHosts ?? [],
-        ...(callbacks?.lookup ? { lookup: callbacks.lookup } : {}),
-      });
-      if (!checked.ok) {
-        await record('refused', null, checked.reason);
-        return { outcome: 'refused' };
-      }
-      const address = checked.addresses[0];
-      if (!address)
-        throw ApplicationFailure.retryable('callback host has no address', 'CallbackNetworkError');
-
-      const body = JSON.stringify(event);
-      const headers = {
-        'content-type': 'application/json',
-        'user-agent': 'Herald-Callbacks/1',
-        [SIGNATURE_HEADER]: heraldSignatureHeader(body, target.secrets, Date.now() / 1000),
-        [EVENT_ID_HEADER]: event.eventId,
-      };
-      let response: Awaited<ReturnType<typeof postToPinnedAddress>>;
-      try {
-        response = await postToPinnedAddress(checked.url, address, body, headers, settings.requestTimeoutMs);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        await record('failed', null, message);
-        throw ApplicationFailure.retryable(`callback request failed: ${message}`, 'CallbackNetworkError');
-      }
-      const { status } = response;
-      if (status >= 200 && status < 300) {
-        await record('delivered', status);
-        return { outcome: 'delivered' };
-      }
-      if (status === 410) {
-        await record('gone', status, 'receiver answered 410 Gone: no more callbacks for this message');
-        return { outcome: 'gone' };
-      }
-      await record('failed', status, `receiver answered ${status}`);
-      throw ApplicationFailure.create({
-        message: `callback receiver answered ${status}`,
-        type: 'CallbackHttpError',
-        ...(response.retryAfterMs === undefined
-          ? {}
-          : { nextRetryDelay: Math.min(response.retryAfterMs, MAX_RETRY_AFTER_MS) }),
-      });
+      const { body, headers } = target.twilio
+        ? twilioStatusCallback(target.callbackUrl, event, target.twilio)
+        : heraldCallback(event, target.secrets);
+      const outcome = await postCallback(
+        { url: target.callbackUrl, body, headers, allowedHosts, settings, ...(lookup ? { lookup } : {}) },
+        (outcome, httpStatus, error) =>
+          recordCallbackAttempt(db, {
+            messageId: event.messageId,
+            eventId: event.eventId,
+            status: event.status,
+            attempt,
+            outcome,
+            httpStatus,
+            error: error ?? null,
+          }),
+      );
+      return { outcome };
     },
 
     /** Records that an event was given up (retries exhausted). */

@@ -20,7 +20,7 @@ import {
   parseRetryAfter,
   unreadableReply,
 } from './http.ts';
-import { mediaType, messageIdFromUrl, parseUrl } from './inbound.ts';
+import { inboundAddress, mediaType, messageIdFromUrl, parseUrl } from './inbound.ts';
 import { isValidPath, itemsAt, type PayloadFormat, parsePayload, parseXmlSafe, scalarAt } from './payload.ts';
 import {
   badPlaceholder,
@@ -34,6 +34,7 @@ import {
 import {
   type CarrierAdapter,
   type InboundHttp,
+  type InboundPart,
   type Receipt,
   ReceiptParseError,
   type ReceiptStatus,
@@ -115,6 +116,12 @@ const receiptAuthSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
+const ackSchema = z.strictObject({
+  status: z.number().int().min(200).max(299),
+  contentType: z.string().min(1),
+  body: z.string(),
+});
+
 const receiptsSchema = z.strictObject({
   /** form also covers receipts sent as GET query parameters. */
   format: z.enum(['json', 'form', 'xml']),
@@ -134,13 +141,23 @@ const receiptsSchema = z.strictObject({
     .refine((m) => Object.keys(m).length > 0, 'must map at least one status'),
   auth: receiptAuthSchema.default({ type: 'none' }),
   /** Our answer to a receipt. Default 200 text/plain "OK". */
-  ack: z
-    .strictObject({
-      status: z.number().int().min(200).max(299),
-      contentType: z.string().min(1),
-      body: z.string(),
-    })
-    .default({ status: 200, contentType: 'text/plain', body: 'OK' }),
+  ack: ackSchema.default({ status: 200, contentType: 'text/plain', body: 'OK' }),
+});
+
+/** Inbound (mobile-originated) messages, posted to `/webhooks/carriers/<id>/inbound`; authenticated as receipts are. */
+const inboundSchema = z.strictObject({
+  /** form also covers messages sent as GET query parameters. */
+  format: z.enum(['json', 'form', 'xml']),
+  /** Where a list of messages sits when one post carries several; the paths below are then per item. */
+  itemsPath: path.optional(),
+  carrierMessageIdPath: path,
+  fromPath: path,
+  toPath: path,
+  textPath: path,
+  /** Where a part of a concatenated message says which it is; absent: the carrier reassembles. */
+  concat: z.strictObject({ refPath: path, totalPath: path, partPath: path }).optional(),
+  /** Our answer. Default 200 text/plain "OK". */
+  ack: ackSchema.default({ status: 200, contentType: 'text/plain', body: 'OK' }),
 });
 
 /**
@@ -159,6 +176,8 @@ export const configuredCarrierSchema = z
     request: requestSchema,
     reply: replySchema,
     receipts: receiptsSchema,
+    /** Absent: the carrier delivers no inbound messages. */
+    inbound: inboundSchema.optional(),
   })
   .superRefine((def, ctx) => {
     const { format, template } = def.request;
@@ -250,6 +269,9 @@ export function createConfiguredHttpAdapter(definition: ConfiguredCarrier): Carr
     parseReceipts: (req) => parseConfiguredReceipts(def, req),
     verify: (req) => verifyConfiguredReceipt(def, req),
     receiptAck: def.receipts.ack,
+    ...(def.inbound
+      ? { parseInbound: (req: InboundHttp) => parseConfiguredInbound(def, req), inboundAck: def.inbound.ack }
+      : {}),
   };
 }
 
@@ -380,25 +402,55 @@ function httpStatusError(rd: Definition['reply'], status: number, retryAfterMs: 
   });
 }
 
-/** The receipt body as a tree: JSON, XML, form, or the query string of a GET. Throws `ReceiptParseError`. */
-function readReceiptDoc(def: Definition, req: InboundHttp): unknown {
-  const fmt = def.receipts.format;
+/**
+ * A webhook body (`what`: receipt, inbound message) as a tree: JSON, XML, form, or the query
+ * string of a GET. Throws `ReceiptParseError`.
+ */
+function readWebhookDoc(fmt: PayloadFormat, req: InboundHttp, what: string): unknown {
   if (req.method.toUpperCase() === 'GET') {
-    if (fmt !== 'form') throw new ReceiptParseError(`receipts must be posted as ${fmt}`);
+    if (fmt !== 'form') throw new ReceiptParseError(`${what}s must be posted as ${fmt}`);
     const query = Object.fromEntries(parseUrl(req.url).searchParams);
-    if (Object.keys(query).length === 0) throw new ReceiptParseError('receipt without parameters');
+    if (Object.keys(query).length === 0) throw new ReceiptParseError(`${what} without parameters`);
     return query;
   }
   const type = mediaType(req);
   if (type !== '' && !RECEIPT_TYPES[fmt].includes(type)) {
-    throw new ReceiptParseError(`receipts must be ${fmt}, got ${type}`);
+    throw new ReceiptParseError(`${what}s must be ${fmt}, got ${type}`);
   }
-  if (req.rawBody.trim() === '') throw new ReceiptParseError('receipt body is empty');
+  if (req.rawBody.trim() === '') throw new ReceiptParseError(`${what} body is empty`);
   const doc = parsePayload(req.rawBody, fmt);
   if (doc === undefined || typeof doc !== 'object' || doc === null) {
-    throw new ReceiptParseError(`receipt body is not well-formed ${fmt}`);
+    throw new ReceiptParseError(`${what} body is not well-formed ${fmt}`);
   }
   return doc;
+}
+
+/** An inbound post → messages or parts, read at the definition's paths. Throws `ReceiptParseError`. */
+export function parseConfiguredInbound(def: Definition, req: InboundHttp): InboundPart[] {
+  const ic = def.inbound;
+  if (!ic) throw new ReceiptParseError('this carrier delivers no inbound messages');
+  const doc = readWebhookDoc(ic.format, req, 'inbound message');
+  const items = ic.itemsPath ? itemsAt(doc, ic.itemsPath) : [doc];
+  if (items.length === 0) throw new ReceiptParseError(`no inbound messages at ${ic.itemsPath}`);
+  return items.map((item): InboundPart => {
+    const carrierMessageId = scalarAt(item, ic.carrierMessageIdPath);
+    if (!carrierMessageId) throw new ReceiptParseError(`inbound message without ${ic.carrierMessageIdPath}`);
+    const part: InboundPart = {
+      carrierMessageId,
+      from: inboundAddress(scalarAt(item, ic.fromPath), ic.fromPath),
+      to: inboundAddress(scalarAt(item, ic.toPath), ic.toPath),
+      text: scalarAt(item, ic.textPath) ?? '',
+    };
+    if (!ic.concat) return part;
+    const ref = scalarAt(item, ic.concat.refPath);
+    if (ref === undefined) return part;
+    const total = Number(scalarAt(item, ic.concat.totalPath));
+    const seq = Number(scalarAt(item, ic.concat.partPath));
+    if (!Number.isInteger(total) || !Number.isInteger(seq) || total < 1 || seq < 1 || seq > total) {
+      throw new ReceiptParseError('inbound part with a malformed total or part number');
+    }
+    return total === 1 ? part : { ...part, concat: { ref, total, seq } };
+  });
 }
 
 /**
@@ -407,7 +459,7 @@ function readReceiptDoc(def: Definition, req: InboundHttp): unknown {
  */
 export function parseConfiguredReceipts(def: Definition, req: InboundHttp): Receipt[] {
   const rc = def.receipts;
-  const doc = readReceiptDoc(def, req);
+  const doc = readWebhookDoc(rc.format, req, 'receipt');
   const items = rc.itemsPath ? itemsAt(doc, rc.itemsPath) : [doc];
   if (items.length === 0) throw new ReceiptParseError(`no receipts at ${rc.itemsPath}`);
   const urlMid = items.length === 1 ? messageIdFromUrl(req.url) : undefined;

@@ -47,3 +47,15 @@ export function messageIdFromUrl(url: string): string | undefined {
   const mid = parseUrl(url).searchParams.get('mid');
   return mid === null || mid === '' ? undefined : mid;
 }
+
+/**
+ * An address from an inbound message as Herald stores it: digits (with or without `+`, as
+ * carriers write MSISDNs) become E.164 with `+`; anything else (an alphanumeric sender id) stays
+ * as written. Throws `ReceiptParseError` when empty.
+ */
+export function inboundAddress(raw: string | undefined, field: string): string {
+  const value = (raw ?? '').trim();
+  if (value === '') throw new ReceiptParseError(`inbound message without ${field}`);
+  const digits = /^\+?(\d{3,15})$/.exec(value.replace(/[\s-]/g, ''));
+  return digits ? `+${digits[1]}` : value;
+}

@@ -21,10 +21,11 @@ import {
   parseRetryAfter,
   unreadableReply,
 } from './http.ts';
-import { mediaType, messageIdFromUrl } from './inbound.ts';
+import { inboundAddress, mediaType, messageIdFromUrl } from './inbound.ts';
 import {
   type CarrierAdapter,
   type InboundHttp,
+  type InboundPart,
   type Receipt,
   ReceiptParseError,
   type ReceiptStatus,
@@ -177,7 +178,46 @@ export function createInfobipAdapter(config: InfobipConfig): CarrierAdapter {
       }
     },
     receiptAck: { status: 200, contentType: 'text/plain', body: '' },
+    parseInbound: parseInfobipInbound,
   };
+}
+
+/** Infobip's inbound-message webhook body (the shape of `GET /sms/1/inbox/reports`). */
+const inboundSchema = z.object({
+  results: z
+    .array(
+      z.object({
+        messageId: scalar,
+        from: z.string(),
+        to: z.string(),
+        text: z.string().optional(),
+        cleanText: z.string().optional(),
+        keyword: z.string().optional(),
+        receivedAt: z.string().optional(),
+        smsCount: z.number().int().optional(),
+      }),
+    )
+    .min(1),
+});
+
+/**
+ * An inbound-message webhook → one message per result (Infobip reassembles concatenated messages
+ * and batches several in one post). Throws `ReceiptParseError`.
+ */
+export function parseInfobipInbound(req: InboundHttp): InboundPart[] {
+  const type = mediaType(req);
+  if (type !== '' && type !== 'application/json') {
+    throw new ReceiptParseError(`Infobip inbound messages must be JSON, got ${type}`);
+  }
+  const parsed = inboundSchema.safeParse(parseJsonSafe(req.rawBody));
+  if (!parsed.success) throw new ReceiptParseError('Infobip inbound: not a results list');
+  return parsed.data.results.map((r) => ({
+    carrierMessageId: r.messageId,
+    from: inboundAddress(r.from, 'from'),
+    to: inboundAddress(r.to, 'to'),
+    // `text` is the whole message; `cleanText` drops a keyword Infobip matched.
+    text: r.text ?? r.cleanText ?? '',
+  }));
 }
 
 /** The `/sms/3/messages` body for one message, in Infobip's documented shape. */

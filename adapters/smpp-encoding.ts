@@ -113,3 +113,33 @@ export function relativeValidity(seconds: number): string {
   const minutes = Math.floor((s % 3_600) / 60);
   return `0000${p(days)}${p(hours)}${p(minutes)}${p(s % 60)}000R`;
 }
+
+/** The part's octets as sent, its text (UDH removed, decoded) and its concatenation header. */
+export function decodeShortMessage(pdu: {
+  readonly short_message?: unknown;
+  readonly [field: string]: unknown;
+}): {
+  octets: Buffer;
+  text: string;
+  udhConcat?: { ref: number; total: number; seq: number };
+} {
+  const sm = pdu.short_message;
+  if (sm !== null && typeof sm === 'object' && 'message' in sm) {
+    const { message, udh } = sm as { message: unknown; udh?: Buffer[] };
+    const text =
+      typeof message === 'string' ? message : Buffer.isBuffer(message) ? message.toString('latin1') : '';
+    const header =
+      udh && udh.length > 0
+        ? Buffer.concat([Buffer.from([udh.reduce((n, u) => n + u.length, 0)]), ...udh])
+        : undefined;
+    const concat = header ? readConcatUdh(header) : undefined;
+    const octets = Buffer.concat([header ?? Buffer.alloc(0), Buffer.from(text, 'utf8')]);
+    return {
+      octets,
+      text,
+      ...(concat ? { udhConcat: { ref: concat.ref, total: concat.total, seq: concat.seq } } : {}),
+    };
+  }
+  const text = typeof sm === 'string' ? sm : Buffer.isBuffer(sm) ? sm.toString('latin1') : '';
+  return { octets: Buffer.from(text, 'utf8'), text };
+}

@@ -75,6 +75,12 @@ export interface SmppSessionOptions {
    * ESME_RX_T_APPN so the SMSC delivers it again. Default: acknowledge and drop.
    */
   readonly onReceipt?: ReceiptHandler;
+  /**
+   * Handles a `deliver_sm` that is not a receipt (a mobile-originated message or part), answered
+   * like a receipt: resolves → ESME_ROK; rejects → ESME_RX_T_APPN (the SMSC delivers it again).
+   * Default: acknowledge and drop.
+   */
+  readonly onInbound?: ReceiptHandler;
   /** Every state change. */
   readonly onState?: (state: SmppSessionState) => void;
   /** Log lines (never a phone number or a body). Default: silent. */
@@ -150,7 +156,9 @@ function delay(ms: number): Promise<void> {
 
 /** A reconnecting SMPP transceiver session. Call {@link SmppSession.start} once, {@link SmppSession.close} at the end. */
 export class SmppSession {
-  private readonly opts: Required<Omit<SmppSessionOptions, 'onReceipt' | 'onState' | 'log' | 'tps'>> &
+  private readonly opts: Required<
+    Omit<SmppSessionOptions, 'onReceipt' | 'onInbound' | 'onState' | 'log' | 'tps'>
+  > &
     SmppSessionOptions;
   private current: smpp.Session | undefined;
   private stateNow: SmppSessionState = 'down';
@@ -410,14 +418,22 @@ export class SmppSession {
 
   private async onDeliverSm(session: smpp.Session, pdu: smpp.PDU): Promise<void> {
     let status = 0;
-    if (isDeliveryReceipt(pdu.esm_class) && this.opts.onReceipt) {
-      this.counters.receipts++;
+    const receipt = isDeliveryReceipt(pdu.esm_class);
+    const handler = receipt ? this.opts.onReceipt : this.opts.onInbound;
+    if (handler) {
+      if (receipt) this.counters.receipts++;
       try {
-        await this.opts.onReceipt(pdu as DeliverSmFields);
+        await handler(pdu as DeliverSmFields);
       } catch (err) {
         // Not handled (database or Temporal down): the SMSC keeps it and delivers it again.
         status = 0x64;
-        this.opts.log?.('warn', 'smpp receipt not handled; asking the SMSC to retry', { error: String(err) });
+        this.opts.log?.(
+          'warn',
+          `smpp ${receipt ? 'receipt' : 'inbound message'} not handled; asking the SMSC to retry`,
+          {
+            error: String(err),
+          },
+        );
       }
     }
     session.send(pdu.response(status === 0 ? {} : { command_status: status }));

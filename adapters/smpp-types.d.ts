@@ -65,6 +65,12 @@ declare module 'smpp' {
       readonly LATIN1: TextEncoding;
       readonly UCS2: TextEncoding;
     };
+    /** Registers a TLV by name (e.g. a vendor-specific one, 0x1400–0x3FFF) for encoding and decoding. */
+    function addTLV(tag: string, options: { readonly id: number; readonly type: unknown }): void;
+    /** Field codecs; `tlv.cstring` is a NUL-terminated string TLV. */
+    const types: {
+      readonly tlv: Readonly<Record<'int8' | 'int16' | 'int32' | 'cstring' | 'string' | 'buffer', unknown>>;
+    };
     /** command_status names → codes (`ESME_RTHROTTLED: 0x58`, …). */
     const errors: Readonly<Record<string, number>>;
   }

@@ -63,7 +63,7 @@ export type SmppResolvedConfig = z.output<typeof smppConfigSchema>;
 /** The session options a carrier's config asks for (callbacks and TPS are the owner's). */
 export function smppSessionOptions(
   config: SmppResolvedConfig,
-): Omit<SmppSessionOptions, 'onReceipt' | 'onState' | 'log' | 'tps'> {
+): Omit<SmppSessionOptions, 'onReceipt' | 'onInbound' | 'onState' | 'log' | 'tps'> {
   return {
     host: config.host,
     port: config.port,

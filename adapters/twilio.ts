@@ -19,10 +19,19 @@ import {
   parseJsonSafe,
   parseRetryAfter,
 } from './http.ts';
-import { firstValues, formPairs, mediaType, messageIdFromUrl, parseUrl, safeEqual } from './inbound.ts';
+import {
+  firstValues,
+  formPairs,
+  inboundAddress,
+  mediaType,
+  messageIdFromUrl,
+  parseUrl,
+  safeEqual,
+} from './inbound.ts';
 import {
   type CarrierAdapter,
   type InboundHttp,
+  type InboundPart,
   type Receipt,
   ReceiptParseError,
   type ReceiptStatus,
@@ -143,7 +152,41 @@ export function createTwilioAdapter(config: TwilioConfig): CarrierAdapter {
     verify: (req) => verifyTwilioRequest(req, cfg.authToken),
     // Twilio only needs a 2xx; an empty text/plain body keeps its debugger quiet.
     receiptAck: { status: 200, contentType: 'text/plain', body: '' },
+    parseInbound: parseTwilioInbound,
+    // An empty TwiML document: "received, no reply" (replies are sent as messages).
+    inboundAck: { status: 200, contentType: 'text/xml', body: EMPTY_TWIML },
   };
+}
+
+/** TwiML that does nothing. */
+export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+/** The form fields of a webhook Twilio posted (or a GET's query). Throws `ReceiptParseError`. */
+function twilioWebhookParams(req: InboundHttp, what: string): Map<string, string> {
+  if (req.method.toUpperCase() === 'GET') return firstValues(parseUrl(req.url).searchParams);
+  const type = mediaType(req);
+  if (type !== '' && type !== 'application/x-www-form-urlencoded') {
+    throw new ReceiptParseError(`Twilio ${what} must be form-encoded, got ${type}`);
+  }
+  return firstValues(formPairs(req.rawBody));
+}
+
+/**
+ * An incoming-message webhook (`From`, `To`, `Body`, `MessageSid`) → one message: Twilio
+ * reassembles concatenated messages before it posts. Throws `ReceiptParseError`.
+ */
+export function parseTwilioInbound(req: InboundHttp): InboundPart[] {
+  const p = twilioWebhookParams(req, 'incoming message');
+  const sid = p.get('MessageSid') || p.get('SmsMessageSid') || p.get('SmsSid');
+  if (!sid) throw new ReceiptParseError('Twilio incoming message without MessageSid');
+  return [
+    {
+      carrierMessageId: sid,
+      from: inboundAddress(p.get('From'), 'From'),
+      to: inboundAddress(p.get('To'), 'To'),
+      text: p.get('Body') ?? '',
+    },
+  ];
 }
 
 /** Clamps our validity to Twilio's ValidityPeriod range (whole seconds). */
@@ -213,17 +256,7 @@ export function classifyTwilioError(
  * the callback URL we gave Twilio. Throws `ReceiptParseError` on anything else.
  */
 export function parseTwilioReceipts(req: InboundHttp): Receipt[] {
-  let pairs: Array<[string, string]>;
-  if (req.method.toUpperCase() === 'GET') {
-    pairs = [...parseUrl(req.url).searchParams];
-  } else {
-    const type = mediaType(req);
-    if (type !== '' && type !== 'application/x-www-form-urlencoded') {
-      throw new ReceiptParseError(`Twilio status callback must be form-encoded, got ${type}`);
-    }
-    pairs = formPairs(req.rawBody);
-  }
-  const p = firstValues(pairs);
+  const p = twilioWebhookParams(req, 'status callback');
   const sid = p.get('MessageSid') || p.get('SmsSid');
   const carrierStatus = (p.get('MessageStatus') || p.get('SmsStatus') || '').toLowerCase();
   if (!sid) throw new ReceiptParseError('Twilio status callback without MessageSid');

@@ -59,6 +59,29 @@ export interface Receipt {
   readonly at?: string;
 }
 
+/**
+ * A mobile-originated message as a carrier delivered it (DESIGN §11): a whole message, or one
+ * part of a concatenated one (`concat`) when the carrier does not reassemble them.
+ */
+export interface InboundPart {
+  /** The carrier's id of this message (or part); redeliveries carry the same id. */
+  readonly carrierMessageId: string;
+  /** The mobile number that sent it, E.164 with `+`. */
+  readonly from: string;
+  /** Our number it was sent to (E.164 with `+`), or a sender id as written. */
+  readonly to: string;
+  readonly text: string;
+  /** This part's place in a concatenated message; absent for a whole message. */
+  readonly concat?: { readonly ref: string; readonly total: number; readonly seq: number };
+}
+
+/** The HTTP answer a carrier expects to a webhook it posted. */
+export interface WebhookAck {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
 /** DESIGN §5. Adapters never touch the database and never throw transport errors from submit. */
 export interface CarrierAdapter {
   readonly kind: string;
@@ -68,7 +91,15 @@ export interface CarrierAdapter {
   /** Webhook signature / shared-secret check, in constant time. */
   verify(req: InboundHttp): boolean;
   /** The HTTP status and body the carrier expects in answer to a receipt it posted. */
-  readonly receiptAck?: { readonly status: number; readonly contentType: string; readonly body: string };
+  readonly receiptAck?: WebhookAck;
+  /**
+   * Inbound webhook body → messages (or parts). Absent: the carrier delivers no inbound messages
+   * over HTTP (SMPP: they arrive as `deliver_sm` on the bind). Throws `ReceiptParseError`.
+   * Requests are authenticated with `verify`, as receipts are.
+   */
+  parseInbound?(req: InboundHttp): InboundPart[];
+  /** The answer the carrier expects to an inbound message. Default: like `receiptAck`. */
+  readonly inboundAck?: WebhookAck;
 }
 
 export class ReceiptParseError extends Error {

@@ -18,10 +18,11 @@ import {
   parseJsonSafe,
   parseRetryAfter,
 } from './http.ts';
-import { formPairs, mediaType, messageIdFromUrl, parseUrl, safeEqual } from './inbound.ts';
+import { formPairs, inboundAddress, mediaType, messageIdFromUrl, parseUrl, safeEqual } from './inbound.ts';
 import {
   type CarrierAdapter,
   type InboundHttp,
+  type InboundPart,
   type Receipt,
   ReceiptParseError,
   type ReceiptStatus,
@@ -153,7 +154,33 @@ export function createVonageAdapter(config: VonageConfig): CarrierAdapter {
     parseReceipts: parseVonageReceipts,
     verify: (req) => (secret === undefined ? true : verifyVonageRequest(req, secret)),
     receiptAck: { status: 200, contentType: 'text/plain', body: 'OK' },
+    parseInbound: parseVonageInbound,
   };
+}
+
+/**
+ * An inbound-message webhook (`msisdn`, `to`, `text`, `messageId`; GET, form or JSON) → one
+ * message, or one part when `concat` is true (`concat-ref`, `concat-total`, `concat-part`):
+ * Vonage posts each part of a long message separately. Throws `ReceiptParseError`.
+ */
+export function parseVonageInbound(req: InboundHttp): InboundPart[] {
+  const p = vonageReceiptParams(req);
+  const carrierMessageId = p.get('messageId');
+  if (!carrierMessageId) throw new ReceiptParseError('Vonage inbound message without messageId');
+  const part: InboundPart = {
+    carrierMessageId,
+    from: inboundAddress(p.get('msisdn'), 'msisdn'),
+    to: inboundAddress(p.get('to'), 'to'),
+    text: p.get('text') ?? '',
+  };
+  if (p.get('concat') !== 'true') return [part];
+  const ref = p.get('concat-ref');
+  const total = Number(p.get('concat-total'));
+  const seq = Number(p.get('concat-part'));
+  if (!ref || !Number.isInteger(total) || !Number.isInteger(seq) || total < 1 || seq < 1 || seq > total) {
+    throw new ReceiptParseError('Vonage inbound part with a malformed concat-ref/-total/-part');
+  }
+  return [total === 1 ? part : { ...part, concat: { ref, total, seq } }];
 }
 
 /** Our validity (seconds) → Vonage `ttl` (ms) within its range. */

@@ -14,6 +14,16 @@ export interface CallbackTarget {
   readonly callbackUrl: string;
   /** Current secret first; the previous one while its grace period lasts. */
   readonly secrets: readonly string[];
+  /**
+   * Set for a message sent through the Twilio-compatible API by an account with Twilio
+   * credentials: its callbacks are Twilio's form posts, signed with this auth token.
+   */
+  readonly twilio?: {
+    readonly accountSid: string;
+    readonly authToken: string;
+    readonly to: string;
+    readonly from: string;
+  };
 }
 
 /** The callback target of a message, or undefined when it has no callback URL (or no such id). */
@@ -25,13 +35,19 @@ export async function getCallbackTarget(
   const row = await db
     .selectFrom('messages')
     .innerJoin('accounts', 'accounts.id', 'messages.account_id')
+    .leftJoin('twilio_credentials', 'twilio_credentials.account_id', 'messages.account_id')
     .select([
       'messages.id',
       'messages.account_id',
       'messages.callback_url',
+      'messages.api_format',
+      'messages.to_number',
+      'messages.from_sender',
       'accounts.webhook_secret',
       'accounts.previous_webhook_secret',
       'accounts.previous_webhook_secret_expires_at',
+      'twilio_credentials.account_sid',
+      'twilio_credentials.auth_token',
     ])
     .where('messages.id', '=', messageId)
     .executeTakeFirst();
@@ -41,6 +57,16 @@ export async function getCallbackTarget(
     accountId: row.account_id,
     callbackUrl: row.callback_url,
     secrets: signingSecrets(row, now),
+    ...(row.api_format === 'twilio' && row.account_sid && row.auth_token
+      ? {
+          twilio: {
+            accountSid: row.account_sid,
+            authToken: row.auth_token,
+            to: row.to_number,
+            from: row.from_sender,
+          },
+        }
+      : {}),
   };
 }
 

@@ -41,11 +41,16 @@ export function pageSize(limit: number): number {
 }
 
 /**
- * Rows of `table` strictly after the cursor's row in newest-first order (created_at, then id). The
- * comparison is made in SQL against that row itself, so timestamps keep their microseconds.
+ * Rows of `table` strictly after the cursor's row in newest-first order (its time column, then
+ * id). The comparison is made in SQL against that row itself, so timestamps keep their
+ * microseconds.
  */
-export function afterRow(table: 'messages' | 'verifications', id: string): RawBuilder<boolean> {
-  return sql<boolean>`(${sql.ref(`${table}.created_at`)}, ${sql.ref(`${table}.id`)}) < (select a.created_at, a.id from ${sql.table(table)} a where a.id = ${id})`;
+export function afterRow(
+  table: 'messages' | 'verifications' | 'inbound_messages',
+  id: string,
+  timeColumn: 'created_at' | 'received_at' = 'created_at',
+): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(`${table}.${timeColumn}`)}, ${sql.ref(`${table}.id`)}) < (select ${sql.ref(`a.${timeColumn}`)}, a.id from ${sql.table(table)} a where a.id = ${id})`;
 }
 
 /** The cursor of most lists: the row's `id`. */

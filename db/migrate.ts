@@ -12,6 +12,7 @@ import * as verifications from './migrations/2026_12_06_0090_verifications.ts';
 import * as fraudGuard from './migrations/2026_12_06_0100_fraud_guard.ts';
 import * as optOuts from './migrations/2026_12_06_0110_opt_outs.ts';
 import * as numbers from './migrations/2026_12_06_0120_numbers.ts';
+import * as inbound from './migrations/2026_12_06_0130_inbound.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -33,6 +34,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_06_0100_fraud_guard': fraudGuard,
   '2026_12_06_0110_opt_outs': optOuts,
   '2026_12_06_0120_numbers': numbers,
+  '2026_12_06_0130_inbound': inbound,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */

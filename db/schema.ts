@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { BlockScope } from '../domain/fraud.ts';
+import type { InboundKeyword } from '../domain/inbound-keywords.ts';
 import type { Priority } from '../domain/priority.ts';
 import type { MessageStatus } from '../domain/status.ts';
 import type { VerificationStatus } from '../domain/verification.ts';
@@ -26,8 +27,21 @@ export interface AccountsTable {
     Date | string | null | undefined,
     Date | string | null
   >;
+  /** Where inbound messages are forwarded (DESIGN §11); null: stored only. */
+  inbound_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The status callback URL of a send that names none. */
+  callback_url: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The shape inbound messages are forwarded in. */
+  inbound_format: ColumnType<ApiFormat, ApiFormat | undefined, ApiFormat>;
+  /** Keyword replies: null = the default text, '' = no reply. */
+  stop_reply: ColumnType<string | null, string | null | undefined, string | null>;
+  start_reply: ColumnType<string | null, string | null | undefined, string | null>;
+  help_reply: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
+
+/** Which API a message came through (and so the shape of its callbacks). */
+export type ApiFormat = 'herald' | 'twilio';
 
 export interface ApiKeysTable {
   id: string; // key_…
@@ -89,6 +103,8 @@ export interface MessagesTable {
   priority: ColumnType<Priority, Priority | undefined, Priority>;
   /** The verification that sent it (its workflow owns the message), or null. */
   verification_id: ColumnType<string | null, string | null | undefined, never>;
+  /** The API that created it: its status callbacks take that API's shape. */
+  api_format: ColumnType<ApiFormat, ApiFormat | undefined, never>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -258,6 +274,62 @@ export interface Database {
   verification_settings: VerificationSettingsTable;
   opt_outs: OptOutsTable;
   numbers: NumbersTable;
+  inbound_messages: InboundMessagesTable;
+  inbound_parts: InboundPartsTable;
+  twilio_credentials: TwilioCredentialsTable;
+}
+
+/** A mobile-originated message (DESIGN §11), stored once per carrier id. */
+export interface InboundMessagesTable {
+  id: string; // inb_…
+  carrier_id: string;
+  /** The carrier's id (of the first part, for a concatenated message). */
+  carrier_message_id: string;
+  /** The owner of `to_number`; null when no account owns it. */
+  account_id: string | null;
+  /** The mobile number that sent it, E.164. */
+  from_number: string;
+  /** Our number (or sender id) it was sent to. */
+  to_number: string;
+  body: string;
+  parts: number;
+  keyword: InboundKeyword | null;
+  /** The keyword's confirmation, sent as a message. */
+  reply_message_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Null while forwarding is pending; 'none' when the account has no inbound URL. */
+  forward_outcome: ColumnType<
+    ForwardOutcome | null,
+    ForwardOutcome | null | undefined,
+    ForwardOutcome | null
+  >;
+  forward_attempts: ColumnType<number, number | undefined, number>;
+  forwarded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  received_at: CreatedAt;
+}
+
+export type ForwardOutcome = 'delivered' | 'refused' | 'gone' | 'abandoned' | 'none';
+
+/** A part of a concatenated inbound message, kept until its last part arrives. */
+export interface InboundPartsTable {
+  carrier_id: string;
+  /** Sender, recipient and the carrier's concatenation reference. */
+  concat_key: string;
+  seq: number;
+  total: number;
+  carrier_message_id: string;
+  text: string;
+  received_at: CreatedAt;
+}
+
+/** An account's Twilio-compatible credentials (DESIGN §11). */
+export interface TwilioCredentialsTable {
+  account_id: string;
+  /** `AC` + 32 hex. */
+  account_sid: string;
+  /** 32 hex; Herald signs the account's Twilio-format callbacks with it. */
+  auth_token: string;
+  created_at: CreatedAt;
+  rotated_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** A sender an admin assigned to an account (DESIGN §11). */
@@ -321,6 +393,9 @@ export type NewVerification = Insertable<VerificationsTable>;
 export type FraudBlock = Selectable<FraudBlocksTable>;
 export type OptOut = Selectable<OptOutsTable>;
 export type AssignedNumber = Selectable<NumbersTable>;
+export type InboundMessage = Selectable<InboundMessagesTable>;
+export type InboundPart = Selectable<InboundPartsTable>;
+export type TwilioCredentials = Selectable<TwilioCredentialsTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type MessageEvent = Selectable<MessageEventsTable>;
 export type MessageAttempt = Selectable<MessageAttemptsTable>;

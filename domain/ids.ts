@@ -15,6 +15,7 @@ export const MESSAGE_ID_PREFIX = 'msg_';
 export const ACCOUNT_ID_PREFIX = 'acc_';
 export const VERIFICATION_ID_PREFIX = 'ver_';
 export const FRAUD_BLOCK_ID_PREFIX = 'blk_';
+export const INBOUND_ID_PREFIX = 'inb_';
 
 const BODY = `[${ALPHABET}]{${ID_CHARS}}`;
 const MESSAGE_ID_PATTERN = new RegExp(`^${MESSAGE_ID_PREFIX}${BODY}$`);
@@ -54,6 +55,55 @@ export function newFraudBlockId(randomBytes: Uint8Array): string {
 export function verificationMessageId(verificationId: string, send: number): string {
   const digest = sha256(utf8Encode(`herald:verification-message:v1:${verificationId}:${send}`));
   return MESSAGE_ID_PREFIX + base32(digest);
+}
+
+/**
+ * The id of an inbound message: a hash of the carrier and the carrier's id, so a carrier's
+ * redelivery (and the workflow that handles it) has the same id.
+ */
+export function inboundMessageId(carrierId: string, carrierMessageId: string): string {
+  const digest = sha256(utf8Encode(`herald:inbound:v1:${carrierId.length}:${carrierId}:${carrierMessageId}`));
+  return INBOUND_ID_PREFIX + base32(digest);
+}
+
+/** The id of the message that answers an inbound keyword (STOP, START, HELP): one per inbound message. */
+export function inboundReplyMessageId(inboundId: string): string {
+  return MESSAGE_ID_PREFIX + base32(sha256(utf8Encode(`herald:inbound-reply:v1:${inboundId}`)));
+}
+
+/**
+ * The Twilio-style sid of one of our ids (`SM` + 32 hex, the pattern Twilio's SDKs expect): the
+ * first 128 of the id's 130 bits. Random message ids (whose last two bits are zero) map back
+ * exactly; see {@link messageIdsOfTwilioSid}.
+ */
+export function twilioSid(id: string): string {
+  const bits = base32Bits(id.slice(id.indexOf('_') + 1));
+  let hex = '';
+  for (let i = 0; i < 128; i += 4) hex += Number.parseInt(bits.slice(i, i + 4), 2).toString(16);
+  return `SM${hex}`;
+}
+
+/**
+ * The message ids a Twilio-style sid can stand for: the four values of the two bits the sid
+ * leaves out (a hashed id, made from an Idempotency-Key, may use them). Empty for a malformed sid.
+ */
+export function messageIdsOfTwilioSid(sid: string): string[] {
+  if (!/^SM[0-9a-f]{32}$/.test(sid)) return [];
+  let bits = '';
+  for (const c of sid.slice(2)) bits += Number.parseInt(c, 16).toString(2).padStart(4, '0');
+  return ['00', '01', '10', '11'].map((tail) => {
+    const all = bits + tail;
+    let out = '';
+    for (let i = 0; i < 130; i += 5) out += ALPHABET[Number.parseInt(all.slice(i, i + 5), 2)];
+    return MESSAGE_ID_PREFIX + out;
+  });
+}
+
+/** The 130 bits of a 26-character base32 id body, as a string of 0 and 1. */
+function base32Bits(body: string): string {
+  let bits = '';
+  for (const c of body) bits += Math.max(0, ALPHABET.indexOf(c)).toString(2).padStart(5, '0');
+  return bits;
 }
 
 /** True for a well-formed message id (`msg_` + 26 base32 characters). */

@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import smpp from 'smpp';
 import { z } from 'zod';
-import { readConcatUdh } from '../adapters/smpp-encoding.ts';
+import { decodeShortMessage } from '../adapters/smpp-encoding.ts';
 import {
   applyConfigPatch,
   listenOn,
@@ -576,33 +576,6 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
       await control?.close();
     },
   };
-}
-
-/** The part's octets as sent, its text (UDH removed, decoded) and its concatenation header. */
-function decodeShortMessage(pdu: smpp.PDU): {
-  octets: Buffer;
-  text: string;
-  udhConcat?: { ref: number; total: number; seq: number };
-} {
-  const sm = pdu.short_message;
-  if (sm !== null && typeof sm === 'object' && 'message' in sm) {
-    const { message, udh } = sm as { message: unknown; udh?: Buffer[] };
-    const text =
-      typeof message === 'string' ? message : Buffer.isBuffer(message) ? message.toString('latin1') : '';
-    const header =
-      udh && udh.length > 0
-        ? Buffer.concat([Buffer.from([udh.reduce((n, u) => n + u.length, 0)]), ...udh])
-        : undefined;
-    const concat = header ? readConcatUdh(header) : undefined;
-    const octets = Buffer.concat([header ?? Buffer.alloc(0), Buffer.from(text, 'utf8')]);
-    return {
-      octets,
-      text,
-      ...(concat ? { udhConcat: { ref: concat.ref, total: concat.total, seq: concat.seq } } : {}),
-    };
-  }
-  const text = typeof sm === 'string' ? sm : Buffer.isBuffer(sm) ? sm.toString('latin1') : '';
-  return { octets: Buffer.from(text, 'utf8'), text };
 }
 
 interface ControlHandlers {

@@ -3,8 +3,8 @@
  * Basic auth, Twilio's error bodies, and status callbacks signed with `X-Twilio-Signature`.
  */
 import { randomBytes } from 'node:crypto';
-import { formatDecimalMicros } from '../adapters/decimal.ts';
 import { twilioSignature } from '../adapters/twilio.ts';
+import { rfc2822, twilioErrorBody, twilioPrice } from '../adapters/twilio-format.ts';
 import {
   type CarrierProfile,
   countSegments,
@@ -47,19 +47,8 @@ function twilioError(
   return {
     status,
     headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }),
+    body: JSON.stringify(twilioErrorBody(status, code, message)),
   };
-}
-
-/** RFC 2822 as Twilio writes it: "Thu, 30 Jul 2015 20:12:31 +0000". */
-function rfc2822(d: Date): string {
-  return d.toUTCString().replace('GMT', '+0000');
-}
-
-/** Twilio charges are negative decimal strings with five places ("-0.00790"), six when needed. */
-function twilioPrice(micros: bigint): string {
-  const places = micros % 10n === 0n ? 5 : 6;
-  return formatDecimalMicros(-micros, places);
 }
 
 /** The callback status and ErrorCode for each simulated outcome (30036: validity period expired). */

@@ -27,6 +27,7 @@ const message: Message = {
   validity_seconds: 14_400,
   priority: 'normal',
   verification_id: null,
+  api_format: 'herald',
   callback_url: 'https://example.com/cb',
   created_at: created,
   updated_at: updated,

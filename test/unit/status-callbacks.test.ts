@@ -24,6 +24,7 @@ const base: Message = {
   validity_seconds: 14_400,
   priority: 'normal',
   verification_id: null,
+  api_format: 'herald',
   callback_url: 'https://example.com/cb',
   created_at: new Date('2026-01-02T03:04:05.000Z'),
   updated_at: new Date('2026-01-02T03:04:09.000Z'),

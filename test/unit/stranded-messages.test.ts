@@ -106,6 +106,7 @@ const message: Message = {
   validity_seconds: 600,
   priority: 'normal',
   verification_id: null,
+  api_format: 'herald',
   callback_url: null,
   created_at: new Date('2026-11-27T00:00:00Z'),
   updated_at: new Date('2026-11-27T00:00:00Z'),

@@ -1,0 +1,215 @@
+/**
+ * Inbound (mobile-originated) messages (DESIGN §11).
+ *
+ * | statement          | what it does                                                    | guard                                              |
+ * |--------------------|-----------------------------------------------------------------|----------------------------------------------------|
+ * | storeInboundPart   | keeps one part of a concatenated message; answers all parts so far | primary key (carrier, concat key, seq): a redelivered part is kept once |
+ * | storeInbound       | stores a whole message and applies its keyword to the owner's opt-outs, in one transaction | unique (carrier, carrier id): a redelivery changes nothing |
+ * | recordInboundReply | notes the message that answered its keyword                     | set once                                           |
+ * | recordForward      | counts a forwarding attempt, or writes its final outcome        | a final outcome is written once                    |
+ *
+ * Invariant: a carrier message is one row, and its keyword changed the opt-out list at most once
+ * (in the transaction that stored it). Parts are kept after assembly, so a part redelivered later
+ * assembles the same message again, which then changes nothing.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { inboundMessageId } from '../domain/ids.ts';
+import { inboundKeyword } from '../domain/inbound-keywords.ts';
+import { afterRow, byId, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
+import type { Database, ForwardOutcome, InboundMessage, InboundPart } from './schema.ts';
+
+export { InvalidCursorError };
+
+/** One part as an adapter read it. */
+export interface InboundPartInput {
+  readonly carrierId: string;
+  readonly carrierMessageId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly text: string;
+  readonly ref: string;
+  readonly total: number;
+  readonly seq: number;
+}
+
+/** Stores a part (a redelivery: kept once) and answers the message's parts so far, in order. */
+export async function storeInboundPart(db: Kysely<Database>, part: InboundPartInput): Promise<InboundPart[]> {
+  const concatKey = `${part.from}|${part.to}|${part.ref}|${part.total}`;
+  await db
+    .insertInto('inbound_parts')
+    .values({
+      carrier_id: part.carrierId,
+      concat_key: concatKey,
+      seq: part.seq,
+      total: part.total,
+      carrier_message_id: part.carrierMessageId,
+      text: part.text,
+    })
+    .onConflict((oc) => oc.columns(['carrier_id', 'concat_key', 'seq']).doNothing())
+    .execute();
+  return db
+    .selectFrom('inbound_parts')
+    .selectAll()
+    .where('carrier_id', '=', part.carrierId)
+    .where('concat_key', '=', concatKey)
+    .orderBy('seq')
+    .execute();
+}
+
+/** A whole inbound message, before it is stored. */
+export interface InboundInput {
+  readonly carrierId: string;
+  readonly carrierMessageId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly body: string;
+  readonly parts: number;
+}
+
+/**
+ * Stores the message with the account that owns `to` (none: stored, nothing else changes) and
+ * its keyword; a STOP adds the sender to the owner's opt-outs (source `keyword`), a START removes
+ * it — in the same transaction, so a crash cannot store one without the other.
+ *
+ * @returns the row, and whether this call stored it (false: a redelivery).
+ */
+export async function storeInbound(
+  db: Kysely<Database>,
+  input: InboundInput,
+): Promise<{ inserted: boolean; message: InboundMessage }> {
+  const id = inboundMessageId(input.carrierId, input.carrierMessageId);
+  return db.transaction().execute(async (trx) => {
+    const owner = await trx
+      .selectFrom('numbers')
+      .select('account_id')
+      .where('sender', '=', input.to)
+      .executeTakeFirst();
+    const keyword = inboundKeyword(input.body);
+    const inserted = await trx
+      .insertInto('inbound_messages')
+      .values({
+        id,
+        carrier_id: input.carrierId,
+        carrier_message_id: input.carrierMessageId,
+        account_id: owner?.account_id ?? null,
+        from_number: input.from,
+        to_number: input.to,
+        body: input.body,
+        parts: input.parts,
+        keyword,
+      })
+      .onConflict((oc) => oc.columns(['carrier_id', 'carrier_message_id']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!inserted) {
+      const existing = await trx
+        .selectFrom('inbound_messages')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      return { inserted: false, message: existing };
+    }
+    if (inserted.account_id !== null && inserted.from_number.startsWith('+')) {
+      await applyKeyword(trx, inserted.account_id, inserted.from_number, keyword);
+    }
+    return { inserted: true, message: inserted };
+  });
+}
+
+async function applyKeyword(
+  trx: Transaction<Database>,
+  accountId: string,
+  number: string,
+  keyword: InboundMessage['keyword'],
+): Promise<void> {
+  if (keyword === 'stop') {
+    await trx
+      .insertInto('opt_outs')
+      .values({ account_id: accountId, number, source: 'keyword' })
+      .onConflict((oc) => oc.columns(['account_id', 'number']).doNothing())
+      .execute();
+  } else if (keyword === 'start') {
+    await trx
+      .deleteFrom('opt_outs')
+      .where('account_id', '=', accountId)
+      .where('number', '=', number)
+      .execute();
+  }
+}
+
+export async function getInbound(db: Kysely<Database>, id: string): Promise<InboundMessage | undefined> {
+  return db.selectFrom('inbound_messages').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function getInboundForAccount(
+  db: Kysely<Database>,
+  accountId: string,
+  id: string,
+): Promise<InboundMessage | undefined> {
+  return db
+    .selectFrom('inbound_messages')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/** Notes the message that answered the keyword (the first one noted stays). */
+export async function recordInboundReply(db: Kysely<Database>, id: string, messageId: string): Promise<void> {
+  await db
+    .updateTable('inbound_messages')
+    .set({ reply_message_id: messageId })
+    .where('id', '=', id)
+    .where('reply_message_id', 'is', null)
+    .execute();
+}
+
+/**
+ * Counts an attempt (`outcome` undefined) or writes the final outcome of forwarding, once.
+ *
+ * @returns false when an outcome was already written (nothing changed).
+ */
+export async function recordForward(
+  db: Kysely<Database>,
+  id: string,
+  outcome?: ForwardOutcome,
+): Promise<boolean> {
+  const res = await db
+    .updateTable('inbound_messages')
+    .set((eb) =>
+      outcome === undefined
+        ? { forward_attempts: eb('forward_attempts', '+', 1) }
+        : {
+            forward_outcome: outcome,
+            forwarded_at: outcome === 'delivered' ? new Date() : null,
+          },
+    )
+    .where('id', '=', id)
+    .where('forward_outcome', 'is', null)
+    .executeTakeFirst();
+  return res.numUpdatedRows > 0n;
+}
+
+/** An account's inbound messages, newest first, in pages. @throws InvalidCursorError */
+export async function listInbound(
+  db: Kysely<Database>,
+  accountId: string,
+  opts: { readonly limit: number; readonly cursor?: string; readonly from?: string; readonly to?: string },
+): Promise<{ data: InboundMessage[]; nextCursor: string | null }> {
+  const limit = pageSize(opts.limit);
+  let query = db
+    .selectFrom('inbound_messages')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('received_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1);
+  if (opts.from !== undefined) query = query.where('from_number', '=', opts.from);
+  if (opts.to !== undefined) query = query.where('to_number', '=', opts.to);
+  if (opts.cursor) {
+    const { id } = decodeCursor(opts.cursor, ['id']);
+    if ((await getInboundForAccount(db, accountId, id)) === undefined) throw new InvalidCursorError();
+    query = query.where(afterRow('inbound_messages', id, 'received_at'));
+  }
+  return toPage(await query.execute(), limit, byId);
+}
