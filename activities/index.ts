@@ -2,6 +2,7 @@ import { createAdmissionActivities } from './admission.ts';
 import { createCallbackActivities } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createFailoverActivities } from './failover.ts';
+import { createInboundActivities } from './inbound.ts';
 import { createSettlementActivities } from './settlement.ts';
 import { createSubmissionActivities } from './submission.ts';
 import { createVerificationActivities } from './verification.ts';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFailoverActivities(deps),
     ...createCallbackActivities(deps),
     ...createVerificationActivities(deps),
+    ...createInboundActivities(deps),
   };
 }
 

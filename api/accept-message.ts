@@ -108,7 +108,8 @@ export async function acceptMessage(
     status: 'accepted',
     validity_seconds: request.validitySeconds,
     priority: request.priority,
-    callback_url: request.callbackUrl,
+    // The account's default (PUT /v1/settings) when the request names none; checked when it was set.
+    callback_url: request.callbackUrl ?? account.callback_url,
   });
   // Lost a race with a concurrent request carrying the same key: answer as its replay.
   if (!inserted) return replay(ctx, message, requestHash);

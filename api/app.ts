@@ -17,12 +17,14 @@ import { balanceRoutes } from './routes/balance.ts';
 import { carrierRoutes } from './routes/carriers.ts';
 import { fraudRoutes } from './routes/fraud.ts';
 import { healthRoutes } from './routes/health.ts';
+import { inboundRoutes } from './routes/inbound.ts';
 import { ledgerRoutes } from './routes/ledger.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { observabilityRoutes } from './routes/observability.ts';
 import { optOutRoutes } from './routes/opt-outs.ts';
 import { priceRoutes } from './routes/prices.ts';
+import { settingsRoutes } from './routes/settings.ts';
 import { verificationRoutes } from './routes/verifications.ts';
 import { webhookSecretRoutes } from './routes/webhook-secret.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -48,6 +50,8 @@ export function createApp(deps: AppDeps): express.Express {
     fraudRoutes(ctx),
     optOutRoutes(ctx),
     numberRoutes(ctx),
+    settingsRoutes(ctx),
+    inboundRoutes(ctx),
   );
   app.use(carrierRoutes(ctx));
   app.use(ledgerRoutes(ctx), priceRoutes(ctx));

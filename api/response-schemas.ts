@@ -274,3 +274,37 @@ export const numberResponse = z.looseObject({
 });
 
 export const numberListResponse = z.looseObject({ data: z.array(numberResponse) });
+
+export const settingsResponse = z.looseObject({
+  inboundUrl: z.string().nullable(),
+  callbackUrl: z.string().nullable(),
+  inboundFormat: z.enum(['herald', 'twilio']),
+  stopReply: z.string().nullable().meta({ description: 'null: the default text' }),
+  startReply: z.string().nullable(),
+  helpReply: z.string().nullable(),
+});
+
+export const inboundResponse = z.looseObject({
+  id: z.string().startsWith('inb_'),
+  from: z.string().meta({ description: 'The mobile number that sent it, E.164' }),
+  to: z.string().meta({ description: 'Your number (or sender id) it was sent to' }),
+  body: z.string(),
+  parts: z.int().min(1),
+  keyword: z.enum(['stop', 'start', 'help']).nullable(),
+  carrier: z.string(),
+  replyMessageId: z.string().nullable().meta({ description: 'The keyword’s confirmation message' }),
+  forward: z.looseObject({
+    outcome: z
+      .enum(['delivered', 'refused', 'gone', 'abandoned', 'none'])
+      .nullable()
+      .meta({ description: 'null while pending; `none`: no inboundUrl was set' }),
+    attempts: z.int().min(0),
+    at: isoTime.nullable(),
+  }),
+  receivedAt: isoTime,
+});
+
+export const inboundListResponse = z.looseObject({
+  data: z.array(inboundResponse),
+  nextCursor: z.string().nullable(),
+});

@@ -329,3 +329,46 @@ export const assignNumberBody = z.strictObject({
 export const listNumbersQuery = z.strictObject({
   accountId: z.string().min(1).max(64).regex(NO_NUL, `accountId ${NO_NUL_MESSAGE}`).optional(),
 });
+
+/** An http(s) URL a signed callback may go to (checked against SSRF rules by the route). */
+const webhookUrl = (field: string) =>
+  z.url({ protocol: /^https?$/, message: `${field} must be an http(s) URL` }).max(2048);
+
+/** A keyword reply: null restores the default text, "" sends none. */
+const keywordReplyText = z.string().max(640).regex(NO_NUL, NO_NUL_MESSAGE).nullable().optional();
+
+/** `PUT /v1/settings`: the fields given replace the current ones; null clears a URL. */
+export const accountSettingsBody = z.strictObject({
+  inboundUrl: webhookUrl('inboundUrl')
+    .nullable()
+    .optional()
+    .meta({ description: 'Where inbound messages are forwarded (signed); null: stored only' }),
+  callbackUrl: webhookUrl('callbackUrl')
+    .nullable()
+    .optional()
+    .meta({ description: 'Status callback URL of a send that names none' }),
+  inboundFormat: z.enum(['herald', 'twilio']).optional().meta({
+    description: '`herald`: JSON with Herald-Signature; `twilio`: Twilio’s form post with X-Twilio-Signature',
+  }),
+  stopReply: keywordReplyText.meta({ description: 'Reply to STOP; null: the default text, "": none' }),
+  startReply: keywordReplyText.meta({ description: 'Reply to START; null: the default text, "": none' }),
+  helpReply: keywordReplyText.meta({ description: 'Reply to HELP; null: the default text, "": none' }),
+});
+
+/** `GET /v1/inbound` query. */
+export const listInboundQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: cursorParam,
+  from: z
+    .string()
+    .max(64)
+    .regex(NO_NUL, `from ${NO_NUL_MESSAGE}`)
+    .optional()
+    .meta({ description: 'Only from this number (E.164)' }),
+  to: z
+    .string()
+    .max(64)
+    .regex(NO_NUL, `to ${NO_NUL_MESSAGE}`)
+    .optional()
+    .meta({ description: 'Only to this number or sender id' }),
+});

@@ -10,6 +10,7 @@ import type {
   CallbackAttempt,
   CarrierPrice,
   FraudBlock,
+  InboundMessage,
   LedgerEntry,
   LedgerLeg,
   Message,
@@ -356,5 +357,55 @@ export function toNumberJson(n: AssignedNumber): {
     kind: n.kind,
     carrierId: n.carrier_id,
     createdAt: n.created_at.toISOString(),
+  };
+}
+
+/** An account's settings (DESIGN §11), keyword replies as set (null: the default text). */
+export function toSettingsJson(a: Account): {
+  inboundUrl: string | null;
+  callbackUrl: string | null;
+  inboundFormat: Account['inbound_format'];
+  stopReply: string | null;
+  startReply: string | null;
+  helpReply: string | null;
+} {
+  return {
+    inboundUrl: a.inbound_url,
+    callbackUrl: a.callback_url,
+    inboundFormat: a.inbound_format,
+    stopReply: a.stop_reply,
+    startReply: a.start_reply,
+    helpReply: a.help_reply,
+  };
+}
+
+/** An inbound message as the API shows it. */
+export function toInboundJson(m: InboundMessage): {
+  id: string;
+  from: string;
+  to: string;
+  body: string;
+  parts: number;
+  keyword: InboundMessage['keyword'];
+  carrier: string;
+  replyMessageId: string | null;
+  forward: { outcome: InboundMessage['forward_outcome']; attempts: number; at: string | null };
+  receivedAt: string;
+} {
+  return {
+    id: m.id,
+    from: m.from_number,
+    to: m.to_number,
+    body: m.body,
+    parts: m.parts,
+    keyword: m.keyword,
+    carrier: m.carrier_id,
+    replyMessageId: m.reply_message_id,
+    forward: {
+      outcome: m.forward_outcome,
+      attempts: m.forward_attempts,
+      at: m.forwarded_at?.toISOString() ?? null,
+    },
+    receivedAt: m.received_at.toISOString(),
   };
 }

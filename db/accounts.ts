@@ -119,3 +119,26 @@ export async function addCredit(db: Kysely<Database>, input: AddCreditInput): Pr
       .executeTakeFirstOrThrow();
   });
 }
+
+/** The settings `PUT /v1/settings` may change (DESIGN §11); undefined fields stay as they are. */
+export interface AccountSettingsPatch {
+  readonly inbound_url?: string | null;
+  readonly callback_url?: string | null;
+  readonly inbound_format?: Account['inbound_format'];
+  readonly stop_reply?: string | null;
+  readonly start_reply?: string | null;
+  readonly help_reply?: string | null;
+}
+
+/** Applies the patch; answers the account as it now is (undefined: no such account). */
+export async function updateAccountSettings(
+  db: Kysely<Database>,
+  accountId: string,
+  patch: AccountSettingsPatch,
+): Promise<Account | undefined> {
+  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  if (Object.keys(set).length === 0) {
+    return db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+  }
+  return db.updateTable('accounts').set(set).where('id', '=', accountId).returningAll().executeTakeFirst();
+}

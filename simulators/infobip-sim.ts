@@ -238,12 +238,13 @@ function infobipProfile(
   /** Report posts not sent yet, per webhook origin + path, that later reports may join. */
   const open = new Map<string, { results: unknown[]; body?: string }>();
 
+  const webhookHeaders: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'Infobip-Webhook',
+    ...(creds.webhookSecret !== undefined ? { [secretHeader]: creds.webhookSecret } : {}),
+  };
   const reportPost = (url: string, result: unknown): OutgoingReceipt[] => {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': 'Infobip-Webhook',
-      ...(creds.webhookSecret !== undefined ? { [secretHeader]: creds.webhookSecret } : {}),
-    };
+    const headers = webhookHeaders;
     if (!batchReceipts)
       return [{ url, method: 'POST', headers, body: JSON.stringify({ results: [result] }) }];
     const u = new URL(url);
@@ -313,6 +314,30 @@ function infobipProfile(
         case 'authFail':
           return apiError(401, 'E401', 'Invalid login details');
       }
+    },
+    inbound(mo, url) {
+      // Infobip reassembles long messages: one result, `smsCount` parts.
+      const keyword = (mo.text.trim().split(/\s+/)[0] ?? '').toUpperCase();
+      const result = {
+        messageId: randomUUID(),
+        from: mo.from.replace(/^\+/, ''),
+        to: mo.to.replace(/^\+/, ''),
+        text: mo.text,
+        cleanText: mo.text.trim().slice(keyword.length).trim(),
+        keyword,
+        receivedAt: new Date().toISOString().replace('Z', '+0000'),
+        smsCount: countSegments(mo.text),
+        price: { pricePerMessage: 0, currency: 'EUR' },
+        callbackData: null,
+      };
+      return [
+        {
+          url,
+          method: 'POST',
+          headers: webhookHeaders,
+          body: JSON.stringify({ results: [result], messageCount: 1, pendingMessageCount: 0 }),
+        },
+      ];
     },
     accept(sub, config) {
       if (sub.messageId !== undefined && taken.has(sub.messageId)) {

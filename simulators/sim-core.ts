@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { splitSegments } from '../domain/segments.ts';
 
 /** A weight of the fault or receipt dice. */
 export const simWeight = z.number().finite().min(0);
@@ -176,6 +177,8 @@ export interface SimStats {
   receiptsSent: number;
   /** Receipts given up after every retry. */
   receiptsFailed: number;
+  /** Inbound-message webhook requests originated by `POST /_sim/inbound` (a duplicate counts twice). */
+  inboundSent: number;
   /** Receipts scheduled or being posted right now (a gauge: reset leaves it alone). */
   receiptsPending: number;
   /** Outcome of the dice per submission that passed auth and validation. */
@@ -192,6 +195,7 @@ function emptyStats(): SimStats {
     duplicates: 0,
     receiptsSent: 0,
     receiptsFailed: 0,
+    inboundSent: 0,
     receiptsPending: 0,
     faults: { accept: 0, serverError: 0, timeout: 0, permanent: 0, throttle: 0, authFail: 0, malformed: 0 },
     byTo: {},
@@ -332,6 +336,26 @@ export interface SimAcceptance {
   receipts(outcome: ReceiptOutcome): OutgoingReceipt[];
 }
 
+/** A mobile-originated message a test (or a person at a terminal) asks the carrier to deliver. */
+export interface SimInbound {
+  /** The mobile number, E.164. */
+  readonly from: string;
+  /** Our number (E.164) or sender id. */
+  readonly to: string;
+  readonly text: string;
+}
+
+/** `POST /_sim/inbound`: one MO, posted to `url` in the carrier's inbound format. */
+export const simInboundSchema = z.strictObject({
+  from: z.string().regex(/^\+[1-9]\d{6,14}$/, 'from must be E.164'),
+  to: z.string().min(1).max(20),
+  text: z.string().max(1600),
+  /** The webhook to post to (the carrier console's "inbound URL"). Not used by the SMSC: it writes to its binds. */
+  url: z.url().optional(),
+  /** Deliver it twice (a carrier's redelivery). Default false. */
+  duplicate: z.boolean().default(false),
+});
+
 /** One carrier's wire format, plugged into the shared server. */
 export interface CarrierProfile<S extends SimSubmission> {
   readonly name: string;
@@ -345,6 +369,8 @@ export interface CarrierProfile<S extends SimSubmission> {
   ): { readonly ok: true; readonly submission: S } | { readonly ok: false; readonly reply: SimReply };
   fault(kind: 'serverError' | 'permanent' | 'throttle' | 'authFail', submission: S): SimReply;
   accept(submission: S, config: SimConfig): SimAcceptance;
+  /** The webhook request(s) that deliver a mobile-originated message (one per part where the carrier splits). */
+  inbound(mo: SimInbound, url: string, config: SimConfig): OutgoingReceipt[];
 }
 
 /** How any simulator (HTTP carriers and the SMSC) is started: `C` its credentials, `P` its config patch. */
@@ -412,6 +438,8 @@ export interface RunningSimulator {
 
 const MAX_BODY_BYTES = 1 << 20;
 const RECEIPT_TIMEOUT_MS = 5_000;
+/** How long `POST /_sim/inbound` waits for its webhook requests to be answered. */
+const INBOUND_WAIT_MS = 5_000;
 
 /** Starts a simulator for one carrier profile on a real socket. */
 export async function startSimulator<S extends SimSubmission, C>(
@@ -554,6 +582,29 @@ export async function startSimulator<S extends SimSubmission, C>(
     return reply(res, acceptance.reply);
   }
 
+  /**
+   * `POST /_sim/inbound`: posts an MO to the given webhook (retried like receipts). Answers once
+   * every request was answered 2xx, or after {@link INBOUND_WAIT_MS} with `delivered: false`
+   * while the retries go on.
+   */
+  async function originate(raw: string): Promise<{ status: number; body: unknown }> {
+    let mo: z.output<typeof simInboundSchema>;
+    try {
+      mo = simInboundSchema.parse(raw.trim() === '' ? {} : JSON.parse(raw));
+    } catch (err) {
+      return { status: 400, body: { error: { code: 'invalid_request', message: (err as Error).message } } };
+    }
+    if (mo.url === undefined) {
+      return { status: 400, body: { error: { code: 'invalid_request', message: 'url is required' } } };
+    }
+    const list = profile.inbound(mo, mo.url, config);
+    pending++;
+    stats.inboundSent += list.length * (mo.duplicate ? 2 : 1);
+    const sent = sendReceipts(list, mo.duplicate).then(() => true);
+    const delivered = await Promise.race([sent, sleep(INBOUND_WAIT_MS).then(() => false)]);
+    return { status: 200, body: { requests: list.length, delivered } };
+  }
+
   /** The answer of a `/_sim/*` endpoint, and what to do once it is sent. */
   function control(req: SimRequest): { status: number; body: unknown; after?: () => void } {
     const path = req.url.pathname;
@@ -593,6 +644,11 @@ export async function startSimulator<S extends SimSubmission, C>(
         headers: req.headers,
         body,
       };
+      if (simReq.url.pathname === '/_sim/inbound' && simReq.method === 'POST') {
+        const answer = await originate(simReq.body);
+        replyJson(res, answer.status, answer.body);
+        return;
+      }
       if (simReq.url.pathname.startsWith('/_sim/')) {
         const answer = control(simReq);
         if (answer.after) res.once('finish', answer.after);
@@ -715,6 +771,15 @@ function replyJson(res: http.ServerResponse, status: number, body: unknown): voi
 }
 
 /** Current time as "YYMMDDhhmm" (UTC), as DLRs carry it. */
+/**
+ * A long MO as a carrier that does not reassemble hands it on: its parts (split where a handset
+ * splits it) and a concatenation reference shared by them. One part: no reference.
+ */
+export function inboundParts(text: string): { readonly ref: string; readonly parts: readonly string[] } {
+  const parts = text === '' ? [''] : splitSegments(text);
+  return { ref: String(randomInt(0, 256)), parts };
+}
+
 export function yymmddhhmm(d: Date = new Date()): string {
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;

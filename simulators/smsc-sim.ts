@@ -12,13 +12,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import smpp from 'smpp';
 import { z } from 'zod';
-import { decodeShortMessage } from '../adapters/smpp-encoding.ts';
+import { decodeShortMessage, encodeParts, sourceAddress } from '../adapters/smpp-encoding.ts';
+import { MO_MESSAGE_ID_TLV } from '../adapters/smpp-inbound.ts';
+import { analyzeBody } from '../domain/segments.ts';
 import {
   applyConfigPatch,
   listenOn,
   pickWeighted,
   resolveSimStart,
   type SimBaseOptions,
+  type SimInbound,
+  simInboundSchema,
   simMs,
   simUrl,
   simWeight,
@@ -151,6 +155,8 @@ export interface SmscStats {
   receiptsSent: number;
   /** deliver_sm answered ESME_ROK. */
   receiptsAcked: number;
+  /** Inbound deliver_sm PDUs originated by `/_sim/inbound` (a duplicate counts twice). */
+  inboundSent: number;
   /** Receipts scheduled and not yet answered ESME_ROK (a gauge: reset leaves it alone). */
   receiptsPending: number;
   /** Connections dropped by the `drop` fault or `dropConnections()`. */
@@ -170,6 +176,7 @@ function emptyStats(): SmscStats {
     duplicates: 0,
     receiptsSent: 0,
     receiptsAcked: 0,
+    inboundSent: 0,
     receiptsPending: 0,
     drops: 0,
     faults: { accept: 0, throttle: 0, queueFull: 0, sysErr: 0, invalidDest: 0, noResponse: 0, drop: 0 },
@@ -209,6 +216,10 @@ export interface RunningSmsc {
   segments(): readonly SmscSegment[];
   /** Drops every connection now (the SMSC stays up). */
   dropConnections(): void;
+  /** Delivers a mobile-originated message to the bound ESME (`POST /_sim/inbound` does the same). */
+  originate(
+    mo: SimInbound & { readonly duplicate?: boolean },
+  ): Promise<{ requests: number; delivered: boolean }>;
   /** Kills the SMSC: the port closes and bound sessions drop. */
   stop(): Promise<void>;
   /** Revives it on the same port. */
@@ -253,6 +264,8 @@ interface PendingReceipt {
   /** The session the message came on: preferred while it is bound. */
   readonly origin: smpp.Session;
   readonly fields: Record<string, unknown>;
+  /** Set for a mobile-originated message: called once the ESME acknowledged it (receipt stats untouched). */
+  readonly onAcked?: () => void;
 }
 
 /** Starts an SMSC on a real socket (and its control server). */
@@ -462,17 +475,19 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
     const sent = session.send(new smpp.PDU('deliver_sm', { ...receipt.fields }), (resp) => {
       if (answered) return;
       answered = true;
-      if (resp.command_status === 0) {
+      if (resp.command_status !== 0) retry();
+      else if (receipt.onAcked) receipt.onAcked();
+      else {
         stats.receiptsAcked++;
         stats.receiptsPending--;
-      } else retry();
+      }
     });
     if (!sent) {
       answered = true;
       retry();
       return;
     }
-    stats.receiptsSent++;
+    if (!receipt.onAcked) stats.receiptsSent++;
     later(RECEIPT_ANSWER_MS, () => {
       if (answered) return;
       answered = true;
@@ -536,6 +551,57 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
     setConfig({ down: true });
   }
 
+  /**
+   * Delivers an MO to the first bound ESME as `deliver_sm` (one per part: concatenation UDH,
+   * data_coding by alphabet, the vendor TLV `mo_message_id`), redelivered until acknowledged.
+   * Resolves once every part was acknowledged, or after {@link RECEIPT_ANSWER_MS} with false.
+   */
+  async function originate(raw: unknown): Promise<{ requests: number; delivered: boolean }> {
+    const mo = simInboundSchema.parse(raw);
+    const [session, systemId] = [...bound.entries()][0] ?? [];
+    if (!session || systemId === undefined) throw new Error('no ESME is bound');
+    const parts = encodeParts(mo.text, analyzeBody(mo.text).encoding, randomInt(0, 256));
+    const from = sourceAddress(mo.from);
+    const to = sourceAddress(mo.to);
+    const acks: Array<Promise<void>> = [];
+    for (const part of parts) {
+      const id = (nextId++).toString(16).toUpperCase();
+      for (let copy = 0; copy < (mo.duplicate ? 2 : 1); copy++) {
+        acks.push(
+          new Promise<void>((resolve) =>
+            deliver({
+              systemId,
+              origin: session,
+              onAcked: resolve,
+              fields: {
+                source_addr_ton: from.ton,
+                source_addr_npi: from.npi,
+                source_addr: from.addr,
+                dest_addr_ton: to.ton,
+                dest_addr_npi: to.npi,
+                destination_addr: to.addr,
+                esm_class: part.esmClass,
+                data_coding: part.dataCoding,
+                short_message: part.shortMessage,
+                [MO_MESSAGE_ID_TLV.tag]: id,
+              },
+            }),
+          ),
+        );
+      }
+    }
+    stats.inboundSent += acks.length;
+    let timer: NodeJS.Timeout | undefined;
+    const delivered = await Promise.race([
+      Promise.all(acks).then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), RECEIPT_ANSWER_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    return { requests: acks.length, delivered };
+  }
+
   const control =
     opts.control === false
       ? undefined
@@ -551,6 +617,7 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
             dropConnections();
             return { ...stats };
           },
+          originate,
         });
 
   return {
@@ -565,6 +632,7 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
     resetStats,
     segments: () => [...segmentLog],
     dropConnections,
+    originate,
     stop,
     start,
     async close() {
@@ -584,6 +652,7 @@ interface ControlHandlers {
   stats(): SmscStats;
   reset(): SmscStats;
   drop(): SmscStats;
+  originate(mo: unknown): Promise<{ requests: number; delivered: boolean }>;
 }
 
 /** `/_sim/config` (GET, POST), `/_sim/stats`, `/_sim/reset`, `/_sim/drop` on 127.0.0.1. */
@@ -612,6 +681,13 @@ async function startControlServer(
       if (path === '/_sim/stats' && req.method === 'GET') return send(200, h.stats());
       if (path === '/_sim/reset' && req.method === 'POST') return send(200, h.reset());
       if (path === '/_sim/drop' && req.method === 'POST') return send(200, h.drop());
+      if (path === '/_sim/inbound' && req.method === 'POST') {
+        try {
+          return send(200, await h.originate(body.trim() === '' ? {} : JSON.parse(body)));
+        } catch (err) {
+          return send(400, { error: { code: 'invalid_request', message: (err as Error).message } });
+        }
+      }
       return send(404, {
         error: { code: 'not_found', message: `no control endpoint ${req.method} ${path}` },
       });

@@ -11,6 +11,7 @@ import {
   type OutgoingReceipt,
   type ReceiptOutcome,
   type RunningSimulator,
+  type SimInbound,
   type SimReply,
   type SimRequest,
   type SimSubmission,
@@ -131,6 +132,7 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
           return twilioError(401, 20003, 'Authenticate', { 'www-authenticate': 'Basic realm="Twilio API"' });
       }
     },
+    inbound: (mo, url) => twilioInbound(creds, mo, url),
     accept(sub, config) {
       const sid = `SM${randomBytes(16).toString('hex')}`;
       const segments = countSegments(sub.body);
@@ -196,6 +198,37 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
       };
     },
   };
+}
+
+/** Twilio's incoming-message webhook: one form post (Twilio reassembles parts), signed. */
+function twilioInbound(creds: TwilioSimCredentials, mo: SimInbound, url: string): OutgoingReceipt[] {
+  const sid = `SM${randomBytes(16).toString('hex')}`;
+  const params: Array<[string, string]> = [
+    ['ToCountry', 'US'],
+    ['SmsMessageSid', sid],
+    ['NumMedia', '0'],
+    ['SmsSid', sid],
+    ['SmsStatus', 'received'],
+    ['Body', mo.text],
+    ['To', mo.to],
+    ['NumSegments', String(countSegments(mo.text))],
+    ['MessageSid', sid],
+    ['AccountSid', creds.accountSid],
+    ['From', mo.from],
+    ['ApiVersion', '2010-04-01'],
+  ];
+  return [
+    {
+      url,
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'TwilioProxy/1.1',
+        'x-twilio-signature': twilioSignature(url, params, creds.authToken),
+      },
+      body: new URLSearchParams(params).toString(),
+    },
+  ];
 }
 
 function isHttpUrl(s: string): boolean {

@@ -7,9 +7,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { formatDecimalMicros } from '../adapters/decimal.ts';
 import { vonageSignature } from '../adapters/vonage.ts';
+import { analyzeBody } from '../domain/segments.ts';
 import {
   type CarrierProfile,
   countSegments,
+  inboundParts,
   type OutgoingReceipt,
   type ReceiptOutcome,
   type RunningSimulator,
@@ -148,6 +150,32 @@ function vonageProfile(creds: VonageSimCredentials): CarrierProfile<VonageSubmis
         case 'authFail':
           return vonageError('4', 'Bad Credentials');
       }
+    },
+    inbound(mo, url, config) {
+      // Vonage posts each part of a long message on its own, with its own id.
+      const { ref, parts } = inboundParts(mo.text);
+      const unicode = analyzeBody(mo.text).encoding === 'UCS-2';
+      return parts.map((text, i) => {
+        const params: Array<[string, string]> = [
+          ['msisdn', mo.from.replace(/^\+/, '')],
+          ['to', mo.to.replace(/^\+/, '')],
+          ['messageId', randomBytes(8).toString('hex').toUpperCase()],
+          ['text', text],
+          ['type', unicode ? 'unicode' : 'text'],
+          ['keyword', (mo.text.trim().split(/\s+/)[0] ?? '').toUpperCase()],
+          ['api-key', creds.apiKey],
+          ['message-timestamp', new Date().toISOString().slice(0, 19).replace('T', ' ')],
+        ];
+        if (parts.length > 1) {
+          params.push(
+            ['concat', 'true'],
+            ['concat-ref', ref],
+            ['concat-total', String(parts.length)],
+            ['concat-part', String(i + 1)],
+          );
+        }
+        return buildReceipt(url, params, config.receiptFormat, creds.signatureSecret);
+      });
     },
     accept(sub, config) {
       const parts = countSegments(sub.text, sub.unicode);

@@ -13,6 +13,7 @@ import { hmacSha256 } from '../adapters/webhook-auth.ts';
 import {
   type CarrierProfile,
   countSegments,
+  inboundParts,
   type OutgoingReceipt,
   type ReceiptOutcome,
   type RunningSimulator,
@@ -131,6 +132,33 @@ function xmlAggProfile(creds: XmlAggSimCredentials): CarrierProfile<XmlAggSubmis
         case 'authFail':
           return xmlError('4', 'Bad Credentials', sub.to);
       }
+    },
+    inbound(mo, url) {
+      // Parts of a long MO come one by one, each signed like a receipt.
+      const { ref, parts } = inboundParts(mo.text);
+      return parts.map((text, i) => {
+        const body =
+          '<?xml version="1.0" encoding="UTF-8"?><mo>' +
+          element('messageId', randomBytes(8).toString('hex').toUpperCase()) +
+          element('from', mo.from.replace(/^\+/, '')) +
+          element('to', mo.to.replace(/^\+/, '')) +
+          element('text', text) +
+          (parts.length > 1
+            ? element('concatRef', ref) +
+              element('concatTotal', String(parts.length)) +
+              element('concatPart', String(i + 1))
+            : '') +
+          '</mo>';
+        return {
+          url,
+          method: 'POST' as const,
+          headers: {
+            'content-type': 'application/xml; charset=utf-8',
+            'x-signature': `sha256=${hmacSha256(creds.webhookSecret, body)}`,
+          },
+          body,
+        };
+      });
     },
     accept(sub, config) {
       const parts = countSegments(sub.text, sub.unicode);

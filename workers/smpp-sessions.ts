@@ -12,12 +12,14 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import { createSmppAdapter, receiptIdBases, smppConfigSchema, smppSessionOptions } from '../adapters/smpp.ts';
+import { parseDeliverSmInbound } from '../adapters/smpp-inbound.ts';
 import { parseDeliverSmReceipt, rawReceiptRecord, type SmppReceipt } from '../adapters/smpp-receipts.ts';
 import { SmppSession, type SmppSessionState } from '../adapters/smpp-session.ts';
-import { type CarrierAdapter, ReceiptParseError } from '../adapters/types.ts';
+import { type CarrierAdapter, type InboundPart, ReceiptParseError } from '../adapters/types.ts';
 import { findMessageIdByCarrierMessageId } from '../db/messages.ts';
 import type { Database } from '../db/schema.ts';
 import type { LogFn } from '../observability/logger.ts';
+import { ingestInbound } from '../services/inbound-intake.ts';
 import { ingestReceipts } from '../services/receipt-intake.ts';
 
 /** How long a receipt that arrived before its submit_sm_resp waits for a match. */
@@ -129,6 +131,20 @@ function startOne(
     tps: carrier.tps,
     ...(log ? { log } : {}),
     onState: (state) => log?.('info', 'smpp session state', { carrierId: carrier.id, state }),
+    async onInbound(pdu) {
+      let part: InboundPart;
+      try {
+        part = parseDeliverSmInbound(pdu);
+      } catch (err) {
+        // Answered all the same: a malformed message sent again is still malformed.
+        if (err instanceof ReceiptParseError) {
+          log?.('warn', 'smpp inbound message unreadable', { carrierId: carrier.id, error: err.message });
+          return;
+        }
+        throw err;
+      }
+      await ingestInbound(deps, carrier.id, [part]);
+    },
     async onReceipt(pdu) {
       let receipt: SmppReceipt;
       try {

@@ -23,6 +23,7 @@ import {
   callbackEventsSignal,
   type DeliverCallbacksInput,
 } from './callback-definitions.ts';
+import { callbackActivityOptions } from './callback-retry.ts';
 
 /** A run waiting this long without a final status ends (e.g. its message workflow was terminated). */
 const IDLE_LIMIT = '7 days';
@@ -45,15 +46,7 @@ export async function deliverCallbacks(input: DeliverCallbacksInput): Promise<vo
   setHandler(callbackEventsSignal, take);
 
   const settings = await local.callbackSettings();
-  const { deliverCallback } = proxyActivities<HeraldActivities>({
-    startToCloseTimeout: settings.requestTimeoutMs + 5_000,
-    scheduleToCloseTimeout: settings.giveUpAfterMs,
-    retry: {
-      initialInterval: settings.retryInitialMs,
-      backoffCoefficient: 2,
-      maximumInterval: settings.retryMaximumMs,
-    },
-  });
+  const { deliverCallback } = proxyActivities<HeraldActivities>(callbackActivityOptions(settings));
 
   for (;;) {
     if (!(await condition(() => pending.size > 0, IDLE_LIMIT))) return;

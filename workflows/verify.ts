@@ -6,21 +6,17 @@
  * keyed proof of it. Deterministic: imports only @temporalio/workflow, domain/ and types.
  */
 
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   allHandlersFinished,
   CancellationScope,
   condition,
   isCancellation,
-  ParentClosePolicy,
   proxyLocalActivities,
   setHandler,
   sleep,
-  startChild,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index.ts';
-import { PRIORITY_KEYS } from '../domain/priority.ts';
 import {
   constantTimeEqual,
   MAX_CHECKS,
@@ -28,13 +24,8 @@ import {
   RESEND_COOLDOWN_MS,
   type VerificationStatus,
 } from '../domain/verification.ts';
-import {
-  HeraldAccount,
-  HeraldCountry,
-  HeraldPriority,
-  HeraldStatus,
-  MAIN_TASK_QUEUE,
-} from './definitions.ts';
+import { HeraldStatus } from './definitions.ts';
+import { startMessageRun } from './start-message-run.ts';
 import {
   cancelVerificationUpdate,
   checkUpdate,
@@ -45,8 +36,6 @@ import {
   verificationStateQuery,
 } from './verification-definitions.ts';
 
-/** Workflow type of the message runs it starts (services/message-workflow.ts). */
-const SEND_MESSAGE = 'sendMessage';
 const PROOF = /^[0-9a-f]{64}$/;
 
 const db = proxyLocalActivities<HeraldActivities>({
@@ -95,27 +84,7 @@ export async function verify(input: VerifyInput): Promise<VerificationState> {
       decide(prepared.reason === 'expired' ? 'expired' : 'failed');
       return;
     }
-    try {
-      await startChild(SEND_MESSAGE, {
-        workflowId: prepared.messageId,
-        taskQueue: MAIN_TASK_QUEUE,
-        args: [prepared.input],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        priority: { priorityKey: PRIORITY_KEYS.high, fairnessKey: input.accountId },
-        staticSummary: prepared.summary,
-        staticDetails: prepared.details,
-        typedSearchAttributes: [
-          { key: HeraldStatus, value: 'accepted' },
-          { key: HeraldAccount, value: input.accountId },
-          { key: HeraldCountry, value: prepared.input.country },
-          { key: HeraldPriority, value: 'high' },
-        ],
-      });
-    } catch (err) {
-      // Started before this task was retried: the message is under way, which is all we need.
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
+    await startMessageRun(prepared, 'high');
   };
 
   setHandler(verificationStateQuery, state);

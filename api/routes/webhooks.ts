@@ -1,10 +1,15 @@
-/** `POST /webhooks/carriers/:carrierId`: delivery receipts in each carrier's own format (DESIGN §5). */
-import type { Request } from 'express';
+/**
+ * Carrier webhooks in each carrier's own format: `POST /webhooks/carriers/:carrierId` delivery
+ * receipts (DESIGN §5); `POST|GET /webhooks/carriers/:carrierId/inbound` inbound messages
+ * (DESIGN §11), authenticated the same way.
+ */
+import type { Request, Response } from 'express';
 import { Router } from 'express';
-import { type InboundHttp, type Receipt, ReceiptParseError } from '../../adapters/types.ts';
+import { type InboundHttp, type InboundPart, type Receipt, ReceiptParseError } from '../../adapters/types.ts';
+import { InboundIntakeUnavailableError, ingestInbound } from '../../services/inbound-intake.ts';
 import { rawTextBody } from '../body-parsers.ts';
 import type { AppContext } from '../context.ts';
-import { ApiError, notFound } from '../errors.ts';
+import { ApiError, notFound, serviceUnavailable } from '../errors.ts';
 import { handleReceipts } from '../receipts.ts';
 import { pathParam } from '../validate.ts';
 
@@ -30,6 +35,35 @@ export function webhookRoutes(ctx: AppContext): Router {
     if (ack) res.status(ack.status).type(ack.contentType).send(ack.body);
     else res.status(200).type('text/plain').send('OK');
   });
+
+  const inbound = async (req: Request, res: Response): Promise<void> => {
+    const carrierId = pathParam(req, 'carrierId', 'carrier');
+    const adapter = await ctx.adapters.get(carrierId);
+    if (!adapter) throw notFound('carrier');
+    if (!adapter.parseInbound) {
+      throw new ApiError(404, 'not_found', `carrier ${carrierId} delivers no inbound messages over HTTP`);
+    }
+    const request = toInbound(req, publicBase ?? `${req.protocol}://${req.get('host')}`);
+    if (!adapter.verify(request)) throw new ApiError(403, 'forbidden', 'webhook signature is invalid');
+    let parts: InboundPart[];
+    try {
+      parts = adapter.parseInbound(request);
+    } catch (err) {
+      if (err instanceof ReceiptParseError) throw new ApiError(400, 'invalid_request', err.message);
+      throw err;
+    }
+    try {
+      await ingestInbound({ db: ctx.db, temporal: ctx.temporal, log: ctx.log }, carrierId, parts);
+    } catch (err) {
+      if (err instanceof InboundIntakeUnavailableError) throw serviceUnavailable(err.message, err.cause);
+      throw err;
+    }
+    const ack = adapter.inboundAck ?? adapter.receiptAck;
+    if (ack) res.status(ack.status).type(ack.contentType).send(ack.body);
+    else res.status(200).type('text/plain').send('OK');
+  };
+  router.post('/webhooks/carriers/:carrierId/inbound', rawTextBody, inbound);
+  router.get('/webhooks/carriers/:carrierId/inbound', inbound);
 
   return router;
 }

@@ -1,0 +1,177 @@
+/**
+ * The inbound workflow's steps (DESIGN §11; workflows/handle-inbound.ts):
+ * - `prepareInboundReply` stores the message answering a keyword (STOP, START, HELP) from the
+ *   number that received it, in the `high` lane; one per inbound message (idempotent insert).
+ * - `forwardInbound` POSTs the inbound message to the account's `inbound_url`, signed like
+ *   status callbacks (Herald's JSON, or Twilio's form post for `inbound_format = 'twilio'`),
+ *   once: a recorded outcome makes a redelivery a no-op.
+ * - `abandonInboundForward` records that forwarding was given up.
+ */
+import { TWILIO_API_VERSION } from '../adapters/twilio-format.ts';
+import { signingSecrets } from '../db/callbacks.ts';
+import { listRouteCandidates } from '../db/carriers.ts';
+import { getInbound, recordForward, recordInboundReply } from '../db/inbound.ts';
+import { insertMessage } from '../db/messages.ts';
+import type { InboundMessage } from '../db/schema.ts';
+import { inboundReplyMessageId, twilioSid } from '../domain/ids.ts';
+import { keywordReply } from '../domain/inbound-keywords.ts';
+import { normalizePhone } from '../domain/phone.ts';
+import { worstCaseQuote } from '../domain/routing.ts';
+import { analyzeBody } from '../domain/segments.ts';
+import { workflowDetails, workflowInput, workflowSummary } from '../services/message-workflow.ts';
+import type { PreparedMessageRun } from '../workflows/start-message-run.ts';
+import { callbackSettingsOf, heraldSignedJson, postCallback, twilioSignedForm } from './callbacks.ts';
+import type { ActivityDeps } from './deps.ts';
+
+/** Validity of a keyword reply: a confirmation that arrives a day late confuses more than it helps. */
+const REPLY_VALIDITY_SECONDS = 3_600;
+
+export type PreparedInboundReply =
+  | ({ readonly ok: true } & PreparedMessageRun)
+  | { readonly ok: false; readonly reason: 'none' | 'no_route' };
+
+/** The JSON body POSTed to an account's `inbound_url` (`inbound_format = 'herald'`). */
+export interface InboundEvent {
+  readonly type: 'message.inbound';
+  readonly id: string;
+  readonly from: string;
+  readonly to: string;
+  readonly body: string;
+  readonly parts: number;
+  /** The opt-out keyword the body is (already applied), or null. */
+  readonly keyword: InboundMessage['keyword'];
+  readonly carrier: string;
+  readonly receivedAt: string;
+}
+
+export function createInboundActivities(deps: ActivityDeps) {
+  const { db, callbacks } = deps;
+  const settings = callbackSettingsOf(callbacks);
+  return {
+    async prepareInboundReply(input: { readonly inboundId: string }): Promise<PreparedInboundReply> {
+      const inbound = await getInbound(db, input.inboundId);
+      if (!inbound?.account_id || inbound.keyword === null) return { ok: false, reason: 'none' };
+      const account = await db
+        .selectFrom('accounts')
+        .select(['stop_reply', 'start_reply', 'help_reply'])
+        .where('id', '=', inbound.account_id)
+        .executeTakeFirst();
+      if (!account) return { ok: false, reason: 'none' };
+      const text = keywordReply(inbound.keyword, account[`${inbound.keyword}_reply`]);
+      const phone = normalizePhone(inbound.from_number);
+      if (text === null || !phone.ok) return { ok: false, reason: 'none' };
+      const candidates = await listRouteCandidates(db, phone.country);
+      if (candidates.length === 0) return { ok: false, reason: 'no_route' };
+      const { encoding, segments } = analyzeBody(text);
+      const messageId = inboundReplyMessageId(inbound.id);
+      const { message } = await insertMessage(db, {
+        id: messageId,
+        account_id: inbound.account_id,
+        idempotency_key: null,
+        request_hash: `inbound-reply:${inbound.id}`,
+        to_number: phone.e164,
+        // From the number the keyword was sent to: the account owns it.
+        from_sender: inbound.to_number,
+        body: text,
+        country: phone.country,
+        encoding,
+        segments,
+        quote_micros: worstCaseQuote(candidates, segments),
+        status: 'accepted',
+        validity_seconds: REPLY_VALIDITY_SECONDS,
+        priority: 'high',
+        callback_url: null,
+      });
+      await recordInboundReply(db, inbound.id, messageId);
+      return {
+        ok: true,
+        messageId,
+        input: workflowInput(message),
+        summary: workflowSummary(message),
+        details: workflowDetails(message),
+      };
+    },
+
+    /** @returns what came of it; a retryable failure is thrown for anything else. */
+    async forwardInbound(input: {
+      readonly inboundId: string;
+    }): Promise<{ outcome: 'delivered' | 'gone' | 'refused' | 'none' | 'skipped' }> {
+      const inbound = await getInbound(db, input.inboundId);
+      if (!inbound?.account_id || inbound.forward_outcome !== null) return { outcome: 'skipped' };
+      const account = await db
+        .selectFrom('accounts')
+        .leftJoin('twilio_credentials', 'twilio_credentials.account_id', 'accounts.id')
+        .select([
+          'accounts.inbound_url',
+          'accounts.inbound_format',
+          'accounts.webhook_secret',
+          'accounts.previous_webhook_secret',
+          'accounts.previous_webhook_secret_expires_at',
+          'twilio_credentials.account_sid',
+          'twilio_credentials.auth_token',
+        ])
+        .where('accounts.id', '=', inbound.account_id)
+        .executeTakeFirst();
+      if (!account?.inbound_url) {
+        await recordForward(db, inbound.id, 'none');
+        return { outcome: 'none' };
+      }
+      const url = account.inbound_url;
+      const { body, headers } =
+        account.inbound_format === 'twilio' && account.account_sid && account.auth_token
+          ? twilioSignedForm(url, twilioInboundParams(inbound, account.account_sid), account.auth_token)
+          : heraldSignedJson(inboundEvent(inbound), inbound.id, signingSecrets(account));
+      const outcome = await postCallback(
+        {
+          url,
+          body,
+          headers,
+          allowedHosts: callbacks?.allowedHosts ?? [],
+          settings,
+          ...(callbacks?.lookup ? { lookup: callbacks.lookup } : {}),
+        },
+        async (result) => {
+          if (result === 'failed') await recordForward(db, inbound.id);
+          else await recordForward(db, inbound.id, result);
+        },
+      );
+      return { outcome };
+    },
+
+    async abandonInboundForward(input: { readonly inboundId: string }): Promise<void> {
+      await recordForward(db, input.inboundId, 'abandoned');
+    },
+  };
+}
+
+export function inboundEvent(inbound: InboundMessage): InboundEvent {
+  return {
+    type: 'message.inbound',
+    id: inbound.id,
+    from: inbound.from_number,
+    to: inbound.to_number,
+    body: inbound.body,
+    parts: inbound.parts,
+    keyword: inbound.keyword,
+    carrier: inbound.carrier_id,
+    receivedAt: inbound.received_at.toISOString(),
+  };
+}
+
+/** Twilio's incoming-message webhook fields, for accounts that forward in Twilio's format. */
+function twilioInboundParams(inbound: InboundMessage, accountSid: string): Array<[string, string]> {
+  const sid = twilioSid(inbound.id);
+  return [
+    ['MessageSid', sid],
+    ['SmsMessageSid', sid],
+    ['SmsSid', sid],
+    ['AccountSid', accountSid],
+    ['From', inbound.from_number],
+    ['To', inbound.to_number],
+    ['Body', inbound.body],
+    ['NumSegments', String(inbound.parts)],
+    ['NumMedia', '0'],
+    ['SmsStatus', 'received'],
+    ['ApiVersion', TWILIO_API_VERSION],
+  ];
+}
