@@ -100,7 +100,6 @@ export async function startCarriers(
     const part = config.smpp;
     const sim = await startSmscSimulator({
       credentials: SIM_CREDENTIALS.smpp,
-      control: false,
       ...simOptions(part),
     });
     cleanups.push(() => sim.close());

@@ -3,10 +3,9 @@
  * workflow → a receiver on 127.0.0.1 (allowed through the SSRF allow-list), with retries,
  * signatures, secret rotation, and private URLs refused at send time.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyHeraldSignature } from '../../services/callback-signature.ts';
+import { type Received, startReceiver, until } from '../support/http-receiver.ts';
 import { apiClient, createFundedAccount, type Stack, startStack, waitForMessage } from '../support/stack.ts';
 
 const US = '+14155552671';
@@ -14,47 +13,9 @@ const US = '+14155552671';
 // from 1 s on: 1 s, 2 s, 4 s.
 const RETRY_INITIAL_MS = 1_000;
 
-interface Received {
-  readonly path: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly raw: string;
-  readonly body: { eventId: string; status: string; sequence: number; [k: string]: unknown };
-  readonly at: number;
-  readonly answered: number;
-}
+type CallbackBody = { eventId: string; status: string; sequence: number; [k: string]: unknown };
 
-/** A callback receiver: records every request; `answer(path, n)` decides the status of the n-th (0-based) per path. */
-function startReceiver(answer: (path: string, n: number) => number) {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const path = req.url ?? '';
-      const status = answer(path, received.filter((r) => r.path === path).length);
-      received.push({
-        path,
-        headers: req.headers,
-        raw,
-        body: JSON.parse(raw),
-        at: Date.now(),
-        answered: status,
-      });
-      res.writeHead(status).end();
-    });
-  });
-  return {
-    received,
-    listen: () =>
-      new Promise<string>((ok) =>
-        server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
-      ),
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
-  };
-}
-
-const receiver = startReceiver((path, n) => {
+const receiver = startReceiver<CallbackBody>((path, n) => {
   if (path === '/flaky') return n < 3 ? 500 : 200;
   if (path === '/gone') return 410;
   return 200;
@@ -75,16 +36,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function send(path: string): Promise<string> {
   const res = await api('POST', '/v1/messages', {
     to: US,
@@ -96,7 +47,7 @@ async function send(path: string): Promise<string> {
 }
 
 /** Waits until the receiver has acknowledged (2xx) the message's final status. */
-async function deliveredCallbacks(messageId: string): Promise<Received[]> {
+async function deliveredCallbacks(messageId: string): Promise<Array<Received<CallbackBody>>> {
   await until('the final callback', () =>
     receiver.received.find(
       (r) => r.body.messageId === messageId && r.body.status === 'delivered' && r.answered === 200,
