@@ -39,9 +39,14 @@ export type TwilioStatus =
   | 'failed'
   | 'canceled';
 
-/** Herald's status as Twilio names it; `expired` is Twilio's `failed` with error 30036. */
+/**
+ * Herald's status as Twilio names it: `accepted` (stored, not yet in a carrier's line) is what
+ * Twilio calls `queued`; `expired` is Twilio's `failed` with error 30036.
+ */
 export function twilioStatusOf(status: MessageStatus): TwilioStatus {
   switch (status) {
+    case 'accepted':
+      return 'queued';
     case 'expired':
       return 'failed';
     default:

@@ -10,7 +10,7 @@ import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import { getMessageForAccount, insertMessage } from '../db/messages.ts';
 import { ownsSender } from '../db/numbers.ts';
 import { isOptedOut } from '../db/opt-outs.ts';
-import type { Account, Message } from '../db/schema.ts';
+import type { Account, ApiFormat, Message } from '../db/schema.ts';
 import { ID_RANDOM_BYTES, messageIdFromIdempotencyKey, newMessageId } from '../domain/ids.ts';
 import { formatMoney } from '../domain/money.ts';
 import { normalizePhone } from '../domain/phone.ts';
@@ -37,6 +37,7 @@ interface NormalizedRequest {
  * Accepts a message for `account`, or answers the message an earlier request with the same
  * `idempotencyKey` created (same request) / a 409 (different request).
  *
+ * @param opts.apiFormat - the API the request came through (its status callbacks take that shape). Default herald.
  * @throws ApiError 400 `body_too_long` / `invalid_phone_number` / `invalid_callback_url`, 402 `insufficient_funds`,
  *   409 `idempotency_conflict`, 422 `no_route` / `recipient_opted_out` / `sender_not_allowed`, 503 when the message could not be stored. A workflow
  *   that does not start is no error: the message is stored, and is answered as `accepted`.
@@ -46,6 +47,7 @@ export async function acceptMessage(
   account: Account,
   input: CreateMessageBody,
   idempotencyKey: string | undefined,
+  opts: { readonly apiFormat?: ApiFormat } = {},
 ): Promise<Message> {
   const phone = checkMessageInput(input);
   if (input.callbackUrl !== undefined) {
@@ -110,6 +112,7 @@ export async function acceptMessage(
     priority: request.priority,
     // The account's default (PUT /v1/settings) when the request names none; checked when it was set.
     callback_url: request.callbackUrl ?? account.callback_url,
+    ...(opts.apiFormat ? { api_format: opts.apiFormat } : {}),
   });
   // Lost a race with a concurrent request carrying the same key: answer as its replay.
   if (!inserted) return replay(ctx, message, requestHash);
@@ -167,6 +170,7 @@ async function startWorkflow(ctx: AppContext, message: Message): Promise<void> {
  * The checks every message passes before anything else (shared by send and quote): the body's
  * length, then the number, normalized to E.164 with its country.
  *
+ * @param opts.apiFormat - the API the request came through (its status callbacks take that shape). Default herald.
  * @throws ApiError 400 `body_too_long` / `invalid_phone_number`.
  */
 export function checkMessageInput(input: { readonly to: string; readonly body: string }): {

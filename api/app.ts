@@ -25,6 +25,8 @@ import { observabilityRoutes } from './routes/observability.ts';
 import { optOutRoutes } from './routes/opt-outs.ts';
 import { priceRoutes } from './routes/prices.ts';
 import { settingsRoutes } from './routes/settings.ts';
+import { twilioCredentialRoutes } from './routes/twilio-credentials.ts';
+import { twilioMessageRoutes } from './routes/twilio-messages.ts';
 import { verificationRoutes } from './routes/verifications.ts';
 import { webhookSecretRoutes } from './routes/webhook-secret.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -55,6 +57,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.use(carrierRoutes(ctx));
   app.use(ledgerRoutes(ctx), priceRoutes(ctx));
+  app.use(twilioCredentialRoutes(ctx), twilioMessageRoutes(ctx));
   const metrics = createApiMetrics(ctx.db, {
     ...(ctx.routing?.coolDownMs === undefined ? {} : { coolDownMs: ctx.routing.coolDownMs }),
   });

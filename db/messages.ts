@@ -60,6 +60,21 @@ export async function getMessage(db: Kysely<Database>, id: string): Promise<Mess
 }
 
 /** The message when it belongs to `accountId`; another account's message is `undefined` too. */
+/** The account's message among `ids` (the candidates of a Twilio-style sid), if any. */
+export async function findMessageForAccount(
+  db: Kysely<Database>,
+  accountId: string,
+  ids: readonly string[],
+): Promise<Message | undefined> {
+  if (ids.length === 0) return undefined;
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
 export async function getMessageForAccount(
   db: Kysely<Database>,
   accountId: string,
@@ -80,6 +95,8 @@ export interface ListMessagesOptions {
   priority?: Priority;
   /** E.164 recipient, exact match. */
   to?: string;
+  /** Sender, exact match. */
+  from?: string;
   /** Page size 1..100 (clamped). */
   limit: number;
   /** `nextCursor` of the previous page. */
@@ -107,6 +124,7 @@ export async function listMessages(
     .limit(limit + 1);
   if (opts.status !== undefined) query = query.where('status', '=', opts.status);
   if (opts.to !== undefined) query = query.where('to_number', '=', opts.to);
+  if (opts.from !== undefined) query = query.where('from_sender', '=', opts.from);
   if (opts.priority !== undefined) query = query.where('priority', '=', opts.priority);
   if (opts.cursor) {
     const { id } = decodeCursor(opts.cursor, ['id']);
