@@ -1,6 +1,6 @@
 /** Helpers for carrier webhooks: reading parameters, content types and comparing signatures. */
 import { timingSafeEqual } from 'node:crypto';
-import { type InboundHttp, ReceiptParseError } from './types.ts';
+import { type InboundHttp, type InboundPart, ReceiptParseError } from './types.ts';
 
 /** The media type of a request, lower-cased, without parameters (`charset=…`); '' when absent. */
 export function mediaType(req: InboundHttp): string {
@@ -58,4 +58,19 @@ export function inboundAddress(raw: string | undefined, field: string): string {
   if (value === '') throw new ReceiptParseError(`inbound message without ${field}`);
   const digits = /^\+?(\d{3,15})$/.exec(value.replace(/[\s-]/g, ''));
   return digits ? `+${digits[1]}` : value;
+}
+
+/**
+ * Refuses what no carrier sends and the database cannot store: a NUL character in any field of
+ * an inbound message. Throws `ReceiptParseError`; answers the parts otherwise.
+ */
+export function checkInboundPart(part: InboundPart): InboundPart {
+  if (
+    [part.carrierMessageId, part.from, part.to, part.text, part.concat?.ref ?? ''].some((v) =>
+      v.includes('\u0000'),
+    )
+  ) {
+    throw new ReceiptParseError('inbound message holds a NUL character');
+  }
+  return part;
 }

@@ -15,6 +15,8 @@ import {
   fraudBlockListResponse,
   fraudBlockResponse,
   healthResponse,
+  inboundListResponse,
+  inboundResponse,
   ledgerListResponse,
   messageListResponse,
   messageResponse,
@@ -26,12 +28,18 @@ import {
   priceResponse,
   quoteResponse,
   readinessResponse,
+  settingsResponse,
+  twilioCredentialsResponse,
+  twilioErrorResponse,
+  twilioMessageListResponse,
+  twilioMessageResponse,
   verificationListResponse,
   verificationResponse,
   verificationSettingsResponse,
   webhookSecretResponse,
 } from './response-schemas.ts';
 import {
+  accountSettingsBody,
   addCreditBody,
   assignNumberBody,
   checkVerificationBody,
@@ -42,6 +50,7 @@ import {
   createVerificationBody,
   idempotencyKeyHeader,
   listFraudBlocksQuery,
+  listInboundQuery,
   listLedgerQuery,
   listMessagesQuery,
   listNumbersQuery,
@@ -51,12 +60,15 @@ import {
   quoteMessageBody,
   refundBody,
   rotateWebhookSecretBody,
+  twilioCreateMessageBody,
+  twilioListMessagesQuery,
   upsertPriceBody,
   verificationSettingsBody,
 } from './schemas.ts';
 
 /** Who may call a route: an account key, the admin key, or anyone (carriers sign their own requests). */
-export type RouteAuth = 'account' | 'admin' | 'none';
+/** `twilio`: HTTP Basic with the account's Twilio-compatible sid and token. */
+export type RouteAuth = 'account' | 'admin' | 'twilio' | 'none';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -283,6 +295,65 @@ const assignedNumber = {
 const carrierIdParam = z.string().min(1).max(100).meta({ description: 'Carrier id, e.g. twilio-sim' });
 
 /** Every route of the API. Add a route here when you add one to the app (a test insists). */
+
+const accountSettings = {
+  inboundUrl: 'https://example.com/inbound',
+  callbackUrl: null,
+  inboundFormat: 'herald',
+  stopReply: null,
+  startReply: null,
+  helpReply: 'Acme: reply STOP to opt out.',
+};
+const inboundMessage = {
+  id: 'inb_7c2k9m4p6r8t0v2x4z6b8d0f2h',
+  from: '+14155552671',
+  to: '+14155550100',
+  body: 'STOP',
+  parts: 1,
+  keyword: 'stop',
+  carrier: 'twilio-sim',
+  replyMessageId: MESSAGE_ID,
+  forward: { outcome: 'delivered', attempts: 0, at: TIME },
+  receivedAt: TIME,
+};
+const TWILIO_SID = 'AC0123456789abcdef0123456789abcdef';
+const twilioCredentials = (rotated: boolean) => ({
+  accountSid: TWILIO_SID,
+  authToken: '9f86d081884c7d659a2feaa0c55ad015',
+  rotated,
+});
+const twilioMessage = {
+  account_sid: TWILIO_SID,
+  api_version: '2010-04-01',
+  body: 'Hello',
+  date_created: 'Thu, 26 Nov 2026 10:00:00 +0000',
+  date_sent: null,
+  date_updated: 'Thu, 26 Nov 2026 10:00:00 +0000',
+  direction: 'outbound-api',
+  error_code: null,
+  error_message: null,
+  from: '+14155550100',
+  messaging_service_sid: null,
+  num_media: '0',
+  num_segments: '1',
+  price: null,
+  price_unit: 'USD',
+  sid: 'SM0123456789abcdef0123456789abcdef',
+  status: 'queued',
+  subresource_uris: {
+    media: `/2010-04-01/Accounts/${TWILIO_SID}/Messages/SM0123456789abcdef0123456789abcdef/Media.json`,
+  },
+  to: '+14155552671',
+  uri: `/2010-04-01/Accounts/${TWILIO_SID}/Messages/SM0123456789abcdef0123456789abcdef.json`,
+};
+function twilioErr(status: number, code: number, message: string): ResponseDoc {
+  return {
+    description: 'Twilio’s error shape',
+    schema: twilioErrorResponse,
+    example: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+  };
+}
+
 export const ROUTE_DOCS: readonly RouteDoc[] = [
   {
     method: 'post',
@@ -1013,8 +1084,196 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
       301: { description: 'To /docs/' },
     },
   },
+  {
+    method: 'post',
+    path: '/webhooks/carriers/:carrierId/inbound',
+    summary: 'Inbound messages from a carrier',
+    description:
+      'Mobile-originated messages in the carrier’s own format, authenticated as its receipts are ' +
+      '(Twilio `From`/`To`/`Body` form posts, Vonage `msisdn`/`text` with concat parts, Infobip ' +
+      '`results[]`, a configured carrier’s `inbound` section). Stored once per carrier id, parts ' +
+      'reassembled, keywords applied, forwarded to the account’s inboundUrl.',
+    tag: 'Carriers',
+    auth: 'none',
+    body: {
+      schema: carrierReceiptBody,
+      example: {
+        MessageSid: 'SM0123456789abcdef0123456789abcdef',
+        From: '+14155552671',
+        To: '+14155550100',
+        Body: 'STOP',
+      },
+      contentTypes: ['application/x-www-form-urlencoded', 'application/json'],
+    },
+    responses: {
+      200: { description: 'Stored (or a redelivery)', contentType: 'text/plain', example: 'OK' },
+      400: error('Unreadable message', 'invalid_request', 'inbound message without From'),
+      403: error('Bad signature', 'forbidden', 'webhook signature is invalid'),
+      404: error('Unknown carrier, or one without inbound over HTTP', 'not_found', 'carrier not found'),
+      503: error('Temporal unreachable; the carrier retries', 'service_unavailable', 'try again later'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/webhooks/carriers/:carrierId/inbound',
+    summary: 'Inbound messages from a carrier (query parameters)',
+    description: 'As the POST, for carriers that deliver inbound messages as GET (Vonage’s default).',
+    tag: 'Carriers',
+    auth: 'none',
+    responses: {
+      200: { description: 'Stored (or a redelivery)', contentType: 'text/plain', example: 'OK' },
+      400: error('Unreadable message', 'invalid_request', 'inbound message without msisdn'),
+      403: error('Bad signature', 'forbidden', 'webhook signature is invalid'),
+      404: error('Unknown carrier, or one without inbound over HTTP', 'not_found', 'carrier not found'),
+      503: error('Temporal unreachable; the carrier retries', 'service_unavailable', 'try again later'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/settings',
+    summary: 'Your account’s settings',
+    tag: 'Two-way',
+    auth: 'account',
+    responses: {
+      200: { description: 'The settings', schema: settingsResponse, example: accountSettings },
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'put',
+    path: '/v1/settings',
+    summary: 'Change your account’s settings',
+    description:
+      'Fields given replace the current ones. URLs are checked as callback URLs (no private ' +
+      'addresses). Keyword replies: null restores the default text, "" sends none.',
+    tag: 'Two-way',
+    auth: 'account',
+    body: {
+      schema: accountSettingsBody,
+      example: { inboundUrl: 'https://example.com/inbound', helpReply: 'Acme: reply STOP to opt out.' },
+    },
+    responses: {
+      200: { description: 'The settings now', schema: settingsResponse, example: accountSettings },
+      400: error(
+        'Bad input, or a private URL',
+        'invalid_callback_url',
+        'inboundUrl: host resolves to a private address',
+      ),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/inbound',
+    summary: 'Messages people sent to your numbers, newest first',
+    tag: 'Two-way',
+    auth: 'account',
+    query: listInboundQuery,
+    responses: {
+      200: {
+        description: 'One page',
+        schema: inboundListResponse,
+        example: { data: [inboundMessage], nextCursor: null },
+      },
+      400: invalid('query field "limit": Too big: expected number to be <=100', 'limit'),
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/inbound/:id',
+    summary: 'One inbound message',
+    tag: 'Two-way',
+    auth: 'account',
+    responses: {
+      200: { description: 'The message', schema: inboundResponse, example: inboundMessage },
+      401: unauthorized,
+      404: error('Unknown, or another account’s', 'not_found', 'inbound message not found'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/twilio-credentials',
+    summary: 'Your Twilio-compatible credentials',
+    description:
+      'An `AC…` account sid and an auth token for the Twilio-compatible API (HTTP Basic) and its ' +
+      'signed callbacks. The token is shown once; calling again rotates it (the sid stays).',
+    tag: 'Twilio-compatible',
+    auth: 'account',
+    responses: {
+      201: { description: 'Issued', schema: twilioCredentialsResponse, example: twilioCredentials(false) },
+      200: {
+        description: 'Token rotated',
+        schema: twilioCredentialsResponse,
+        example: twilioCredentials(true),
+      },
+      401: unauthorized,
+    },
+  },
+  {
+    method: 'post',
+    path: '/2010-04-01/Accounts/:accountSid/Messages.json',
+    summary: 'Send a message (Twilio’s Messages API)',
+    description:
+      'Twilio’s request, resource and error shapes (codes 21211, 21602, 21610, 21617, 20003 …); ' +
+      'the same rules as POST /v1/messages. MessagingServiceSid, MediaUrl and ContentSid are refused.',
+    tag: 'Twilio-compatible',
+    auth: 'twilio',
+    body: {
+      schema: twilioCreateMessageBody,
+      example: { To: '+14155552671', From: '+14155550100', Body: 'Hello' },
+      contentTypes: ['application/x-www-form-urlencoded'],
+    },
+    responses: {
+      201: { description: 'Accepted', schema: twilioMessageResponse, example: twilioMessage },
+      400: twilioErr(400, 21211, "Invalid 'To' Phone Number: +1415"),
+      401: twilioErr(401, 20003, 'Authenticate'),
+      404: twilioErr(404, 20404, 'The requested resource was not found'),
+      429: twilioErr(429, 20429, 'Too Many Requests'),
+      503: twilioErr(503, 20503, 'the message could not be stored; retry'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/2010-04-01/Accounts/:accountSid/Messages.json',
+    summary: 'List messages (Twilio’s Messages API)',
+    tag: 'Twilio-compatible',
+    auth: 'twilio',
+    query: twilioListMessagesQuery,
+    responses: {
+      200: {
+        description: 'One page, with Twilio’s paging fields',
+        schema: twilioMessageListResponse,
+        example: {
+          messages: [twilioMessage],
+          uri: `/2010-04-01/Accounts/${TWILIO_SID}/Messages.json?PageSize=50&Page=0`,
+          first_page_uri: `/2010-04-01/Accounts/${TWILIO_SID}/Messages.json?PageSize=50&Page=0`,
+          next_page_uri: null,
+          previous_page_uri: null,
+          page: 0,
+          page_size: 50,
+          start: 0,
+          end: 0,
+        },
+      },
+      400: twilioErr(400, 20001, 'PageToken is invalid'),
+      401: twilioErr(401, 20003, 'Authenticate'),
+      404: twilioErr(404, 20404, 'The requested resource was not found'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/2010-04-01/Accounts/:accountSid/Messages/:sid.json',
+    summary: 'Fetch a message (Twilio’s Messages API)',
+    tag: 'Twilio-compatible',
+    auth: 'twilio',
+    responses: {
+      200: { description: 'The message', schema: twilioMessageResponse, example: twilioMessage },
+      401: twilioErr(401, 20003, 'Authenticate'),
+      404: twilioErr(404, 20404, 'The requested resource was not found'),
+    },
+  },
 ];
-
 /** A JSON value, as the document is made of. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -1054,6 +1313,11 @@ export function buildOpenApiDocument(opts: OpenApiOptions = {}): { [key: string]
       securitySchemes: {
         accountKey: { type: 'http', scheme: 'bearer', description: 'An account API key (`hk_…`)' },
         adminKey: { type: 'http', scheme: 'bearer', description: 'The deployment’s ADMIN_API_KEY' },
+        twilioBasic: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'Your `AC…` sid and auth token from POST /v1/twilio-credentials',
+        },
       },
       schemas: { Error: jsonSchema(errorResponse, 'output') },
     },
@@ -1103,7 +1367,13 @@ function operation(route: RouteDoc): Json {
     ...(route.description ? { description: route.description } : {}),
     tags: [route.tag],
     security:
-      route.auth === 'account' ? [{ accountKey: [] }] : route.auth === 'admin' ? [{ adminKey: [] }] : [],
+      route.auth === 'account'
+        ? [{ accountKey: [] }]
+        : route.auth === 'admin'
+          ? [{ adminKey: [] }]
+          : route.auth === 'twilio'
+            ? [{ twilioBasic: [] }]
+            : [],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
       ? {
@@ -1157,7 +1427,7 @@ function operationId(route: RouteDoc): string {
   const words = route.path
     .split('/')
     .filter((p) => p !== '' && p !== 'v1')
-    .map((p) => (p.startsWith(':') ? `by-${p.slice(1)}` : p.replace(/\W/g, '-')));
+    .map((p) => (p.startsWith(':') ? `by-${p.slice(1)}` : p).replace(/\W/g, '-'));
   return [route.method, ...words]
     .join('-')
     .replace(/-+(\w)/g, (_, c: string) => c.toUpperCase())

@@ -308,3 +308,66 @@ export const inboundListResponse = z.looseObject({
   data: z.array(inboundResponse),
   nextCursor: z.string().nullable(),
 });
+
+export const twilioCredentialsResponse = z.looseObject({
+  accountSid: z.string().regex(/^AC[0-9a-f]{32}$/),
+  authToken: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .meta({ description: 'Shown once; keep it secret' }),
+  rotated: z.boolean().meta({ description: 'true when this call replaced an earlier token' }),
+});
+
+/** Twilio's Message resource, as the Twilio-compatible API answers it. */
+export const twilioMessageResponse = z.looseObject({
+  sid: z.string().regex(/^SM[0-9a-f]{32}$/),
+  account_sid: z.string().regex(/^AC[0-9a-f]{32}$/),
+  api_version: z.literal('2010-04-01'),
+  body: z.string(),
+  from: z.string(),
+  to: z.string(),
+  status: z.enum([
+    'accepted',
+    'scheduled',
+    'queued',
+    'sending',
+    'sent',
+    'delivered',
+    'undelivered',
+    'failed',
+    'canceled',
+  ]),
+  direction: z.literal('outbound-api'),
+  num_segments: z.string(),
+  num_media: z.string(),
+  price: z.string().nullable(),
+  price_unit: z.string(),
+  error_code: z.int().nullable(),
+  error_message: z.string().nullable(),
+  date_created: z.string().meta({ description: 'RFC 2822' }),
+  date_updated: z.string(),
+  date_sent: z.string().nullable(),
+  messaging_service_sid: z.null(),
+  uri: z.string(),
+  subresource_uris: z.record(z.string(), z.string()),
+});
+
+export const twilioMessageListResponse = z.looseObject({
+  messages: z.array(twilioMessageResponse),
+  uri: z.string(),
+  first_page_uri: z.string(),
+  next_page_uri: z.string().nullable(),
+  previous_page_uri: z.string().nullable(),
+  page: z.int().min(0),
+  page_size: z.int().min(1),
+  start: z.int().min(0),
+  end: z.int().min(0),
+});
+
+/** Twilio's error answer. */
+export const twilioErrorResponse = z.looseObject({
+  code: z.int(),
+  message: z.string(),
+  more_info: z.string(),
+  status: z.int(),
+});

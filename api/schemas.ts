@@ -372,3 +372,21 @@ export const listInboundQuery = z.strictObject({
     .optional()
     .meta({ description: 'Only to this number or sender id' }),
 });
+
+/** `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (form-encoded), as Twilio documents it. */
+export const twilioCreateMessageBody = z.looseObject({
+  To: z.string().meta({ description: 'E.164 recipient' }),
+  From: z.string().meta({ description: 'One of your numbers or sender ids, or "Herald"' }),
+  Body: z.string(),
+  StatusCallback: z.string().optional().meta({ description: 'Receives Twilio-format status callbacks' }),
+  ValidityPeriod: z.string().optional().meta({ description: 'Seconds, 1-36000' }),
+});
+
+/** `GET /2010-04-01/Accounts/{AccountSid}/Messages.json` query. */
+export const twilioListMessagesQuery = z.looseObject({
+  To: z.string().optional(),
+  From: z.string().optional(),
+  PageSize: z.string().optional().meta({ description: 'Default 50; pages hold at most 100' }),
+  Page: z.string().optional(),
+  PageToken: z.string().optional().meta({ description: 'From next_page_uri' }),
+});

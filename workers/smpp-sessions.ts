@@ -11,6 +11,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
+import { checkInboundPart } from '../adapters/inbound.ts';
 import { createSmppAdapter, receiptIdBases, smppConfigSchema, smppSessionOptions } from '../adapters/smpp.ts';
 import { parseDeliverSmInbound } from '../adapters/smpp-inbound.ts';
 import { parseDeliverSmReceipt, rawReceiptRecord, type SmppReceipt } from '../adapters/smpp-receipts.ts';
@@ -134,7 +135,7 @@ function startOne(
     async onInbound(pdu) {
       let part: InboundPart;
       try {
-        part = parseDeliverSmInbound(pdu);
+        part = checkInboundPart(parseDeliverSmInbound(pdu));
       } catch (err) {
         // Answered all the same: a malformed message sent again is still malformed.
         if (err instanceof ReceiptParseError) {

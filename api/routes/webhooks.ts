@@ -5,6 +5,7 @@
  */
 import type { Request, Response } from 'express';
 import { Router } from 'express';
+import { checkInboundPart } from '../../adapters/inbound.ts';
 import { type InboundHttp, type InboundPart, type Receipt, ReceiptParseError } from '../../adapters/types.ts';
 import { InboundIntakeUnavailableError, ingestInbound } from '../../services/inbound-intake.ts';
 import { rawTextBody } from '../body-parsers.ts';
@@ -47,7 +48,7 @@ export function webhookRoutes(ctx: AppContext): Router {
     if (!adapter.verify(request)) throw new ApiError(403, 'forbidden', 'webhook signature is invalid');
     let parts: InboundPart[];
     try {
-      parts = adapter.parseInbound(request);
+      parts = adapter.parseInbound(request).map(checkInboundPart);
     } catch (err) {
       if (err instanceof ReceiptParseError) throw new ApiError(400, 'invalid_request', err.message);
       throw err;
