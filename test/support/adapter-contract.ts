@@ -141,6 +141,17 @@ class ReceiptReceiver {
     }
   }
 
+  /** Waits for `count` posts to `path` (inbound messages carry no `mid`). */
+  async waitForPath(path: string, count: number, timeoutMs = 3_000): Promise<InboundHttp[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hits = this.received.filter((r) => new URL(r.url).pathname === path);
+      if (hits.length >= count) return hits;
+      if (Date.now() > deadline) throw new Error(`no post to ${path} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
@@ -375,6 +386,73 @@ export function describeAdapterContract(name: string, setup: () => Promise<Contr
       it('connection dropped after the request was read → ambiguous', async () => {
         replay.next = (req) => req.socket.destroy();
         expect(expectError(await viaReplay().submit(request()), 'ambiguous').code).toBe('connection_lost');
+      });
+    });
+
+    describe('inbound messages', () => {
+      /** Asks the simulator for an MO to `path` of our receiver; answers what arrived. */
+      const originate = async (text: string, path: string): Promise<InboundHttp[]> => {
+        const res = await fetch(`${h.sim.url}/_sim/inbound`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            from: '+14155559001',
+            to: '+14155550100',
+            text,
+            url: `${receiver.url}${path}`,
+          }),
+        });
+        const answer = (await res.json()) as { requests: number; delivered: boolean };
+        expect(res.status).toBe(200);
+        expect(answer.delivered).toBe(true);
+        return receiver.waitForPath(path, answer.requests);
+      };
+      const parse = (posts: readonly InboundHttp[]) => {
+        if (!adapter.parseInbound) throw new Error(`${name} reads no inbound messages`);
+        for (const post of posts) expect(adapter.verify(post)).toBe(true);
+        return posts.flatMap((post) => adapter.parseInbound?.(post) ?? []);
+      };
+
+      it('a short message verifies and parses whole: sender, our number, text, the carrier id', async () => {
+        const parts = parse(await originate('Hello STOP', `/in/${name}/short`));
+        expect(parts).toHaveLength(1);
+        expect(parts[0]).toMatchObject({ from: '+14155559001', to: '+14155550100', text: 'Hello STOP' });
+        expect(parts[0]?.carrierMessageId.length).toBeGreaterThan(0);
+        expect(parts[0]?.concat).toBeUndefined();
+      });
+
+      it('a long message arrives whole or in numbered parts that reassemble to its text', async () => {
+        const text = `${'part of a long inbound message, '.repeat(8)}end`;
+        const parts = parse(await originate(text, `/in/${name}/long`));
+        if (parts.length === 1) {
+          expect(parts[0]?.text).toBe(text);
+          return;
+        }
+        const sorted = [...parts].sort((a, b) => (a.concat?.seq ?? 0) - (b.concat?.seq ?? 0));
+        expect(sorted.map((p) => p.concat?.seq)).toEqual(sorted.map((_, i) => i + 1));
+        expect(new Set(sorted.map((p) => p.concat?.ref)).size).toBe(1);
+        expect(sorted.every((p) => p.concat?.total === parts.length)).toBe(true);
+        expect(sorted.map((p) => p.text).join('')).toBe(text);
+        expect(new Set(sorted.map((p) => p.carrierMessageId)).size).toBe(parts.length);
+      });
+
+      it('a tampered or unsigned one fails verify', async () => {
+        const [good] = await originate('Meet at noon', `/in/${name}/tamper`);
+        if (!good) throw new Error('unreachable');
+        expect(adapter.verify(good)).toBe(true);
+        if (h.signsBody !== false) {
+          expect(adapter.verify({ ...good, rawBody: good.rawBody.replace('noon', 'nine') })).toBe(false);
+        }
+        const stripped = Object.fromEntries(
+          (h.receiptAuthHeaders ?? ['x-twilio-signature']).map((header) => [header.toLowerCase(), undefined]),
+        );
+        expect(
+          adapter.verify({
+            ...good,
+            headers: { ...good.headers, ...stripped },
+            rawBody: good.rawBody.replace(/&sig=[0-9a-f]+/, ''),
+          }),
+        ).toBe(false);
       });
     });
 
