@@ -297,6 +297,7 @@ const carrierIdParam = z.string().min(1).max(100).meta({ description: 'Carrier i
 /** Every route of the API. Add a route here when you add one to the app (a test insists). */
 
 const accountSettings = {
+  accountId: ACCOUNT_ID,
   inboundUrl: 'https://example.com/inbound',
   callbackUrl: null,
   inboundFormat: 'herald',

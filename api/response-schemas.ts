@@ -276,6 +276,10 @@ export const numberResponse = z.looseObject({
 export const numberListResponse = z.looseObject({ data: z.array(numberResponse) });
 
 export const settingsResponse = z.looseObject({
+  accountId: z
+    .string()
+    .startsWith('acc_')
+    .meta({ description: 'Your account (an admin assigns numbers to it)' }),
   inboundUrl: z.string().nullable(),
   callbackUrl: z.string().nullable(),
   inboundFormat: z.enum(['herald', 'twilio']),

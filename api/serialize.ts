@@ -362,6 +362,7 @@ export function toNumberJson(n: AssignedNumber): {
 
 /** An account's settings (DESIGN §11), keyword replies as set (null: the default text). */
 export function toSettingsJson(a: Account): {
+  accountId: string;
   inboundUrl: string | null;
   callbackUrl: string | null;
   inboundFormat: Account['inbound_format'];
@@ -370,6 +371,7 @@ export function toSettingsJson(a: Account): {
   helpReply: string | null;
 } {
   return {
+    accountId: a.id,
     inboundUrl: a.inbound_url,
     callbackUrl: a.callback_url,
     inboundFormat: a.inbound_format,
