@@ -163,6 +163,19 @@ export async function postCallback(
   });
 }
 
+/** {@link postCallback} with the worker's settings (allow-list, timeouts, DNS) filled in. */
+export function callbackPoster(callbacks: CallbackDeps | undefined) {
+  const base = {
+    allowedHosts: callbacks?.allowedHosts ?? [],
+    settings: callbackSettingsOf(callbacks),
+    ...(callbacks?.lookup ? { lookup: callbacks.lookup } : {}),
+  };
+  return (
+    post: Pick<SignedPost, 'url' | 'body' | 'headers'>,
+    record: RecordAttempt,
+  ): Promise<'delivered' | 'gone' | 'refused'> => postCallback({ ...base, ...post }, record);
+}
+
 /** A Herald callback: the JSON body, `Herald-Signature` and `Herald-Event-Id`. */
 export function heraldSignedJson(
   payload: unknown,
@@ -230,8 +243,7 @@ function twilioStatusCallback(
 
 export function createCallbackActivities({ db, callbacks }: ActivityDeps) {
   const settings = callbackSettingsOf(callbacks);
-  const allowedHosts = callbacks?.allowedHosts ?? [];
-  const lookup = callbacks?.lookup;
+  const post = callbackPoster(callbacks);
   return {
     async callbackSettings(): Promise<CallbackSettings> {
       return settings;
@@ -250,18 +262,16 @@ export function createCallbackActivities({ db, callbacks }: ActivityDeps) {
       const { body, headers } = target.twilio
         ? twilioStatusCallback(target.callbackUrl, event, target.twilio)
         : heraldCallback(event, target.secrets);
-      const outcome = await postCallback(
-        { url: target.callbackUrl, body, headers, allowedHosts, settings, ...(lookup ? { lookup } : {}) },
-        (outcome, httpStatus, error) =>
-          recordCallbackAttempt(db, {
-            messageId: event.messageId,
-            eventId: event.eventId,
-            status: event.status,
-            attempt,
-            outcome,
-            httpStatus,
-            error: error ?? null,
-          }),
+      const outcome = await post({ url: target.callbackUrl, body, headers }, (outcome, httpStatus, error) =>
+        recordCallbackAttempt(db, {
+          messageId: event.messageId,
+          eventId: event.eventId,
+          status: event.status,
+          attempt,
+          outcome,
+          httpStatus,
+          error: error ?? null,
+        }),
       );
       return { outcome };
     },

@@ -10,7 +10,13 @@
 import { TWILIO_API_VERSION } from '../adapters/twilio-format.ts';
 import { signingSecrets } from '../db/callbacks.ts';
 import { listRouteCandidates } from '../db/carriers.ts';
-import { getInbound, recordForward, recordInboundReply } from '../db/inbound.ts';
+import {
+  getForwardTarget,
+  getInbound,
+  getKeywordReplies,
+  recordForward,
+  recordInboundReply,
+} from '../db/inbound.ts';
 import { insertMessage } from '../db/messages.ts';
 import type { InboundMessage } from '../db/schema.ts';
 import { inboundReplyMessageId, twilioSid } from '../domain/ids.ts';
@@ -20,7 +26,7 @@ import { worstCaseQuote } from '../domain/routing.ts';
 import { analyzeBody } from '../domain/segments.ts';
 import { workflowDetails, workflowInput, workflowSummary } from '../services/message-workflow.ts';
 import type { PreparedMessageRun } from '../workflows/start-message-run.ts';
-import { callbackSettingsOf, heraldSignedJson, postCallback, twilioSignedForm } from './callbacks.ts';
+import { callbackPoster, heraldSignedJson, twilioSignedForm } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
 
 /** Validity of a keyword reply: a confirmation that arrives a day late confuses more than it helps. */
@@ -46,16 +52,12 @@ export interface InboundEvent {
 
 export function createInboundActivities(deps: ActivityDeps) {
   const { db, callbacks } = deps;
-  const settings = callbackSettingsOf(callbacks);
+  const post = callbackPoster(callbacks);
   return {
     async prepareInboundReply(input: { readonly inboundId: string }): Promise<PreparedInboundReply> {
       const inbound = await getInbound(db, input.inboundId);
       if (!inbound?.account_id || inbound.keyword === null) return { ok: false, reason: 'none' };
-      const account = await db
-        .selectFrom('accounts')
-        .select(['stop_reply', 'start_reply', 'help_reply'])
-        .where('id', '=', inbound.account_id)
-        .executeTakeFirst();
+      const account = await getKeywordReplies(db, inbound.account_id);
       if (!account) return { ok: false, reason: 'none' };
       const text = keywordReply(inbound.keyword, account[`${inbound.keyword}_reply`]);
       const phone = normalizePhone(inbound.from_number);
@@ -98,20 +100,7 @@ export function createInboundActivities(deps: ActivityDeps) {
     }): Promise<{ outcome: 'delivered' | 'gone' | 'refused' | 'none' | 'skipped' }> {
       const inbound = await getInbound(db, input.inboundId);
       if (!inbound?.account_id || inbound.forward_outcome !== null) return { outcome: 'skipped' };
-      const account = await db
-        .selectFrom('accounts')
-        .leftJoin('twilio_credentials', 'twilio_credentials.account_id', 'accounts.id')
-        .select([
-          'accounts.inbound_url',
-          'accounts.inbound_format',
-          'accounts.webhook_secret',
-          'accounts.previous_webhook_secret',
-          'accounts.previous_webhook_secret_expires_at',
-          'twilio_credentials.account_sid',
-          'twilio_credentials.auth_token',
-        ])
-        .where('accounts.id', '=', inbound.account_id)
-        .executeTakeFirst();
+      const account = await getForwardTarget(db, inbound.account_id);
       if (!account?.inbound_url) {
         await recordForward(db, inbound.id, 'none');
         return { outcome: 'none' };
@@ -121,20 +110,10 @@ export function createInboundActivities(deps: ActivityDeps) {
         account.inbound_format === 'twilio' && account.account_sid && account.auth_token
           ? twilioSignedForm(url, twilioInboundParams(inbound, account.account_sid), account.auth_token)
           : heraldSignedJson(inboundEvent(inbound), inbound.id, signingSecrets(account));
-      const outcome = await postCallback(
-        {
-          url,
-          body,
-          headers,
-          allowedHosts: callbacks?.allowedHosts ?? [],
-          settings,
-          ...(callbacks?.lookup ? { lookup: callbacks.lookup } : {}),
-        },
-        async (result) => {
-          if (result === 'failed') await recordForward(db, inbound.id);
-          else await recordForward(db, inbound.id, result);
-        },
-      );
+      const outcome = await post({ url, body, headers }, async (result) => {
+        if (result === 'failed') await recordForward(db, inbound.id);
+        else await recordForward(db, inbound.id, result);
+      });
       return { outcome };
     },
 

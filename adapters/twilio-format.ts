@@ -27,17 +27,18 @@ export function twilioErrorBody(
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
 
-/** A Twilio message status (the `status` of the resource, `MessageStatus` of callbacks). */
-export type TwilioStatus =
-  | 'accepted'
-  | 'scheduled'
-  | 'queued'
-  | 'sending'
-  | 'sent'
-  | 'delivered'
-  | 'undelivered'
-  | 'failed'
-  | 'canceled';
+/** The Twilio message statuses Herald's map to (`status` of the resource, `MessageStatus` of callbacks). */
+export const TWILIO_STATUSES = [
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'undelivered',
+  'failed',
+  'canceled',
+] as const;
+export type TwilioStatus = (typeof TWILIO_STATUSES)[number];
 
 /**
  * Herald's status as Twilio names it: `accepted` (stored, not yet in a carrier's line) is what

@@ -3,7 +3,9 @@
  * responses in `/openapi.json` and check its examples in tests; the API does not parse its own
  * output with them. Objects are loose: a field added later does not break a client.
  */
+
 import { z } from 'zod';
+import { TWILIO_STATUSES } from '../adapters/twilio-format.ts';
 import { PRIORITIES } from '../domain/priority.ts';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
 import { VERIFICATION_STATUSES } from '../domain/verification.ts';
@@ -330,17 +332,7 @@ export const twilioMessageResponse = z.looseObject({
   body: z.string(),
   from: z.string(),
   to: z.string(),
-  status: z.enum([
-    'accepted',
-    'scheduled',
-    'queued',
-    'sending',
-    'sent',
-    'delivered',
-    'undelivered',
-    'failed',
-    'canceled',
-  ]),
+  status: z.enum(TWILIO_STATUSES),
   direction: z.literal('outbound-api'),
   num_segments: z.string(),
   num_media: z.string(),

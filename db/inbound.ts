@@ -16,7 +16,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { inboundMessageId } from '../domain/ids.ts';
 import { inboundKeyword } from '../domain/inbound-keywords.ts';
 import { afterRow, byId, decodeCursor, InvalidCursorError, pageSize, toPage } from './cursor.ts';
-import type { Database, ForwardOutcome, InboundMessage, InboundPart } from './schema.ts';
+import type { Account, Database, ForwardOutcome, InboundMessage, InboundPart } from './schema.ts';
 
 export { InvalidCursorError };
 
@@ -151,6 +151,53 @@ export async function getInboundForAccount(
     .selectAll()
     .where('id', '=', id)
     .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/** An account's keyword replies as set (null: the default text, '': none). */
+export async function getKeywordReplies(
+  db: Kysely<Database>,
+  accountId: string,
+): Promise<Pick<Account, 'stop_reply' | 'start_reply' | 'help_reply'> | undefined> {
+  return db
+    .selectFrom('accounts')
+    .select(['stop_reply', 'start_reply', 'help_reply'])
+    .where('id', '=', accountId)
+    .executeTakeFirst();
+}
+
+/** Where and how an account's inbound messages are forwarded, and what signs them. */
+export interface ForwardTarget
+  extends Pick<
+    Account,
+    | 'inbound_url'
+    | 'inbound_format'
+    | 'webhook_secret'
+    | 'previous_webhook_secret'
+    | 'previous_webhook_secret_expires_at'
+  > {
+  /** The account's Twilio-compatible pair, when it has one. */
+  readonly account_sid: string | null;
+  readonly auth_token: string | null;
+}
+
+export async function getForwardTarget(
+  db: Kysely<Database>,
+  accountId: string,
+): Promise<ForwardTarget | undefined> {
+  return db
+    .selectFrom('accounts')
+    .leftJoin('twilio_credentials', 'twilio_credentials.account_id', 'accounts.id')
+    .select([
+      'accounts.inbound_url',
+      'accounts.inbound_format',
+      'accounts.webhook_secret',
+      'accounts.previous_webhook_secret',
+      'accounts.previous_webhook_secret_expires_at',
+      'twilio_credentials.account_sid',
+      'twilio_credentials.auth_token',
+    ])
+    .where('accounts.id', '=', accountId)
     .executeTakeFirst();
 }
 

@@ -7,26 +7,21 @@
  * this resolved: a redelivery after a failure stores nothing twice and starts the same workflow.
  */
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Kysely } from 'kysely';
 import type { InboundPart } from '../adapters/types.ts';
 import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import { storeInbound, storeInboundPart } from '../db/inbound.ts';
-import type { Database, InboundMessage } from '../db/schema.ts';
+import type { InboundMessage } from '../db/schema.ts';
 import { PRIORITY_KEYS } from '../domain/priority.ts';
-import type { LogFn } from '../observability/logger.ts';
 import { MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
 import {
   HANDLE_INBOUND_WORKFLOW,
   type HandleInboundInput,
   inboundWorkflowId,
 } from '../workflows/inbound-definitions.ts';
+import type { ReceiptIntakeDeps } from './receipt-intake.ts';
 
-export interface InboundIntakeDeps {
-  readonly db: Kysely<Database>;
-  readonly temporal: Client;
-  /** Default: silent. */
-  readonly log?: LogFn;
-}
+/** The same as receipts need: the database, the Temporal client, a log. */
+export type InboundIntakeDeps = ReceiptIntakeDeps;
 
 /** Temporal could not be reached: the message is stored, but the carrier must deliver it again. */
 export class InboundIntakeUnavailableError extends Error {

@@ -9,7 +9,14 @@ import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBalance } from '../../db/ledger.ts';
 import { startReceiver, until } from '../support/http-receiver.ts';
-import { ADMIN_KEY, apiClient, createFundedAccount, type Stack, startStack } from '../support/stack.ts';
+import {
+  ADMIN_KEY,
+  apiClient,
+  createFundedAccount,
+  type Stack,
+  startStack,
+  terminal,
+} from '../support/stack.ts';
 
 const OUR_NUMBER = '+14155550199';
 const TO = '+14155552671';
@@ -108,6 +115,15 @@ describe('Twilio SDK against Herald', () => {
 
   it('answers Twilio’s error codes, charging nothing', async () => {
     const client = heraldTwilioClient(creds.accountSid, creds.authToken);
+    // The last test's messages settle first, so the balance moves only if a refusal charged.
+    await until(
+      'earlier messages settled',
+      async () => {
+        const page = await call('GET', '/v1/messages?limit=100');
+        return page.body.data.every((m: { status: string }) => terminal(m)) ? true : undefined;
+      },
+      30_000,
+    );
     const before = await getBalance(stack.db, account.id);
     await expect(client.messages.create({ to: '+1415', from: OUR_NUMBER, body: 'x' })).rejects.toMatchObject({
       status: 400,
