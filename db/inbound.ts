@@ -3,14 +3,15 @@
  *
  * | statement          | what it does                                                    | guard                                              |
  * |--------------------|-----------------------------------------------------------------|----------------------------------------------------|
- * | storeInboundPart   | keeps one part of a concatenated message; answers all parts so far | primary key (carrier, concat key, seq): a redelivered part is kept once |
+ * | storeInboundPart   | keeps one part of a concatenated message; says when it is whole  | primary key (carrier, part id): a redelivered part is kept once |
  * | storeInbound       | stores a whole message and applies its keyword to the owner's opt-outs, in one transaction | unique (carrier, carrier id): a redelivery changes nothing |
  * | recordInboundReply | notes the message that answered its keyword                     | set once                                           |
  * | recordForward      | counts a forwarding attempt, or writes its final outcome        | a final outcome is written once                    |
  *
  * Invariant: a carrier message is one row, and its keyword changed the opt-out list at most once
- * (in the transaction that stored it). Parts are kept after assembly, so a part redelivered later
- * assembles the same message again, which then changes nothing.
+ * (in the transaction that stored it). A part names the message it was assembled into (set in
+ * that transaction), so a part redelivered later finds its message instead of waiting again, and
+ * a concatenation reference the sender reuses starts a new message.
  */
 import type { Kysely, Transaction } from 'kysely';
 import { inboundMessageId } from '../domain/ids.ts';
@@ -32,28 +33,61 @@ export interface InboundPartInput {
   readonly seq: number;
 }
 
-/** Stores a part (a redelivery: kept once) and answers the message's parts so far, in order. */
-export async function storeInboundPart(db: Kysely<Database>, part: InboundPartInput): Promise<InboundPart[]> {
+/**
+ * How long a part waits for the rest of its message: Vonage redelivers an inbound message for
+ * 24 h. Older waiting parts are left out, so a concatenation reference (often 8 bits) reused
+ * later by the same sender never picks up a stale part.
+ */
+export const PART_WAIT_MS = 24 * 3_600_000;
+
+/** What storing a part came to. */
+export type PartOutcome =
+  /** Parts are missing still. */
+  | { readonly state: 'waiting' }
+  /** Every part is here (one per position, the first to arrive): store the message. */
+  | { readonly state: 'complete'; readonly parts: readonly InboundPart[] }
+  /** A redelivered part of a message stored already. */
+  | { readonly state: 'assembled'; readonly inboundId: string };
+
+/** Stores a part (a redelivery is kept once, by the carrier's part id) and says whether its message is whole. */
+export async function storeInboundPart(db: Kysely<Database>, part: InboundPartInput): Promise<PartOutcome> {
   const concatKey = `${part.from}|${part.to}|${part.ref}|${part.total}`;
-  await db
+  const inserted = await db
     .insertInto('inbound_parts')
     .values({
       carrier_id: part.carrierId,
+      carrier_message_id: part.carrierMessageId,
       concat_key: concatKey,
       seq: part.seq,
       total: part.total,
-      carrier_message_id: part.carrierMessageId,
       text: part.text,
     })
-    .onConflict((oc) => oc.columns(['carrier_id', 'concat_key', 'seq']).doNothing())
-    .execute();
-  return db
+    .onConflict((oc) => oc.columns(['carrier_id', 'carrier_message_id']).doNothing())
+    .returning('inbound_id')
+    .executeTakeFirst();
+  if (!inserted) {
+    const known = await db
+      .selectFrom('inbound_parts')
+      .select('inbound_id')
+      .where('carrier_id', '=', part.carrierId)
+      .where('carrier_message_id', '=', part.carrierMessageId)
+      .executeTakeFirstOrThrow();
+    if (known.inbound_id !== null) return { state: 'assembled', inboundId: known.inbound_id };
+  }
+  const waiting = await db
     .selectFrom('inbound_parts')
     .selectAll()
     .where('carrier_id', '=', part.carrierId)
     .where('concat_key', '=', concatKey)
+    .where('inbound_id', 'is', null)
+    .where('received_at', '>', new Date(Date.now() - PART_WAIT_MS))
     .orderBy('seq')
+    .orderBy('received_at')
     .execute();
+  const bySeq = new Map<number, InboundPart>();
+  for (const p of waiting) if (!bySeq.has(p.seq)) bySeq.set(p.seq, p);
+  if (bySeq.size < part.total) return { state: 'waiting' };
+  return { state: 'complete', parts: [...bySeq.values()] };
 }
 
 /** A whole inbound message, before it is stored. */
@@ -64,6 +98,8 @@ export interface InboundInput {
   readonly to: string;
   readonly body: string;
   readonly parts: number;
+  /** The carrier ids of its parts (a concatenated message): marked as assembled into it. */
+  readonly partIds?: readonly string[];
 }
 
 /**
@@ -101,6 +137,14 @@ export async function storeInbound(
       .onConflict((oc) => oc.columns(['carrier_id', 'carrier_message_id']).doNothing())
       .returningAll()
       .executeTakeFirst();
+    if (input.partIds && input.partIds.length > 0) {
+      await trx
+        .updateTable('inbound_parts')
+        .set({ inbound_id: id })
+        .where('carrier_id', '=', input.carrierId)
+        .where('carrier_message_id', 'in', input.partIds)
+        .execute();
+    }
     if (!inserted) {
       const existing = await trx
         .selectFrom('inbound_messages')

@@ -309,15 +309,17 @@ export interface InboundMessagesTable {
 
 export type ForwardOutcome = 'delivered' | 'refused' | 'gone' | 'abandoned' | 'none';
 
-/** A part of a concatenated inbound message, kept until its last part arrives. */
+/** A part of a concatenated inbound message (one row per carrier part id). */
 export interface InboundPartsTable {
   carrier_id: string;
-  /** Sender, recipient and the carrier's concatenation reference. */
+  carrier_message_id: string;
+  /** Sender, recipient, the carrier's concatenation reference and the part count. */
   concat_key: string;
   seq: number;
   total: number;
-  carrier_message_id: string;
   text: string;
+  /** The message it was assembled into; null while its message waits for other parts. */
+  inbound_id: ColumnType<string | null, string | null | undefined, string | null>;
   received_at: CreatedAt;
 }
 

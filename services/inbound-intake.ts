@@ -9,7 +9,7 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { InboundPart } from '../adapters/types.ts';
 import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
-import { storeInbound, storeInboundPart } from '../db/inbound.ts';
+import { getInbound, storeInbound, storeInboundPart } from '../db/inbound.ts';
 import type { InboundMessage } from '../db/schema.ts';
 import { PRIORITY_KEYS } from '../domain/priority.ts';
 import { MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
@@ -49,16 +49,29 @@ async function ingestOne(
   carrierId: string,
   part: InboundPart,
 ): Promise<InboundMessage | undefined> {
-  let whole = { carrierMessageId: part.carrierMessageId, body: part.text, parts: 1 };
+  let whole: { carrierMessageId: string; body: string; parts: number; partIds?: string[] } = {
+    carrierMessageId: part.carrierMessageId,
+    body: part.text,
+    parts: 1,
+  };
   if (part.concat) {
-    const stored = await storeInboundPart(deps.db, { carrierId, ...part, ...part.concat });
-    if (stored.length < part.concat.total) return undefined;
+    const outcome = await storeInboundPart(deps.db, { carrierId, ...part, ...part.concat });
+    if (outcome.state === 'waiting') return undefined;
+    if (outcome.state === 'assembled') {
+      // A part redelivered after its message was stored: make sure its handling started.
+      const message = await getInbound(deps.db, outcome.inboundId);
+      if (message?.account_id) {
+        await startInboundWorkflow(deps.temporal, { inboundId: message.id, accountId: message.account_id });
+      }
+      return message;
+    }
+    const { parts } = outcome;
     // The message is known by its first part's id, whichever part completed it.
-    const first = stored[0];
     whole = {
-      carrierMessageId: first?.carrier_message_id ?? part.carrierMessageId,
-      body: stored.map((p) => p.text).join(''),
-      parts: stored.length,
+      carrierMessageId: parts[0]?.carrier_message_id ?? part.carrierMessageId,
+      body: parts.map((p) => p.text).join(''),
+      parts: parts.length,
+      partIds: parts.map((p) => p.carrier_message_id),
     };
   }
   const { inserted, message } = await storeInbound(deps.db, {

@@ -6,7 +6,8 @@ import { type Kysely, sql } from 'kysely';
  *   carrier's id, so a carrier's redelivery is stored once), with the account that owns the
  *   number it was sent to (null: unassigned), the opt-out keyword it carried, and what became of
  *   its forwarding to the account's `inbound_url`.
- * - `inbound_parts`: parts of a concatenated inbound message until the last one arrives.
+ * - `inbound_parts`: parts of concatenated inbound messages, one row per carrier part id; a part
+ *   waits (`inbound_id` null) until its message is whole, then names the message it became.
  * - account settings: where inbound messages and (by default) status callbacks go, the keyword
  *   replies, and the format inbound messages are forwarded in.
  * - `twilio_credentials`: an account's Twilio-style `AC…` alias and auth token (Twilio-compatible
@@ -42,13 +43,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('inbound_parts')
     .addColumn('carrier_id', 'text', (c) => c.notNull())
+    .addColumn('carrier_message_id', 'text', (c) => c.notNull())
     .addColumn('concat_key', 'text', (c) => c.notNull())
     .addColumn('seq', 'integer', (c) => c.notNull().check(sql`seq >= 1`))
     .addColumn('total', 'integer', (c) => c.notNull().check(sql`total >= 2`))
-    .addColumn('carrier_message_id', 'text', (c) => c.notNull())
     .addColumn('text', 'text', (c) => c.notNull())
+    .addColumn('inbound_id', 'text')
     .addColumn('received_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
-    .addPrimaryKeyConstraint('inbound_parts_pk', ['carrier_id', 'concat_key', 'seq'])
+    .addPrimaryKeyConstraint('inbound_parts_pk', ['carrier_id', 'carrier_message_id'])
+    .execute();
+  await db.schema
+    .createIndex('inbound_parts_waiting_idx')
+    .on('inbound_parts')
+    .columns(['carrier_id', 'concat_key', 'received_at'])
+    .where(sql.ref('inbound_id'), 'is', null)
     .execute();
   await db.schema
     .alterTable('accounts')

@@ -184,6 +184,41 @@ describe.each(['postgres', 'pglite'] as const)('two-way SMS on %s', (database) =
       expect((await call('GET', `/v1/inbound/${message.id}`)).body).toEqual(message);
     });
 
+    it('a concatenation reference reused by the sender starts a new message; a late redelivered part changes nothing', async () => {
+      const from = '+14155552010';
+      const post = (id: string, part: number, text: string) =>
+        fetch(`${stack.apiUrl}/webhooks/carriers/vonage-sim/inbound`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            msisdn: from.slice(1),
+            to: OURS['vonage-sim'].slice(1),
+            messageId: id,
+            text,
+            type: 'text',
+            concat: 'true',
+            'concat-ref': '7',
+            'concat-total': '2',
+            'concat-part': String(part),
+          }).toString(),
+        });
+      // Parts out of order, then a second message under the same reference.
+      for (const [id, n, text] of [
+        ['A2', 2, 'world'],
+        ['A1', 1, 'hello '],
+        ['B1', 1, 'second '],
+        ['B2', 2, 'message'],
+        ['A2', 2, 'world'],
+      ] as const) {
+        expect((await post(`${database}-${id}`, n, text)).status).toBe(200);
+      }
+      const bodies = await until('both messages settled', async () => {
+        const list = await inboundFrom(from);
+        return list.length === 2 && list.every((m) => m.forward.outcome !== null) ? list : undefined;
+      });
+      expect(bodies.map((m) => m.body).sort()).toEqual(['hello world', 'second message']);
+    });
+
     it('refuses an inbound post with a bad signature, and one for a carrier with no inbound', async () => {
       const forged = await fetch(`${stack.apiUrl}/webhooks/carriers/twilio-sim/inbound`, {
         method: 'POST',
