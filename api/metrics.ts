@@ -222,6 +222,55 @@ export function createApiMetrics(db: Kysely<Database>, opts: ApiMetricsOptions =
     },
   });
 
+  new Counter({
+    name: 'herald_inbound_messages_total',
+    help: 'Inbound messages stored, by carrier and keyword ("none": ordinary text; unowned numbers included)',
+    labelNames: ['carrier', 'keyword'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('inbound_messages')
+        .select(['carrier_id', 'keyword', sql<number>`count(*)`.as('n')])
+        .groupBy(['carrier_id', 'keyword'])
+        .execute();
+      this.reset();
+      for (const r of rows) this.inc({ carrier: r.carrier_id, keyword: r.keyword ?? 'none' }, Number(r.n));
+    },
+  });
+
+  new Gauge({
+    name: 'herald_inbound_forwards',
+    help: 'Inbound messages of owned numbers by forwarding outcome ("pending" while it is retried; "none": no inboundUrl)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('inbound_messages')
+        .select(['forward_outcome', sql<number>`count(*)`.as('n')])
+        .where('account_id', 'is not', null)
+        .groupBy('forward_outcome')
+        .execute();
+      this.reset();
+      for (const r of rows) this.set({ outcome: r.forward_outcome ?? 'pending' }, Number(r.n));
+    },
+  });
+
+  new Gauge({
+    name: 'herald_opt_outs',
+    help: 'Opted-out numbers over all accounts, by source (api, keyword)',
+    labelNames: ['source'],
+    registers: [registry],
+    async collect() {
+      const rows = await db
+        .selectFrom('opt_outs')
+        .select(['source', sql<number>`count(*)`.as('n')])
+        .groupBy('source')
+        .execute();
+      this.reset();
+      for (const r of rows) this.set({ source: r.source }, Number(r.n));
+    },
+  });
+
   registry.registerMetric(
     dbHistogram({
       name: 'herald_submit_duration_seconds',

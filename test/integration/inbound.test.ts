@@ -313,6 +313,14 @@ describe.each(['postgres', 'pglite'] as const)('two-way SMS on %s', (database) =
       });
     });
 
+    it('operators see inbound traffic, keywords, forwarding and opt-outs in the metrics', async () => {
+      const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+      expect(metrics).toMatch(/herald_inbound_messages_total\{carrier="twilio-sim",keyword="stop"\} [1-9]/);
+      expect(metrics).toMatch(/herald_inbound_messages_total\{carrier="smpp-sim",keyword="none"\} 2/);
+      expect(metrics).toMatch(/herald_inbound_forwards\{outcome="delivered"\} [1-9]/);
+      expect(metrics).toMatch(/herald_opt_outs\{source="keyword"\} [1-9]/);
+    });
+
     it('STOP to a number no account owns is stored and changes nothing', async () => {
       const stranger = '+14155553004';
       const res = await fetch(`${stack.twilio.url}/_sim/inbound`, {
