@@ -1,7 +1,9 @@
 import { reserve } from '../db/ledger.ts';
 import { transitionMessage } from '../db/messages.ts';
+import { senderCarrier } from '../db/numbers.ts';
 import { formatMoney } from '../domain/money.ts';
 import { worstCaseQuote } from '../domain/routing.ts';
+import { DEFAULT_SENDER } from '../domain/senders.ts';
 import { afterTransition } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
 import { planRoutes, routingSettings } from './route-planning.ts';
@@ -22,7 +24,16 @@ export function createAdmissionActivities(deps: ActivityDeps) {
         onlyFrom: ['accepted', 'scheduled'],
       });
       await afterTransition(deps, queued.message, { mustSucceed: false });
-      const { ranked: routes, all } = await planRoutes(deps, input.country);
+      const planned = await planRoutes(deps, input.country);
+      // A sender provisioned on one carrier goes out through that carrier only (DESIGN §11).
+      const message = queued.message;
+      const pinned =
+        message && message.from_sender !== DEFAULT_SENDER
+          ? await senderCarrier(db, message.account_id, message.from_sender)
+          : undefined;
+      const onCarrier = (r: { readonly carrierId: string }) => pinned === undefined || r.carrierId === pinned;
+      const routes = planned.ranked.filter(onCarrier);
+      const all = planned.all.filter(onCarrier);
       if (routes.length === 0) return { outcome: 'no_route' };
       // Over every eligible route, open circuits included: the worst case whatever happens.
       const quote = worstCaseQuote(all, input.segments);

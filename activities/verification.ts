@@ -11,6 +11,7 @@ import { recordVerification as recordRow } from '../db/verifications.ts';
 import { verificationMessageId } from '../domain/ids.ts';
 import { worstCaseQuote } from '../domain/routing.ts';
 import { analyzeBody } from '../domain/segments.ts';
+import { DEFAULT_SENDER } from '../domain/senders.ts';
 import {
   MAX_SENDS,
   renderMaskedBody,
@@ -21,9 +22,6 @@ import {
 import { workflowDetails, workflowInput, workflowSummary } from '../services/message-workflow.ts';
 import type { SendMessageInput } from '../workflows/definitions.ts';
 import type { ActivityDeps } from './deps.ts';
-
-/** The sender of verification messages (the account's default sender). */
-const VERIFICATION_SENDER = 'Herald';
 
 export interface PrepareVerificationMessageInput {
   readonly verificationId: string;
@@ -82,7 +80,7 @@ export function createVerificationActivities(deps: ActivityDeps) {
         idempotency_key: null,
         request_hash: `verification:${v.id}:${input.send}`,
         to_number: v.to_number,
-        from_sender: VERIFICATION_SENDER,
+        from_sender: DEFAULT_SENDER,
         body: masked.body,
         country: v.country,
         encoding,

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import { getMessageForAccount, insertMessage } from '../db/messages.ts';
-import { ownsSender } from '../db/numbers.ts';
+import { findOwnSender } from '../db/numbers.ts';
 import { isOptedOut } from '../db/opt-outs.ts';
 import type { Account, ApiFormat, Message } from '../db/schema.ts';
 import { ID_RANDOM_BYTES, messageIdFromIdempotencyKey, newMessageId } from '../domain/ids.ts';
@@ -77,7 +77,9 @@ export async function acceptMessage(
     if (existing) return replay(ctx, existing, requestHash);
   }
   await refuseOptedOut(ctx, account.id, phone.e164);
-  if (request.from !== DEFAULT_SENDER && !(await ownsSender(ctx.db, account.id, request.from))) {
+  const sender =
+    request.from === DEFAULT_SENDER ? undefined : await findOwnSender(ctx.db, account.id, request.from);
+  if (request.from !== DEFAULT_SENDER && !sender) {
     throw new ApiError(
       422,
       'sender_not_allowed',
@@ -85,7 +87,11 @@ export async function acceptMessage(
     );
   }
 
-  const { encoding, segments, maxMicros: quote } = await priceMessage(ctx, phone.country, request.body);
+  const {
+    encoding,
+    segments,
+    maxMicros: quote,
+  } = await priceMessage(ctx, phone.country, request.body, sender?.carrier_id ?? undefined);
   // A pre-check only, so a few milliseconds of staleness is fine: the workflow's reservation is
   // the atomic one and fails the message if the money is gone by then.
   if (account.available_micros < quote) {
@@ -200,16 +206,31 @@ export interface MessagePricing {
 }
 
 /**
- * Segments the body and prices it over every eligible route for `country`. Reads only.
+ * Segments the body and prices it over every eligible route for `country` (only `carrierId`'s,
+ * when the sender is provisioned on that carrier). Reads only.
  *
  * @throws ApiError 422 `no_route` when no enabled carrier has an enabled price there.
  */
-export async function priceMessage(ctx: AppContext, country: string, body: string): Promise<MessagePricing> {
+export async function priceMessage(
+  ctx: AppContext,
+  country: string,
+  body: string,
+  carrierId?: string,
+): Promise<MessagePricing> {
   const { encoding, segments, units } = analyzeBody(body);
   // Cached for a second (api/route-candidates-cache.ts): the reservation re-plans from the tables.
-  const candidates = await ctx.routeCandidates.get(country);
+  const all = await ctx.routeCandidates.get(country);
+  const candidates = carrierId === undefined ? all : all.filter((c) => c.carrierId === carrierId);
   const cheapest = candidates[0]; // listRouteCandidates orders by price
-  if (cheapest === undefined) throw new ApiError(422, 'no_route', `no carrier serves ${country}`);
+  if (cheapest === undefined) {
+    throw new ApiError(
+      422,
+      'no_route',
+      carrierId === undefined
+        ? `no carrier serves ${country}`
+        : `the sender is provisioned on carrier ${carrierId}, which does not serve ${country}`,
+    );
+  }
   return {
     encoding,
     segments,

@@ -1013,7 +1013,10 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
     method: 'post',
     path: '/v1/numbers',
     summary: 'Assign a sender number or id to an account',
-    description: 'The account may then send `from` it; `Herald` (the default sender) needs no assignment.',
+    description:
+      'The account may then send `from` it; `Herald` (the default sender) needs no assignment. ' +
+      'With `carrierId`, its messages go out through that carrier only (a number lives on one ' +
+      'carrier’s network); a country that carrier does not serve answers 422 `no_route`.',
     tag: 'Admin',
     auth: 'admin',
     body: { schema: assignNumberBody, example: { sender: '+14155550100', accountId: ACCOUNT_ID } },
@@ -1026,7 +1029,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
       ),
       401: unauthorized,
       403: forbidden,
-      404: error('Unknown account', 'not_found', 'account not found'),
+      404: error('Unknown account or carrier', 'not_found', 'account not found'),
       409: error(
         'Another account’s sender',
         'number_taken',

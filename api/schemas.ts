@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { MoneyParseError, parseMoney } from '../domain/money.ts';
 import { isPhoneCountry, PHONE_COUNTRIES } from '../domain/phone.ts';
 import { DEFAULT_PRIORITY, PRIORITIES } from '../domain/priority.ts';
+import { DEFAULT_SENDER } from '../domain/senders.ts';
 import { MESSAGE_STATUSES } from '../domain/status.ts';
 import {
   CODE_LENGTH,
@@ -19,7 +20,7 @@ export const MAX_VALIDITY_SECONDS = 259_200;
 /** Validity period when the client gives none: 4 hours. */
 export const DEFAULT_VALIDITY_SECONDS = 14_400;
 /** Sender when the client gives none. */
-export const DEFAULT_SENDER = 'Herald';
+export { DEFAULT_SENDER };
 /** Page size bounds for `GET /v1/messages`. */
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;

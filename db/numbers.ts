@@ -5,7 +5,8 @@
  * |----------------|-------------------------------------------------------|------------------------------------|
  * | assignNumber   | gives a sender to an account (again: no change)        | primary key: one account per sender |
  * | releaseNumber  | takes it back                                          | —                                  |
- * | ownsSender     | the send path's check of `from`                        | —                                  |
+ * | findOwnSender  | the send path's check of `from`                        | —                                  |
+ * | senderCarrier  | the carrier a sender is provisioned on (routes pin to it) | —                               |
  */
 import type { Kysely } from 'kysely';
 import type { AssignedNumber, Database } from './schema.ts';
@@ -53,12 +54,30 @@ export async function listNumbers(db: Kysely<Database>, accountId?: string): Pro
   return query.execute();
 }
 
-export async function ownsSender(db: Kysely<Database>, accountId: string, sender: string): Promise<boolean> {
-  const row = await db
+/** The account's own sender row (the send path's check of `from`), or undefined. */
+export async function findOwnSender(
+  db: Kysely<Database>,
+  accountId: string,
+  sender: string,
+): Promise<AssignedNumber | undefined> {
+  return db
     .selectFrom('numbers')
-    .select('sender')
+    .selectAll()
     .where('sender', '=', sender)
     .where('account_id', '=', accountId)
     .executeTakeFirst();
-  return row !== undefined;
+}
+
+/**
+ * The carrier the account's sender is provisioned on, when it was assigned to one: its messages
+ * can only go out through that carrier (a number belongs to one carrier's network).
+ *
+ * @returns the carrier id, or undefined (not assigned, or assigned to any carrier).
+ */
+export async function senderCarrier(
+  db: Kysely<Database>,
+  accountId: string,
+  sender: string,
+): Promise<string | undefined> {
+  return (await findOwnSender(db, accountId, sender))?.carrier_id ?? undefined;
 }

@@ -1,6 +1,7 @@
 /** Senders (admin, DESIGN §11): assign a number or sender id to an account, list, release. */
 import { Router } from 'express';
 import { getAccount } from '../../db/accounts.ts';
+import { getCarrier } from '../../db/carriers.ts';
 import { assignNumber, listNumbers, releaseNumber } from '../../db/numbers.ts';
 import { requireAdmin } from '../auth.ts';
 import { jsonBody } from '../body-parsers.ts';
@@ -17,6 +18,9 @@ export function numberRoutes(ctx: AppContext): Router {
   router.post('/v1/numbers', admin, jsonBody, async (req, res) => {
     const body = parseInput(assignNumberBody, req.body);
     if (!(await getAccount(ctx.db, body.accountId))) throw notFound('account');
+    // Its messages will go out through that carrier only: it must exist.
+    if (body.carrierId !== undefined && !(await getCarrier(ctx.db, body.carrierId)))
+      throw notFound('carrier');
     const assigned = await assignNumber(ctx.db, {
       sender: body.sender,
       accountId: body.accountId,

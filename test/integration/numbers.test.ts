@@ -72,3 +72,47 @@ it('sends only from the default sender or an assigned one; an admin assigns and 
       .status,
   ).toBe(404);
 });
+
+it('a sender provisioned on one carrier sends through that carrier only', async () => {
+  const admin = apiClient(stack.apiUrl, ADMIN_KEY);
+  const account = await createFundedAccount(stack.apiUrl, '1.00');
+  const call = apiClient(stack.apiUrl, account.apiKey);
+  expect(
+    (await admin('POST', '/v1/numbers', { sender: '+14155550120', accountId: account.id, carrierId: 'nope' }))
+      .status,
+  ).toBe(404);
+  const pinned = await admin('POST', '/v1/numbers', {
+    sender: '+14155550120',
+    accountId: account.id,
+    carrierId: 'vonage-sim',
+  });
+  expect(pinned.status).toBe(201);
+
+  // Twilio is the cheaper route to the US, yet the number's carrier carries it.
+  const sent = await call('POST', '/v1/messages', { to: '+14155552671', body: 'hi', from: '+14155550120' });
+  expect(sent.status).toBe(202);
+  const done = await waitForMessage(stack.apiUrl, account.apiKey, sent.body.id, terminal);
+  expect(done).toMatchObject({ status: 'delivered', carrier: 'vonage-sim' });
+  const fromDefault = await call('POST', '/v1/messages', { to: '+14155552671', body: 'hi' });
+  expect((await waitForMessage(stack.apiUrl, account.apiKey, fromDefault.body.id, terminal)).carrier).toBe(
+    'twilio-sim',
+  );
+
+  // Where its carrier does not go, the number cannot send (the default sender still can).
+  await stack.db
+    .updateTable('carrier_prices')
+    .set({ enabled: false })
+    .where('carrier_id', '=', 'vonage-sim')
+    .where('country', '=', 'CA')
+    .execute();
+  await new Promise((r) => setTimeout(r, 1_100)); // the API's route cache lives a second
+  const refused = await call('POST', '/v1/messages', {
+    to: '+16135550123',
+    body: 'hi',
+    from: '+14155550120',
+  });
+  expect(refused.status).toBe(422);
+  expect(refused.body.error).toMatchObject({ code: 'no_route' });
+  expect(refused.body.error.message).toContain('vonage-sim');
+  expect((await call('POST', '/v1/messages', { to: '+16135550123', body: 'hi' })).status).toBe(202);
+});
