@@ -464,11 +464,16 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
       ),
       401: unauthorized,
       403: forbidden,
-      404: error('Unknown account or message', 'not_found', 'message not found'),
+      404: error('Unknown account', 'not_found', 'account not found'),
       409: error(
         'Not charged, or refunded with another amount',
         'already_refunded',
         'the message was refunded before, with another amount',
+      ),
+      422: error(
+        'The body names a message the account does not have',
+        'unknown_message',
+        'messageId: this account has no such message',
       ),
     },
   },

@@ -39,7 +39,10 @@ export function ledgerRoutes(ctx: AppContext): Router {
     const accountId = pathParam(req, 'id', 'account');
     const account = await getAccount(ctx.db, accountId);
     if (!account) throw notFound('account');
-    if (!(await getMessageForAccount(ctx.db, accountId, messageId))) throw notFound('message');
+    // The path's account exists; the body names a message it does not have: 422, not 404.
+    if (!(await getMessageForAccount(ctx.db, accountId, messageId))) {
+      throw new ApiError(422, 'unknown_message', 'messageId: this account has no such message');
+    }
     const result = await refund(ctx.db, { accountId, messageId, amountMicros: amount });
     if (!result.ok) {
       if (result.reason === 'account_not_found') throw notFound('account');

@@ -332,16 +332,18 @@ describe('refunds (admin)', () => {
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('already_refunded');
 
-    expect((await admin('POST', path, { messageId: 'msg_nope', amount: '0.01' })).status).toBe(404);
+    const unknown = await admin('POST', path, { messageId: 'msg_nope', amount: '0.01' });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.code).toBe('unknown_message');
     expect(
       (await admin('POST', '/v1/accounts/acc_nope/refunds', { messageId: msg.id, amount: '0.01' })).status,
     ).toBe(404);
-    // Another account's message is not found there.
+    // Another account's message is not that account's.
     const stranger = await createFundedAccount(stack.apiUrl, '1.00');
     expect(
       (await admin('POST', `/v1/accounts/${stranger.id}/refunds`, { messageId: msg.id, amount: '0.01' }))
         .status,
-    ).toBe(404);
+    ).toBe(422);
     expect((await admin('POST', path, { messageId: msg.id, amount: '0' })).status).toBe(400);
     expect((await api('POST', path, { messageId: msg.id, amount: '0.001' })).status).toBe(403);
 
