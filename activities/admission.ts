@@ -1,5 +1,5 @@
 import { reserve } from '../db/ledger.ts';
-import { transitionMessage } from '../db/messages.ts';
+import { listAttempts, transitionMessage } from '../db/messages.ts';
 import { senderCarrier } from '../db/numbers.ts';
 import { formatMoney } from '../domain/money.ts';
 import { worstCaseQuote } from '../domain/routing.ts';
@@ -32,7 +32,12 @@ export function createAdmissionActivities(deps: ActivityDeps) {
           ? await senderCarrier(db, message.account_id, message.from_sender)
           : undefined;
       const onCarrier = (r: { readonly carrierId: string }) => pinned === undefined || r.carrierId === pinned;
-      const routes = planned.ranked.filter(onCarrier);
+      const ranked = planned.ranked.filter(onCarrier);
+      // Not the first admission (`queued` did not move): a worker died in the workflow task that
+      // admitted and submitted, and this re-runs it. Its submits may have reached a carrier (their
+      // attempt rows say which); the re-run submits answer from those rows, so the routes must come
+      // in the same order, whatever the live score or the exploration dice say now.
+      const routes = queued.changed ? ranked : triedFirst(ranked, await listAttempts(db, input.messageId));
       const all = planned.all.filter(onCarrier);
       if (routes.length === 0) return { outcome: 'no_route' };
       // Over every eligible route, open circuits included: the worst case whatever happens.
@@ -59,4 +64,18 @@ export function createAdmissionActivities(deps: ActivityDeps) {
       };
     },
   };
+}
+
+/** The routes with the carriers already tried first, in the order they were tried. */
+export function triedFirst<R extends { readonly carrierId: string }>(
+  routes: readonly R[],
+  attempts: readonly { readonly carrier_id: string; readonly attempt: number }[],
+): R[] {
+  const order = [...new Set([...attempts].sort((a, b) => a.attempt - b.attempt).map((a) => a.carrier_id))];
+  const rank = (r: R): number => {
+    const i = order.indexOf(r.carrierId);
+    return i < 0 ? order.length : i;
+  };
+  // Array.prototype.sort is stable: untried routes keep their ranking.
+  return [...routes].sort((a, b) => rank(a) - rank(b));
 }
