@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { twilioSignature } from '../adapters/twilio.ts';
-import { TWILIO_API_VERSION, twilioErrorCodeOf, twilioStatusOf } from '../adapters/twilio-format.ts';
+import { twilioErrorCodeOf, twilioStatusOf, twilioStatusParams } from '../adapters/twilio-format.ts';
 import { DEFAULT_CALLBACK_RETRY_INITIAL_MS, DEFAULT_CALLBACK_TIMEOUT_MS } from '../config/defaults.ts';
 import {
   type CallbackTarget,
@@ -210,34 +210,25 @@ export function twilioSignedForm(
   };
 }
 
-function heraldCallback(event: CallbackEvent, secrets: readonly string[]) {
-  return heraldSignedJson(event, event.eventId, secrets);
-}
-
 /** Twilio's status-callback fields for one event of a message sent through the Twilio-compatible API. */
 function twilioStatusCallback(
   url: string,
   event: CallbackEvent,
   twilio: NonNullable<CallbackTarget['twilio']>,
 ) {
-  const sid = twilioSid(event.messageId);
-  const status = twilioStatusOf(event.status);
   const errorCode = twilioErrorCodeOf({
     status: event.status,
     error_code: event.error?.code ?? null,
     carrier_error_code: event.error?.carrierCode ?? null,
   });
-  const params: Array<[string, string]> = [
-    ['MessageSid', sid],
-    ['SmsSid', sid],
-    ['MessageStatus', status],
-    ['SmsStatus', status],
-    ['AccountSid', twilio.accountSid],
-    ['From', twilio.from],
-    ['To', twilio.to],
-    ['ApiVersion', TWILIO_API_VERSION],
-  ];
-  if (errorCode !== null && event.error !== null) params.push(['ErrorCode', String(errorCode)]);
+  const params = twilioStatusParams({
+    sid: twilioSid(event.messageId),
+    accountSid: twilio.accountSid,
+    from: twilio.from,
+    to: twilio.to,
+    status: twilioStatusOf(event.status),
+    ...(errorCode !== null && event.error !== null ? { errorCode: String(errorCode) } : {}),
+  });
   return twilioSignedForm(url, params, twilio.authToken);
 }
 
@@ -261,7 +252,7 @@ export function createCallbackActivities({ db, callbacks }: ActivityDeps) {
       const attempt = Context.current().info.attempt;
       const { body, headers } = target.twilio
         ? twilioStatusCallback(target.callbackUrl, event, target.twilio)
-        : heraldCallback(event, target.secrets);
+        : heraldSignedJson(event, event.eventId, target.secrets);
       const outcome = await post({ url: target.callbackUrl, body, headers }, (outcome, httpStatus, error) =>
         recordCallbackAttempt(db, {
           messageId: event.messageId,

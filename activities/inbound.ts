@@ -7,9 +7,8 @@
  *   once: a recorded outcome makes a redelivery a no-op.
  * - `abandonInboundForward` records that forwarding was given up.
  */
-import { TWILIO_API_VERSION } from '../adapters/twilio-format.ts';
+import { twilioIncomingParams } from '../adapters/twilio-format.ts';
 import { signingSecrets } from '../db/callbacks.ts';
-import { listRouteCandidates } from '../db/carriers.ts';
 import {
   getForwardTarget,
   getInbound,
@@ -17,17 +16,14 @@ import {
   recordForward,
   recordInboundReply,
 } from '../db/inbound.ts';
-import { insertMessage } from '../db/messages.ts';
 import type { InboundMessage } from '../db/schema.ts';
 import { inboundReplyMessageId, twilioSid } from '../domain/ids.ts';
 import { keywordReply } from '../domain/inbound-keywords.ts';
 import { normalizePhone } from '../domain/phone.ts';
-import { worstCaseQuote } from '../domain/routing.ts';
-import { analyzeBody } from '../domain/segments.ts';
-import { workflowDetails, workflowInput, workflowSummary } from '../services/message-workflow.ts';
 import type { PreparedMessageRun } from '../workflows/start-message-run.ts';
 import { callbackPoster, heraldSignedJson, twilioSignedForm } from './callbacks.ts';
 import type { ActivityDeps } from './deps.ts';
+import { storeOwnedMessage } from './owned-messages.ts';
 
 /** Validity of a keyword reply: a confirmation that arrives a day late confuses more than it helps. */
 const REPLY_VALIDITY_SECONDS = 3_600;
@@ -62,36 +58,20 @@ export function createInboundActivities(deps: ActivityDeps) {
       const text = keywordReply(inbound.keyword, account[`${inbound.keyword}_reply`]);
       const phone = normalizePhone(inbound.from_number);
       if (text === null || !phone.ok) return { ok: false, reason: 'none' };
-      const candidates = await listRouteCandidates(db, phone.country);
-      if (candidates.length === 0) return { ok: false, reason: 'no_route' };
-      const { encoding, segments } = analyzeBody(text);
-      const messageId = inboundReplyMessageId(inbound.id);
-      const { message } = await insertMessage(db, {
-        id: messageId,
-        account_id: inbound.account_id,
-        idempotency_key: null,
-        request_hash: `inbound-reply:${inbound.id}`,
-        to_number: phone.e164,
-        // From the number the keyword was sent to: the account owns it.
-        from_sender: inbound.to_number,
-        body: text,
+      const stored = await storeOwnedMessage(db, {
+        id: inboundReplyMessageId(inbound.id),
+        accountId: inbound.account_id,
+        requestHash: `inbound-reply:${inbound.id}`,
+        to: phone.e164,
         country: phone.country,
-        encoding,
-        segments,
-        quote_micros: worstCaseQuote(candidates, segments),
-        status: 'accepted',
-        validity_seconds: REPLY_VALIDITY_SECONDS,
-        priority: 'high',
-        callback_url: null,
+        // From the number the keyword was sent to: the account owns it.
+        from: inbound.to_number,
+        body: text,
+        validitySeconds: REPLY_VALIDITY_SECONDS,
       });
-      await recordInboundReply(db, inbound.id, messageId);
-      return {
-        ok: true,
-        messageId,
-        input: workflowInput(message),
-        summary: workflowSummary(message),
-        details: workflowDetails(message),
-      };
+      if (!stored) return { ok: false, reason: 'no_route' };
+      await recordInboundReply(db, inbound.id, stored.messageId);
+      return { ok: true, ...stored };
     },
 
     /** @returns what came of it; a retryable failure is thrown for anything else. */
@@ -108,7 +88,18 @@ export function createInboundActivities(deps: ActivityDeps) {
       const url = account.inbound_url;
       const { body, headers } =
         account.inbound_format === 'twilio' && account.account_sid && account.auth_token
-          ? twilioSignedForm(url, twilioInboundParams(inbound, account.account_sid), account.auth_token)
+          ? twilioSignedForm(
+              url,
+              twilioIncomingParams({
+                sid: twilioSid(inbound.id),
+                accountSid: account.account_sid,
+                from: inbound.from_number,
+                to: inbound.to_number,
+                body: inbound.body,
+                segments: inbound.parts,
+              }),
+              account.auth_token,
+            )
           : heraldSignedJson(inboundEvent(inbound), inbound.id, signingSecrets(account));
       const outcome = await post({ url, body, headers }, async (result) => {
         if (result === 'failed') await recordForward(db, inbound.id);
@@ -135,22 +126,4 @@ export function inboundEvent(inbound: InboundMessage): InboundEvent {
     carrier: inbound.carrier_id,
     receivedAt: inbound.received_at.toISOString(),
   };
-}
-
-/** Twilio's incoming-message webhook fields, for accounts that forward in Twilio's format. */
-function twilioInboundParams(inbound: InboundMessage, accountSid: string): Array<[string, string]> {
-  const sid = twilioSid(inbound.id);
-  return [
-    ['MessageSid', sid],
-    ['SmsMessageSid', sid],
-    ['SmsSid', sid],
-    ['AccountSid', accountSid],
-    ['From', inbound.from_number],
-    ['To', inbound.to_number],
-    ['Body', inbound.body],
-    ['NumSegments', String(inbound.parts)],
-    ['NumMedia', '0'],
-    ['SmsStatus', 'received'],
-    ['ApiVersion', TWILIO_API_VERSION],
-  ];
 }

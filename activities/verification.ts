@@ -5,12 +5,8 @@
  *   the workflow starts it with; the same `send` always gives the same message (idempotent insert).
  * - `recordVerification` writes the workflow's state: checks left, and the decision once.
  */
-import { listRouteCandidates } from '../db/carriers.ts';
-import { insertMessage } from '../db/messages.ts';
 import { recordVerification as recordRow } from '../db/verifications.ts';
 import { verificationMessageId } from '../domain/ids.ts';
-import { worstCaseQuote } from '../domain/routing.ts';
-import { analyzeBody } from '../domain/segments.ts';
 import { DEFAULT_SENDER } from '../domain/senders.ts';
 import {
   MAX_SENDS,
@@ -19,9 +15,9 @@ import {
   type VerificationStatus,
   verificationTemplate,
 } from '../domain/verification.ts';
-import { workflowDetails, workflowInput, workflowSummary } from '../services/message-workflow.ts';
 import type { SendMessageInput } from '../workflows/definitions.ts';
 import type { ActivityDeps } from './deps.ts';
+import { storeOwnedMessage } from './owned-messages.ts';
 
 export interface PrepareVerificationMessageInput {
   readonly verificationId: string;
@@ -70,39 +66,30 @@ export function createVerificationActivities(deps: ActivityDeps) {
         v.app_name,
         v.code_length,
       );
-      const { encoding, segments } = analyzeBody(masked.body);
-      const candidates = await listRouteCandidates(db, v.country);
-      if (candidates.length === 0) return { ok: false, reason: 'no_route' };
       const messageId = verificationMessageId(v.id, input.send);
-      const { message } = await insertMessage(db, {
+      const stored = await storeOwnedMessage(db, {
         id: messageId,
-        account_id: v.account_id,
-        idempotency_key: null,
-        request_hash: `verification:${v.id}:${input.send}`,
-        to_number: v.to_number,
-        from_sender: DEFAULT_SENDER,
-        body: masked.body,
+        accountId: v.account_id,
+        requestHash: `verification:${v.id}:${input.send}`,
+        to: v.to_number,
         country: v.country,
-        encoding,
-        segments,
-        quote_micros: worstCaseQuote(candidates, segments),
-        status: 'accepted',
+        from: DEFAULT_SENDER,
+        body: masked.body,
         // The message lives no longer than the code it carries.
-        validity_seconds: validitySeconds,
-        priority: 'high',
-        callback_url: null,
-        verification_id: v.id,
+        validitySeconds,
+        verificationId: v.id,
       });
+      if (!stored) return { ok: false, reason: 'no_route' };
       await recordRow(db, v.id, { sends: input.send, lastSentAt: new Date(), messageId });
       return {
         ok: true,
         messageId,
         input: {
-          ...workflowInput(message),
+          ...stored.input,
           code: { verificationId: v.id, offset: masked.codeOffset, length: masked.codeLength },
         },
-        summary: workflowSummary(message),
-        details: workflowDetails(message),
+        summary: stored.summary,
+        details: stored.details,
       };
     },
 

@@ -27,6 +27,57 @@ export function twilioErrorBody(
   return { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status };
 }
 
+/** What a Twilio webhook says of one message: its sid, the account, the numbers. */
+export interface TwilioWebhookMessage {
+  readonly sid: string;
+  readonly accountSid: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** The form fields of Twilio's status callback (signed over all of them with `X-Twilio-Signature`). */
+export function twilioStatusParams(
+  m: TwilioWebhookMessage & {
+    readonly status: string;
+    readonly errorCode?: string;
+    /** YYMMDDhhmm, on delivered and undelivered. */
+    readonly rawDlrDoneDate?: string;
+  },
+): Array<[string, string]> {
+  const params: Array<[string, string]> = [
+    ['SmsSid', m.sid],
+    ['SmsStatus', m.status],
+    ['MessageStatus', m.status],
+    ['To', m.to],
+    ['MessageSid', m.sid],
+    ['AccountSid', m.accountSid],
+    ['From', m.from],
+    ['ApiVersion', TWILIO_API_VERSION],
+  ];
+  if (m.errorCode !== undefined) params.push(['ErrorCode', m.errorCode]);
+  if (m.rawDlrDoneDate !== undefined) params.push(['RawDlrDoneDate', m.rawDlrDoneDate]);
+  return params;
+}
+
+/** The form fields of Twilio's incoming-message webhook (Twilio reassembles the parts first). */
+export function twilioIncomingParams(
+  m: TwilioWebhookMessage & { readonly body: string; readonly segments: number },
+): Array<[string, string]> {
+  return [
+    ['SmsMessageSid', m.sid],
+    ['NumMedia', '0'],
+    ['SmsSid', m.sid],
+    ['SmsStatus', 'received'],
+    ['Body', m.body],
+    ['To', m.to],
+    ['NumSegments', String(m.segments)],
+    ['MessageSid', m.sid],
+    ['AccountSid', m.accountSid],
+    ['From', m.from],
+    ['ApiVersion', TWILIO_API_VERSION],
+  ];
+}
+
 /** The Twilio message statuses Herald's map to (`status` of the resource, `MessageStatus` of callbacks). */
 export const TWILIO_STATUSES = [
   'scheduled',

@@ -176,7 +176,6 @@ async function startWorkflow(ctx: AppContext, message: Message): Promise<void> {
  * The checks every message passes before anything else (shared by send and quote): the body's
  * length, then the number, normalized to E.164 with its country.
  *
- * @param opts.apiFormat - the API the request came through (its status callbacks take that shape). Default herald.
  * @throws ApiError 400 `body_too_long` / `invalid_phone_number`.
  */
 export function checkMessageInput(input: { readonly to: string; readonly body: string }): {

@@ -88,3 +88,9 @@ export function maskPhone(e164: string): string {
 function fail(reason: string): NormalizedPhone {
   return { ok: false, reason };
 }
+
+/** An address as Herald stores it: a phone number in E.164, anything else (a sender id) as written. */
+export function storedAddress(input: string): string {
+  const phone = normalizePhone(input);
+  return phone.ok ? phone.e164 : input;
+}

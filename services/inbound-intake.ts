@@ -58,12 +58,10 @@ async function ingestOne(
     const outcome = await storeInboundPart(deps.db, { carrierId, ...part, ...part.concat });
     if (outcome.state === 'waiting') return undefined;
     if (outcome.state === 'assembled') {
-      // A part redelivered after its message was stored: make sure its handling started.
+      // A part redelivered after its message was stored: its handling is started (again) as for
+      // a redelivered whole message.
       const message = await getInbound(deps.db, outcome.inboundId);
-      if (message?.account_id) {
-        await startInboundWorkflow(deps.temporal, { inboundId: message.id, accountId: message.account_id });
-      }
-      return message;
+      return message && handOver(deps, carrierId, message, false);
     }
     const { parts } = outcome;
     // The message is known by its first part's id, whichever part completed it.
@@ -80,6 +78,16 @@ async function ingestOne(
     to: part.to,
     ...whole,
   });
+  return handOver(deps, carrierId, message, inserted);
+}
+
+/** Logs a stored message and starts its workflow (none for a number no account owns). */
+async function handOver(
+  deps: InboundIntakeDeps,
+  carrierId: string,
+  message: InboundMessage,
+  inserted: boolean,
+): Promise<InboundMessage> {
   // Never the numbers or the text: logs are not the place for them.
   if (message.account_id === null) {
     deps.log?.('warn', 'inbound message to a number no account owns; stored only', {

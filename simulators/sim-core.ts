@@ -438,8 +438,23 @@ export interface RunningSimulator {
 
 const MAX_BODY_BYTES = 1 << 20;
 const RECEIPT_TIMEOUT_MS = 5_000;
-/** How long `POST /_sim/inbound` waits for its webhook requests to be answered. */
-const INBOUND_WAIT_MS = 5_000;
+/** How long `POST /_sim/inbound` waits for its requests to be acknowledged. */
+export const INBOUND_WAIT_MS = 5_000;
+
+/** True once `done` settles, false after `ms` (its timer cleared either way). */
+export async function settledWithin(done: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      done.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Starts a simulator for one carrier profile on a real socket. */
 export async function startSimulator<S extends SimSubmission, C>(
@@ -600,8 +615,7 @@ export async function startSimulator<S extends SimSubmission, C>(
     const list = profile.inbound(mo, mo.url, config);
     pending++;
     stats.inboundSent += list.length * (mo.duplicate ? 2 : 1);
-    const sent = sendReceipts(list, mo.duplicate).then(() => true);
-    const delivered = await Promise.race([sent, sleep(INBOUND_WAIT_MS).then(() => false)]);
+    const delivered = await settledWithin(sendReceipts(list, mo.duplicate), INBOUND_WAIT_MS);
     return { status: 200, body: { requests: list.length, delivered } };
   }
 

@@ -17,11 +17,13 @@ import { MO_MESSAGE_ID_TLV } from '../adapters/smpp-inbound.ts';
 import { analyzeBody } from '../domain/segments.ts';
 import {
   applyConfigPatch,
+  INBOUND_WAIT_MS,
   listenOn,
   pickWeighted,
   resolveSimStart,
   type SimBaseOptions,
   type SimInbound,
+  settledWithin,
   simInboundSchema,
   simMs,
   simUrl,
@@ -554,7 +556,7 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
   /**
    * Delivers an MO to the first bound ESME as `deliver_sm` (one per part: concatenation UDH,
    * data_coding by alphabet, the vendor TLV `mo_message_id`), redelivered until acknowledged.
-   * Resolves once every part was acknowledged, or after {@link RECEIPT_ANSWER_MS} with false.
+   * Resolves once every part was acknowledged, or after {@link INBOUND_WAIT_MS} with false.
    */
   async function originate(raw: unknown): Promise<{ requests: number; delivered: boolean }> {
     const mo = simInboundSchema.parse(raw);
@@ -591,15 +593,7 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
       }
     }
     stats.inboundSent += acks.length;
-    let timer: NodeJS.Timeout | undefined;
-    const delivered = await Promise.race([
-      Promise.all(acks).then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), RECEIPT_ANSWER_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    return { requests: acks.length, delivered };
+    return { requests: acks.length, delivered: await settledWithin(Promise.all(acks), INBOUND_WAIT_MS) };
   }
 
   const control =

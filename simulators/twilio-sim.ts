@@ -4,7 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { twilioSignature } from '../adapters/twilio.ts';
-import { rfc2822, twilioErrorBody, twilioPrice } from '../adapters/twilio-format.ts';
+import {
+  rfc2822,
+  twilioErrorBody,
+  twilioIncomingParams,
+  twilioPrice,
+  twilioStatusParams,
+} from '../adapters/twilio-format.ts';
 import {
   type CarrierProfile,
   countSegments,
@@ -169,19 +175,15 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
         receipts(outcome): OutgoingReceipt[] {
           if (sub.statusCallback === undefined) return [];
           const { status, errorCode } = CALLBACKS[outcome];
-          const params: Array<[string, string]> = [
-            ['SmsSid', sid],
-            ['SmsStatus', status],
-            ['MessageStatus', status],
-            ['To', sub.to],
-            ['MessageSid', sid],
-            ['AccountSid', creds.accountSid],
-            ['From', sub.from],
-            ['ApiVersion', '2010-04-01'],
-          ];
-          if (errorCode !== undefined) params.push(['ErrorCode', errorCode]);
-          if (status === 'delivered' || status === 'undelivered')
-            params.push(['RawDlrDoneDate', yymmddhhmm()]);
+          const params = twilioStatusParams({
+            sid,
+            accountSid: creds.accountSid,
+            from: sub.from,
+            to: sub.to,
+            status,
+            ...(errorCode === undefined ? {} : { errorCode }),
+            ...(status === 'delivered' || status === 'undelivered' ? { rawDlrDoneDate: yymmddhhmm() } : {}),
+          });
           return [
             {
               url: sub.statusCallback,
@@ -202,21 +204,14 @@ function twilioProfile(creds: TwilioSimCredentials): CarrierProfile<TwilioSubmis
 
 /** Twilio's incoming-message webhook: one form post (Twilio reassembles parts), signed. */
 function twilioInbound(creds: TwilioSimCredentials, mo: SimInbound, url: string): OutgoingReceipt[] {
-  const sid = `SM${randomBytes(16).toString('hex')}`;
-  const params: Array<[string, string]> = [
-    ['ToCountry', 'US'],
-    ['SmsMessageSid', sid],
-    ['NumMedia', '0'],
-    ['SmsSid', sid],
-    ['SmsStatus', 'received'],
-    ['Body', mo.text],
-    ['To', mo.to],
-    ['NumSegments', String(countSegments(mo.text))],
-    ['MessageSid', sid],
-    ['AccountSid', creds.accountSid],
-    ['From', mo.from],
-    ['ApiVersion', '2010-04-01'],
-  ];
+  const params = twilioIncomingParams({
+    sid: `SM${randomBytes(16).toString('hex')}`,
+    accountSid: creds.accountSid,
+    from: mo.from,
+    to: mo.to,
+    body: mo.text,
+    segments: countSegments(mo.text),
+  });
   return [
     {
       url,

@@ -1,7 +1,7 @@
 /** `GET /v1/inbound[/:id]` (DESIGN §11): the messages people sent to this account's numbers. */
 import { Router } from 'express';
 import { getInboundForAccount, InvalidCursorError, listInbound } from '../../db/inbound.ts';
-import { normalizePhone } from '../../domain/phone.ts';
+import { storedAddress } from '../../domain/phone.ts';
 import { currentAccount, requireAccount } from '../auth.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -15,14 +15,8 @@ export function inboundRoutes(ctx: AppContext): Router {
 
   router.get('/v1/inbound', auth, async (req, res) => {
     const query = parseInput(listInboundQuery, req.query, 'query');
-    // Numbers as stored (E.164); a sender id as written.
-    const asStored = (v: string | undefined) => {
-      if (v === undefined) return undefined;
-      const phone = normalizePhone(v);
-      return phone.ok ? phone.e164 : v;
-    };
-    const from = asStored(query.from);
-    const to = asStored(query.to);
+    const from = query.from === undefined ? undefined : storedAddress(query.from);
+    const to = query.to === undefined ? undefined : storedAddress(query.to);
     try {
       const page = await listInbound(ctx.db, currentAccount(res).id, {
         limit: query.limit,

@@ -12,7 +12,7 @@ import { getAccount } from '../../db/accounts.ts';
 import { findMessageForAccount, InvalidCursorError, listMessages } from '../../db/messages.ts';
 import { findTwilioCredentials } from '../../db/twilio-credentials.ts';
 import { messageIdsOfTwilioSid } from '../../domain/ids.ts';
-import { normalizePhone } from '../../domain/phone.ts';
+import { normalizePhone, storedAddress } from '../../domain/phone.ts';
 import { acceptMessage } from '../accept-message.ts';
 import { currentAccount } from '../auth.ts';
 import { MAX_BODY_BYTES } from '../body-parsers.ts';
@@ -116,7 +116,7 @@ export function twilioMessageRoutes(ctx: AppContext): Router {
   });
 
   router.get(`${ACCOUNT}/Messages.json`, auth, async (req, res) => {
-    const query = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1 || req.url.length));
+    const query = new URL(req.originalUrl, 'http://placeholder.invalid').searchParams;
     const requested = query.get('PageSize');
     const pageSize = requested === null ? DEFAULT_PAGE : Number(requested);
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
@@ -127,13 +127,12 @@ export function twilioMessageRoutes(ctx: AppContext): Router {
     const token = query.get('PageToken') ?? undefined;
     const to = query.get('To');
     const from = query.get('From');
-    const toE164 = to === null ? undefined : normalizePhone(to);
     let result: Awaited<ReturnType<typeof listMessages>>;
     try {
       result = await listMessages(ctx.db, currentAccount(res).id, {
         limit,
         ...(token ? { cursor: token } : {}),
-        ...(toE164 ? { to: toE164.ok ? toE164.e164 : (to ?? '') } : {}),
+        ...(to === null ? {} : { to: storedAddress(to) }),
         ...(from === null ? {} : { from }),
       });
     } catch (err) {

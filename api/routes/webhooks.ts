@@ -6,7 +6,12 @@
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import { checkInboundPart } from '../../adapters/inbound.ts';
-import { type InboundHttp, type InboundPart, type Receipt, ReceiptParseError } from '../../adapters/types.ts';
+import {
+  type CarrierAdapter,
+  type InboundHttp,
+  ReceiptParseError,
+  type WebhookAck,
+} from '../../adapters/types.ts';
 import { InboundIntakeUnavailableError, ingestInbound } from '../../services/inbound-intake.ts';
 import { rawTextBody } from '../body-parsers.ts';
 import type { AppContext } from '../context.ts';
@@ -18,55 +23,64 @@ export function webhookRoutes(ctx: AppContext): Router {
   const router = Router();
   const publicBase = ctx.publicBaseUrl?.replace(/\/+$/, '');
 
-  router.post('/webhooks/carriers/:carrierId', rawTextBody, async (req, res) => {
+  /** The carrier's adapter, or 404. */
+  const adapterOf = async (req: Request): Promise<{ carrierId: string; adapter: CarrierAdapter }> => {
     const carrierId = pathParam(req, 'carrierId', 'carrier');
     const adapter = await ctx.adapters.get(carrierId);
     if (!adapter) throw notFound('carrier');
-    const inbound = toInbound(req, publicBase ?? `${req.protocol}://${req.get('host')}`);
-    if (!adapter.verify(inbound)) throw new ApiError(403, 'forbidden', 'receipt signature is invalid');
-    let receipts: Receipt[];
-    try {
-      receipts = adapter.parseReceipts(inbound);
-    } catch (err) {
-      if (err instanceof ReceiptParseError) throw new ApiError(400, 'invalid_request', err.message);
-      throw err;
-    }
-    await handleReceipts(ctx, carrierId, receipts, inbound.rawBody);
-    const ack = adapter.receiptAck;
-    if (ack) res.status(ack.status).type(ack.contentType).send(ack.body);
-    else res.status(200).type('text/plain').send('OK');
+    return { carrierId, adapter };
+  };
+  /** The request as the carrier signed it (our public URL), its signature checked: else 403. */
+  const signedRequest = (req: Request, adapter: CarrierAdapter, what: 'receipt' | 'webhook'): InboundHttp => {
+    const request = toInbound(req, publicBase ?? `${req.protocol}://${req.get('host')}`);
+    if (!adapter.verify(request)) throw new ApiError(403, 'forbidden', `${what} signature is invalid`);
+    return request;
+  };
+
+  router.post('/webhooks/carriers/:carrierId', rawTextBody, async (req, res) => {
+    const { carrierId, adapter } = await adapterOf(req);
+    const request = signedRequest(req, adapter, 'receipt');
+    const receipts = parsedOr400(() => adapter.parseReceipts(request));
+    await handleReceipts(ctx, carrierId, receipts, request.rawBody);
+    sendAck(res, adapter.receiptAck);
   });
 
   const inbound = async (req: Request, res: Response): Promise<void> => {
-    const carrierId = pathParam(req, 'carrierId', 'carrier');
-    const adapter = await ctx.adapters.get(carrierId);
-    if (!adapter) throw notFound('carrier');
-    if (!adapter.parseInbound) {
+    const { carrierId, adapter } = await adapterOf(req);
+    const parseInbound = adapter.parseInbound?.bind(adapter);
+    if (!parseInbound) {
       throw new ApiError(404, 'not_found', `carrier ${carrierId} delivers no inbound messages over HTTP`);
     }
-    const request = toInbound(req, publicBase ?? `${req.protocol}://${req.get('host')}`);
-    if (!adapter.verify(request)) throw new ApiError(403, 'forbidden', 'webhook signature is invalid');
-    let parts: InboundPart[];
-    try {
-      parts = adapter.parseInbound(request).map(checkInboundPart);
-    } catch (err) {
-      if (err instanceof ReceiptParseError) throw new ApiError(400, 'invalid_request', err.message);
-      throw err;
-    }
+    const request = signedRequest(req, adapter, 'webhook');
+    const parts = parsedOr400(() => parseInbound(request).map(checkInboundPart));
     try {
       await ingestInbound({ db: ctx.db, temporal: ctx.temporal, log: ctx.log }, carrierId, parts);
     } catch (err) {
       if (err instanceof InboundIntakeUnavailableError) throw serviceUnavailable(err.message, err.cause);
       throw err;
     }
-    const ack = adapter.inboundAck ?? adapter.receiptAck;
-    if (ack) res.status(ack.status).type(ack.contentType).send(ack.body);
-    else res.status(200).type('text/plain').send('OK');
+    sendAck(res, adapter.inboundAck ?? adapter.receiptAck);
   };
   router.post('/webhooks/carriers/:carrierId/inbound', rawTextBody, inbound);
   router.get('/webhooks/carriers/:carrierId/inbound', inbound);
 
   return router;
+}
+
+/** What the adapter read from the body; a `ReceiptParseError` (an unreadable body) is a 400. */
+function parsedOr400<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof ReceiptParseError) throw new ApiError(400, 'invalid_request', err.message);
+    throw err;
+  }
+}
+
+/** The answer the carrier expects (its adapter's), else 200 `OK`. */
+function sendAck(res: Response, ack: WebhookAck | undefined): void {
+  if (ack) res.status(ack.status).type(ack.contentType).send(ack.body);
+  else res.status(200).type('text/plain').send('OK');
 }
 
 /** The request as the adapter sees it: the public URL carriers signed, lower-cased headers, the raw body. */
