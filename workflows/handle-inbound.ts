@@ -2,10 +2,17 @@
  * One inbound message after it was stored (DESIGN §11): answer its keyword (STOP, START, HELP)
  * with a message from the number it was sent to — charged as any message — and forward it to the
  * account's `inbound_url` with the retry schedule of status callbacks (1 s doubling, at most 1 h
- * apart, for up to 24 h), then give it up. The opt-out change itself was made when the message
+ * apart, for up to 24 h), then give it up (`abandoned`; also when an operator cancels the run — a
+ * terminated run leaves the forwarding pending, as it cannot run code). The opt-out change itself was made when the message
  * was stored, so a send refused at the API never waits for this run.
  */
-import { isCancellation, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities/index.ts';
 import { callbackActivityOptions } from './callback-retry.ts';
 import type { HandleInboundInput } from './inbound-definitions.ts';
@@ -27,7 +34,14 @@ export async function handleInbound(input: HandleInboundInput): Promise<void> {
   try {
     await forwardInbound({ inboundId: input.inboundId });
   } catch (err) {
-    if (isCancellation(err)) throw err;
+    if (isCancellation(err)) {
+      // An operator's cancel ends the forwarding: the row says so, then the run closes canceled.
+      log.warn('inbound forwarding canceled by an operator', { inboundId: input.inboundId });
+      await CancellationScope.nonCancellable(() =>
+        local.abandonInboundForward({ inboundId: input.inboundId }),
+      );
+      throw err;
+    }
     log.warn('inbound forwarding given up', { inboundId: input.inboundId, error: String(err) });
     await local.abandonInboundForward({ inboundId: input.inboundId });
   }

@@ -42,7 +42,7 @@ interface Posted {
   readonly messageId?: string;
   readonly status?: string;
 }
-const receiver = startReceiver<Posted>();
+const receiver = startReceiver<Posted>((path) => (path === '/down' ? 500 : 200));
 let receiverUrl: string;
 let stack: Stack;
 let account: { id: string; apiKey: string };
@@ -319,6 +319,27 @@ describe.each(['postgres', 'pglite'] as const)('two-way SMS on %s', (database) =
       expect(metrics).toMatch(/herald_inbound_messages_total\{carrier="smpp-sim",keyword="none"\} 2/);
       expect(metrics).toMatch(/herald_inbound_forwards\{outcome="delivered"\} [1-9]/);
       expect(metrics).toMatch(/herald_opt_outs\{source="keyword"\} [1-9]/);
+    });
+
+    it('an operator cancel of a forwarding that keeps failing records it abandoned', async () => {
+      expect((await call('PUT', '/v1/settings', { inboundUrl: `${receiverUrl}/down` })).status).toBe(200);
+      const from = '+14155553020';
+      await originate('twilio-sim', from, 'anyone there?', false);
+      const [message] = await until('a failed forwarding attempt', async () => {
+        const list = await inboundFrom(from);
+        return list[0] && list[0].forward.attempts >= 1 ? list : undefined;
+      });
+      if (!message) throw new Error('unreachable');
+      expect(message.forward.outcome).toBeNull();
+      await stack.client.workflow.getHandle(`inbound-${message.id}`).cancel();
+      const settled = await until('the forwarding abandoned', async () => {
+        const m = (await inboundFrom(from))[0];
+        return m?.forward.outcome === null ? undefined : m;
+      });
+      expect(settled.forward.outcome).toBe('abandoned');
+      const run = await stack.client.workflow.getHandle(`inbound-${message.id}`).describe();
+      expect(run.status.name).toBe('CANCELLED');
+      expect((await call('PUT', '/v1/settings', { inboundUrl: `${receiverUrl}/inbound` })).status).toBe(200);
     });
 
     it('STOP to a number no account owns is stored and changes nothing', async () => {
