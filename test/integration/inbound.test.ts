@@ -323,23 +323,34 @@ describe.each(['postgres', 'pglite'] as const)('two-way SMS on %s', (database) =
 
     it('an operator cancel of a forwarding that keeps failing records it abandoned', async () => {
       expect((await call('PUT', '/v1/settings', { inboundUrl: `${receiverUrl}/down` })).status).toBe(200);
-      const from = '+14155553020';
-      await originate('twilio-sim', from, 'anyone there?', false);
-      const [message] = await until('a failed forwarding attempt', async () => {
-        const list = await inboundFrom(from);
-        return list[0] && list[0].forward.attempts >= 1 ? list : undefined;
-      });
-      if (!message) throw new Error('unreachable');
-      expect(message.forward.outcome).toBeNull();
-      await stack.client.workflow.getHandle(`inbound-${message.id}`).cancel();
-      const settled = await until('the forwarding abandoned', async () => {
-        const m = (await inboundFrom(from))[0];
-        return m?.forward.outcome === null ? undefined : m;
-      });
-      expect(settled.forward.outcome).toBe('abandoned');
-      const run = await stack.client.workflow.getHandle(`inbound-${message.id}`).describe();
-      expect(run.status.name).toBe('CANCELLED');
-      expect((await call('PUT', '/v1/settings', { inboundUrl: `${receiverUrl}/inbound` })).status).toBe(200);
+      // Restored even when an assertion fails, so the cases after this one see the working URL.
+      try {
+        const from = '+14155553020';
+        await originate('twilio-sim', from, 'anyone there?', false);
+        const [message] = await until('a failed forwarding attempt', async () => {
+          const list = await inboundFrom(from);
+          return list[0] && list[0].forward.attempts >= 1 ? list : undefined;
+        });
+        if (!message) throw new Error('unreachable');
+        expect(message.forward.outcome).toBeNull();
+        const handle = stack.client.workflow.getHandle(`inbound-${message.id}`);
+        await handle.cancel();
+        const settled = await until('the forwarding abandoned', async () => {
+          const m = (await inboundFrom(from))[0];
+          return m?.forward.outcome === null ? undefined : m;
+        });
+        expect(settled.forward.outcome).toBe('abandoned');
+        // The outcome is written by an activity before the run closes: wait for the close itself.
+        const closed = await until('the run to close', async () => {
+          const { status } = await handle.describe();
+          return status.name === 'RUNNING' ? undefined : status.name;
+        });
+        expect(closed).toBe('CANCELLED');
+      } finally {
+        expect((await call('PUT', '/v1/settings', { inboundUrl: `${receiverUrl}/inbound` })).status).toBe(
+          200,
+        );
+      }
     });
 
     it('STOP to a number no account owns is stored and changes nothing', async () => {
