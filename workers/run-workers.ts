@@ -85,12 +85,18 @@ export interface RunningWorkers {
 }
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+const sandboxSetupPath = fileURLToPath(new URL('../workflows/sandbox-setup.ts', import.meta.url));
 
-/** The workflow bundle, with Herald's failure converter (failure messages encoded) inside. */
+/**
+ * The workflow bundle, with Herald's failure converter (failure messages encoded) inside and the
+ * sandbox's stack capture off (workflows/sandbox-setup.ts).
+ */
 export function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath,
     failureConverterPath: FAILURE_CONVERTER_PATH,
+    // Before the sandbox's globals freeze: no stack capture per promise (workflows/sandbox-setup.ts).
+    preloadModules: [sandboxSetupPath],
     logger: quietBundlerLogger,
   });
 }
