@@ -1,7 +1,9 @@
 /**
  * The money moves (DESIGN §4). Each is ONE short transaction on one connection, idempotent per
  * `(message_id, kind)` through the unique index on `ledger_entries`, and never takes a balance
- * below zero (the UPDATE's guard, backed by the CHECK constraints).
+ * below zero (the UPDATE's guard, backed by the CHECK constraints). The two every message makes,
+ * {@link reserve} and {@link settle}, are database functions (migration
+ * 2026_12_06_0140_ledger_functions): the statements described here, one round trip each.
  *
  * What each kind does to the account:
  *
@@ -72,48 +74,22 @@ export async function reserve(db: Kysely<Database>, input: ReserveInput): Promis
   const { accountId, messageId, amountMicros } = input;
   const leg = input.leg ?? FIRST_LEG;
   if (amountMicros < 0n) throw new RangeError('reserve amount must be >= 0');
-  return db.transaction().execute(async (trx): Promise<ReserveResult> => {
-    const account = await lockAccount(trx, accountId);
-    if (account === undefined) return { ok: false, reason: 'account_not_found' };
-    if (amountMicros === 0n) return { ok: true, alreadyDone: false };
-    if (account.available_micros < amountMicros) {
-      const existing = await trx
-        .selectFrom('ledger_entries')
-        .select('id')
-        .where('message_id', '=', messageId)
-        .where('leg', '=', leg)
-        .where('kind', '=', 'reserve')
-        .executeTakeFirst();
-      return existing ? { ok: true, alreadyDone: true } : { ok: false, reason: 'insufficient_funds' };
-    }
-    const entry = await trx
-      .insertInto('ledger_entries')
-      .values({
-        account_id: accountId,
-        message_id: messageId,
-        leg,
-        kind: 'reserve',
-        amount_micros: amountMicros,
-        available_after_micros: account.available_micros - amountMicros,
-        reserved_after_micros: account.reserved_micros + amountMicros,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (entry === undefined) return { ok: true, alreadyDone: true };
-    const updated = await trx
-      .updateTable('accounts')
-      .set((eb) => ({
-        available_micros: eb('available_micros', '-', amountMicros),
-        reserved_micros: eb('reserved_micros', '+', amountMicros),
-      }))
-      .where('id', '=', accountId)
-      .where('available_micros', '>=', amountMicros)
-      .executeTakeFirst();
-    // Cannot happen under the lock; throwing rolls the ledger row back if it ever does.
-    if (updated.numUpdatedRows !== 1n) throw new Error(`reserve: balance of ${accountId} changed under lock`);
-    return { ok: true, alreadyDone: false };
-  });
+  // The statements above, in one round trip (migration 2026_12_06_0140_ledger_functions).
+  const { rows } = await sql<{ outcome: string }>`
+    select herald_reserve(${accountId}, ${messageId}, ${leg}::smallint, ${amountMicros}::bigint) as outcome
+  `.execute(db);
+  switch (rows[0]?.outcome) {
+    case 'reserved':
+      return { ok: true, alreadyDone: false };
+    case 'already_done':
+      return { ok: true, alreadyDone: true };
+    case 'insufficient_funds':
+      return { ok: false, reason: 'insufficient_funds' };
+    case 'account_not_found':
+      return { ok: false, reason: 'account_not_found' };
+    default:
+      throw new Error(`reserve: unexpected outcome ${String(rows[0]?.outcome)}`);
+  }
 }
 
 /** Input of {@link settle}. */
@@ -146,68 +122,14 @@ export async function settle(db: Kysely<Database>, input: SettleInput): Promise<
   const { accountId, messageId, captureMicros } = input;
   const leg = input.leg ?? FIRST_LEG;
   if (captureMicros < 0n) throw new RangeError('capture amount must be >= 0');
-  return db.transaction().execute(async (trx): Promise<SettleResult> => {
-    const nothing = { capturedMicros: 0n, releasedMicros: 0n, alreadyDone: false };
-    const account = await lockAccount(trx, accountId);
-    if (account === undefined) return nothing;
-    const entries = await trx
-      .selectFrom('ledger_entries')
-      .select(['kind', 'amount_micros'])
-      .where('message_id', '=', messageId)
-      .where('account_id', '=', accountId)
-      .where('leg', '=', leg)
-      .where('kind', 'in', ['reserve', 'capture', 'release'])
-      .execute();
-    const amountOf = (kind: string) => entries.find((e) => e.kind === kind)?.amount_micros;
-    const reserved = amountOf('reserve');
-    if (reserved === undefined) return nothing;
-    if (entries.length > 1) {
-      return {
-        capturedMicros: amountOf('capture') ?? 0n,
-        releasedMicros: amountOf('release') ?? 0n,
-        alreadyDone: true,
-      };
-    }
-
-    // Not Math.min: it does not take bigint.
-    let captured = captureMicros;
-    if (captured > reserved) captured = reserved;
-    const released = reserved - captured;
-    const rows = [];
-    if (captured > 0n) {
-      // Capture first, release second: the capture row shows the balance between the two.
-      rows.push({
-        account_id: accountId,
-        message_id: messageId,
-        leg,
-        kind: 'capture' as const,
-        amount_micros: captured,
-        available_after_micros: account.available_micros,
-        reserved_after_micros: account.reserved_micros - captured,
-      });
-    }
-    if (released > 0n) {
-      rows.push({
-        account_id: accountId,
-        message_id: messageId,
-        leg,
-        kind: 'release' as const,
-        amount_micros: released,
-        available_after_micros: account.available_micros + released,
-        reserved_after_micros: account.reserved_micros - reserved,
-      });
-    }
-    await trx.insertInto('ledger_entries').values(rows).execute();
-    await trx
-      .updateTable('accounts')
-      .set((eb) => ({
-        reserved_micros: eb('reserved_micros', '-', reserved),
-        available_micros: eb('available_micros', '+', released),
-      }))
-      .where('id', '=', accountId)
-      .executeTakeFirstOrThrow();
-    return { capturedMicros: captured, releasedMicros: released, alreadyDone: false };
-  });
+  // The statements above, in one round trip (migration 2026_12_06_0140_ledger_functions).
+  const { rows } = await sql<{ captured: bigint; released: bigint; already_done: boolean }>`
+    select captured, released, already_done
+    from herald_settle(${accountId}, ${messageId}, ${leg}::smallint, ${captureMicros}::bigint)
+  `.execute(db);
+  const row = rows[0];
+  if (!row) throw new Error('settle: no answer');
+  return { capturedMicros: row.captured, releasedMicros: row.released, alreadyDone: row.already_done };
 }
 
 /** Input of {@link refund}. */

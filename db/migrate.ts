@@ -13,6 +13,7 @@ import * as fraudGuard from './migrations/2026_12_06_0100_fraud_guard.ts';
 import * as optOuts from './migrations/2026_12_06_0110_opt_outs.ts';
 import * as numbers from './migrations/2026_12_06_0120_numbers.ts';
 import * as inbound from './migrations/2026_12_06_0130_inbound.ts';
+import * as ledgerFunctions from './migrations/2026_12_06_0140_ledger_functions.ts';
 import type { Database } from './schema.ts';
 
 /**
@@ -35,6 +36,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '2026_12_06_0110_opt_outs': optOuts,
   '2026_12_06_0120_numbers': numbers,
   '2026_12_06_0130_inbound': inbound,
+  '2026_12_06_0140_ledger_functions': ledgerFunctions,
 };
 
 /** Thrown when a migration fails; `cause` holds the database error. */
