@@ -3,8 +3,8 @@
  * with a message from the number it was sent to — charged as any message — and forward it to the
  * account's `inbound_url` with the retry schedule of status callbacks (1 s doubling, at most 1 h
  * apart, for up to 24 h), then give it up (`abandoned`; also when an operator cancels the run — a
- * terminated run leaves the forwarding pending, as it cannot run code). The opt-out change itself was made when the message
- * was stored, so a send refused at the API never waits for this run.
+ * terminated run leaves the forwarding pending, as it cannot run code). The opt-out change itself
+ * was made when the message was stored, so a send refused at the API never waits for this run.
  */
 import {
   CancellationScope,
