@@ -25,6 +25,7 @@ ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
     PORT=3000
 USER node
 EXPOSE 3000 9464 8888
-# The API; the worker runs `node --max-semi-space-size=4 --import tsx workers/main.ts`, the codec server `codec/main.ts`,
+# The API; the worker runs `MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --heap-growing-percent=50 --import tsx workers/main.ts`,
+# the codec server `codec/main.ts`,
 # migrations `scripts/migrate.ts`.
 CMD ["node", "--import", "tsx", "api/main.ts"]

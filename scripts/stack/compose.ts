@@ -21,7 +21,7 @@ import { heraldDataConverter } from '../../codec/data-converter.ts';
 import { type CodecKeyring, formatCodecKeys, generateKey } from '../../codec/keys.ts';
 import { type RunningCodecServer, startCodecServer } from '../../codec/server.ts';
 import { loadEnv } from '../../config/env.ts';
-import { WORKER_NODE_FLAGS } from '../../config/worker-defaults.ts';
+import { WORKER_NODE_FLAGS, WORKER_PROCESS_ENV } from '../../config/worker-defaults.ts';
 import { createDb, destroyDb } from '../../db/connection.ts';
 import { migrateToLatest } from '../../db/migrate.ts';
 import type { Database } from '../../db/schema.ts';
@@ -411,7 +411,7 @@ async function assemble(
       ),
     );
   } else if (workerPart?.mode === 'process') {
-    const env = { ...processEnv };
+    const env = { ...WORKER_PROCESS_ENV, ...processEnv };
     if (workerPart.prebuiltBundle) {
       // Built once, as the production image does (scripts/bundle-workflows.ts): workers load it
       // instead of running webpack at start, which would put the bundler's memory in their RSS.

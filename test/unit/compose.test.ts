@@ -12,11 +12,15 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { formatCodecKeys, generateKey } from '../../codec/keys.ts';
 import { ENV_KEYS, loadEnv } from '../../config/env.ts';
+import { WORKER_NODE_FLAGS, WORKER_PROCESS_ENV } from '../../config/worker-defaults.ts';
 import { SEARCH_ATTRIBUTES } from '../../workflows/definitions.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const composeText = readFileSync(resolve(root, 'docker-compose.yml'), 'utf8');
 const dockerfile = readFileSync(resolve(root, 'Dockerfile'), 'utf8');
+const packageJson = z
+  .looseObject({ scripts: z.record(z.string(), z.string()) })
+  .parse(JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')));
 
 const service = z.looseObject({
   image: z.string().optional(),
@@ -262,7 +266,9 @@ describe('docker-compose.yml', () => {
   it('sets only variables the configuration schema knows, and parses with it', () => {
     for (const name of heraldServices) {
       const env = envOf(name);
-      const unknown = Object.keys(env).filter((k) => !ENV_KEYS.includes(k));
+      // The worker's process-level variables (glibc's) are for the runtime, not Herald's config.
+      const ours = (k: string) => !(name === 'worker' && k in WORKER_PROCESS_ENV);
+      const unknown = Object.keys(env).filter((k) => ours(k) && !ENV_KEYS.includes(k));
       expect(unknown, `${name} sets variables config/env.ts does not read`).toEqual([]);
       expect(() => loadEnv(env), name).not.toThrow();
     }
@@ -279,6 +285,22 @@ describe('docker-compose.yml', () => {
     expect(requiredBy('api/main.ts')).toEqual(
       expect.arrayContaining(['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'HERALD_CODEC_KEYS']),
     );
+  });
+
+  it('runs the worker with the node flags and process environment every worker gets', () => {
+    const command = services.worker?.command;
+    expect(Array.isArray(command) ? command : []).toEqual(expect.arrayContaining([...WORKER_NODE_FLAGS]));
+    expect(envOf('worker')).toMatchObject(WORKER_PROCESS_ENV);
+    // `npm run worker` and the image's note say the same.
+    const script = packageJson.scripts.worker ?? '';
+    for (const flag of WORKER_NODE_FLAGS) {
+      expect(script).toContain(flag);
+      expect(dockerfile).toContain(flag);
+    }
+    for (const [k, v] of Object.entries(WORKER_PROCESS_ENV)) {
+      expect(script).toMatch(new RegExp(`\\b${k}=(\\$\\{${k}:-${v}\\}|${v}) `));
+      expect(dockerfile).toContain(`${k}=${v} node`);
+    }
   });
 
   it('refuses to start without its secrets', () => {
