@@ -1,7 +1,13 @@
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
 import { recordRouteOutcome } from '../db/carriers.ts';
 import { recordMessageParts } from '../db/message-parts.ts';
-import { beginAttempt, findAttempt, finishAttempt, transitionMessage } from '../db/messages.ts';
+import {
+  beginSendingAttempt,
+  findAttempt,
+  finishAttempt,
+  finishAttemptAndMove,
+  transitionMessage,
+} from '../db/messages.ts';
 import { reserveSendSlot } from '../db/rate-limit.ts';
 import type { MessageAttempt } from '../db/schema.ts';
 import { type CarrierError, USE_CARRIER_QUEUE } from '../domain/carrier-error.ts';
@@ -122,20 +128,18 @@ export function createSubmissionActivities(deps: ActivityDeps) {
     // the pacer has no slot now: "use the carrier queue" would start a second attempt, a blind resend.
     if (paced) return refuse({ ok: false, error: paced });
     // The attempt row is written before the request: if this process dies mid-request the
-    // retry finds it unfinished and must not send blindly a second time.
-    const { fresh, row } = await beginAttempt(db, {
+    // retry finds it unfinished and must not send blindly a second time. The move to `sending`
+    // goes in the same statement.
+    const begun = await beginSendingAttempt(db, {
       messageId: input.messageId,
       carrierId: input.carrierId,
       attempt: input.attempt,
     });
-    if (!fresh) return answerBegun(row);
+    if (!begun.fresh) return answerBegun(begun.row);
     onBegun();
-    const sending = await transitionMessage(db, input.messageId, 'sending', {
-      carrier_id: input.carrierId,
-    });
     // Best effort (never throws: a retry would think the carrier may have the message), and
     // alongside the submit so the carrier call is not delayed.
-    const sendingQueued = afterTransition(deps, sending.message, { mustSucceed: false });
+    const sendingQueued = afterTransition(deps, begun.message, { mustSucceed: false });
     // Right before the request: still inside our slot, or a new one (the writes above may have queued).
     const late = await pace();
     if (late) {
@@ -178,17 +182,19 @@ export function createSubmissionActivities(deps: ActivityDeps) {
           partIds: result.partIds,
         });
       }
-      await finishAttempt(db, {
-        messageId: input.messageId,
-        attempt: input.attempt,
-        outcome: 'accepted',
-        carrierMessageId: result.carrierMessageId,
-        ...(result.priceMicros !== undefined ? { carrierCostMicros: result.priceMicros } : {}),
-      });
-      const sent = await transitionMessage(db, input.messageId, 'sent', {
-        carrier_id: input.carrierId,
-        carrier_message_id: result.carrierMessageId,
-      });
+      // The attempt's outcome and the move to `sent`: one statement.
+      const sent = await finishAttemptAndMove(
+        db,
+        {
+          messageId: input.messageId,
+          attempt: input.attempt,
+          outcome: 'accepted',
+          carrierMessageId: result.carrierMessageId,
+          ...(result.priceMicros !== undefined ? { carrierCostMicros: result.priceMicros } : {}),
+        },
+        'sent',
+        { carrier_id: input.carrierId, carrier_message_id: result.carrierMessageId },
+      );
       await afterTransition(deps, sent.message, { mustSucceed: false });
       await routeOutcome(deps, input, true, Date.now() - startedAt);
       return {

@@ -192,11 +192,11 @@ export type TransitionPatch = Partial<
  * `patch` and updated_at, and appends a `message_events` row with `detail` (never a phone number
  * or body), atomically.
  *
- * One statement on the hot path (it runs four times per message; the locked form was five round
- * trips): the UPDATE's guard on the current status does what `SELECT … FOR UPDATE` + a check did,
- * since under READ COMMITTED a concurrent move makes it wait and re-check the guard on the row
- * that move committed; the event row is inserted by the same statement, from the updated row.
- * Only a no-op reads the row again.
+ * One statement on the hot path (four moves per message, two of them inside the submit's
+ * combined writes below; the locked form was five round trips): the UPDATE's guard on the current
+ * status does what `SELECT … FOR UPDATE` + a check did, since under READ COMMITTED a concurrent
+ * move makes it wait and re-check the guard on the row that move committed; the event row is
+ * inserted by the same statement, from the updated row. Only a no-op reads the row again.
  *
  * A repeated or disallowed transition changes nothing — neither the status nor the patch — and
  * returns `{ changed: false, message }` with the row as it is (`message` undefined: no such id).
@@ -214,35 +214,79 @@ export async function transitionMessage(
 ): Promise<{ changed: boolean; message?: Message }> {
   const allowed = MOVES_TO.get(to) ?? [];
   const from = opts.onlyFrom ? allowed.filter((s) => opts.onlyFrom?.includes(s)) : allowed;
-  if (from.length > 0) {
-    const moved = await db
-      .with('moved', (qb) =>
-        qb
-          .updateTable('messages')
-          .set({ ...patch, status: to, updated_at: new Date() })
-          .where('id', '=', messageId)
-          .where('status', 'in', from)
-          .returningAll(),
-      )
-      .with('event', (qb) =>
-        qb
-          .insertInto('message_events')
-          .columns(['message_id', 'status', 'detail'])
-          .expression((eb) =>
-            eb
-              .selectFrom('moved')
-              .select((s) => [
-                s.ref('moved.id').as('message_id'),
-                s.ref('moved.status').as('status'),
-                sql<string | null>`${detail ? JSON.stringify(detail) : null}::jsonb`.as('detail'),
-              ]),
+  const moved =
+    from.length > 0
+      ? await withMove(db, { messageId, to, from, patch, detail })
+          .selectFrom('moved')
+          .selectAll()
+          .executeTakeFirst()
+      : undefined;
+  return movedOrCurrent(db, messageId, moved);
+}
+
+/** One status move: the message, the target status, the statuses it may come from, what it sets. */
+interface Move {
+  readonly messageId: string;
+  readonly to: MessageStatus;
+  /** Non-empty: a subset of `MOVES_TO.get(to)`. */
+  readonly from: readonly MessageStatus[];
+  readonly patch: TransitionPatch;
+  readonly detail?: Record<string, unknown> | undefined;
+  /** Move only if this attempt had no row when the statement began (see {@link beginSendingAttempt}). */
+  readonly unlessAttemptBegun?: number;
+}
+
+/**
+ * A status move as the common table expressions `moved` (the guarded UPDATE, returning the row)
+ * and `event` (its `message_events` row, from the updated row), for one statement that may write
+ * more beside it.
+ */
+function withMove(db: Kysely<Database>, move: Move) {
+  return db
+    .with('moved', (qb) => {
+      let update = qb
+        .updateTable('messages')
+        .set({ ...move.patch, status: move.to, updated_at: new Date() })
+        .where('id', '=', move.messageId)
+        .where('status', 'in', move.from);
+      const attempt = move.unlessAttemptBegun;
+      if (attempt !== undefined) {
+        update = update.where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('message_attempts')
+                .select('attempt')
+                .where('message_id', '=', move.messageId)
+                .where('attempt', '=', attempt),
+            ),
           ),
-      )
-      .selectFrom('moved')
-      .selectAll()
-      .executeTakeFirst();
-    if (moved) return { changed: true, message: moved };
-  }
+        );
+      }
+      return update.returningAll();
+    })
+    .with('event', (qb) =>
+      qb
+        .insertInto('message_events')
+        .columns(['message_id', 'status', 'detail'])
+        .expression((eb) =>
+          eb
+            .selectFrom('moved')
+            .select((s) => [
+              s.ref('moved.id').as('message_id'),
+              s.ref('moved.status').as('status'),
+              sql<string | null>`${move.detail ? JSON.stringify(move.detail) : null}::jsonb`.as('detail'),
+            ]),
+        ),
+    );
+}
+
+/** The moved row, or (a no-op) the row as it is; `message` undefined: no such id. */
+async function movedOrCurrent(
+  db: Kysely<Database>,
+  messageId: string,
+  moved: Message | undefined,
+): Promise<{ changed: boolean; message?: Message }> {
+  if (moved) return { changed: true, message: moved };
   const current = await getMessage(db, messageId);
   return current === undefined ? { changed: false } : { changed: false, message: current };
 }
@@ -292,6 +336,52 @@ export async function beginAttempt(
   return { fresh: false, row: existing };
 }
 
+/** What {@link beginSendingAttempt} did. */
+export type BeginSendingAttempt =
+  /** The attempt row is new; the message moved to `sending` (or, a no-op, `message` is as it was). */
+  | { readonly fresh: true; readonly changed: boolean; readonly message?: Message }
+  /** The attempt existed (an activity retry): nothing was written; answer from `row`. */
+  | { readonly fresh: false; readonly row: MessageAttempt };
+
+/**
+ * {@link beginAttempt} and the message's move to `sending` (carrier set) in one statement, the
+ * submit's last write before the request: both or neither. The move happens only with a fresh
+ * attempt row (the attempt had no row when the statement began; a concurrent twin that lost the
+ * insert finds the status moved already).
+ */
+export async function beginSendingAttempt(
+  db: Kysely<Database>,
+  input: BeginAttemptInput,
+): Promise<BeginSendingAttempt> {
+  const row = await withMove(db, {
+    messageId: input.messageId,
+    to: 'sending',
+    from: MOVES_TO.get('sending') ?? [],
+    patch: { carrier_id: input.carrierId },
+    unlessAttemptBegun: input.attempt,
+  })
+    .with('began', (qb) =>
+      qb
+        .insertInto('message_attempts')
+        .values({ message_id: input.messageId, carrier_id: input.carrierId, attempt: input.attempt })
+        .onConflict((oc) => oc.columns(['message_id', 'attempt']).doNothing())
+        .returning('attempt'),
+    )
+    .selectFrom('began')
+    .leftJoin('moved', (join) => join.onTrue())
+    .selectAll('moved')
+    .executeTakeFirst();
+  if (row === undefined) {
+    const existing = await findAttempt(db, input.messageId, input.attempt);
+    if (existing === undefined)
+      throw new Error(`beginSendingAttempt: conflict on attempt ${input.attempt} but no row`);
+    return { fresh: false, row: existing };
+  }
+  // `moved` is left-joined: its columns are all null when the status did not move.
+  const moved = row.id === null ? undefined : (row as Message);
+  return { fresh: true, ...(await movedOrCurrent(db, input.messageId, moved)) };
+}
+
 /** Attempt number `attempt` of a message, when it was begun. */
 export async function findAttempt(
   db: Kysely<Database>,
@@ -329,15 +419,7 @@ export async function finishAttempt(
 ): Promise<MessageAttempt | undefined> {
   const updated = await db
     .updateTable('message_attempts')
-    .set({
-      outcome: input.outcome,
-      error_code: input.errorCode ?? null,
-      carrier_error_code: input.carrierErrorCode ?? null,
-      error_message: input.errorMessage ?? null,
-      carrier_message_id: input.carrierMessageId ?? null,
-      carrier_cost_micros: input.carrierCostMicros ?? null,
-      finished_at: new Date(),
-    })
+    .set(finishedValues(input))
     .where('message_id', '=', input.messageId)
     .where('attempt', '=', input.attempt)
     .where('outcome', 'is', null)
@@ -350,6 +432,47 @@ export async function finishAttempt(
     .where('message_id', '=', input.messageId)
     .where('attempt', '=', input.attempt)
     .executeTakeFirst();
+}
+
+/** What recording an attempt's outcome sets (only where it has none: the first outcome wins). */
+function finishedValues(input: FinishAttemptInput) {
+  return {
+    outcome: input.outcome,
+    error_code: input.errorCode ?? null,
+    carrier_error_code: input.carrierErrorCode ?? null,
+    error_message: input.errorMessage ?? null,
+    carrier_message_id: input.carrierMessageId ?? null,
+    carrier_cost_micros: input.carrierCostMicros ?? null,
+    finished_at: new Date(),
+  };
+}
+
+/**
+ * {@link finishAttempt} and a status move of the message (`sent` with the carrier's id, after
+ * the carrier took it) in one statement: both or neither. The move does not depend on the
+ * attempt: a retry whose attempt has its outcome still moves a message that has not moved yet.
+ */
+export async function finishAttemptAndMove(
+  db: Kysely<Database>,
+  input: FinishAttemptInput,
+  to: MessageStatus,
+  patch: TransitionPatch,
+): Promise<{ changed: boolean; message?: Message }> {
+  const from = MOVES_TO.get(to) ?? [];
+  if (from.length === 0) throw new Error(`finishAttemptAndMove: nothing moves to ${to}`);
+  const moved = await withMove(db, { messageId: input.messageId, to, from, patch })
+    .with('finished', (qb) =>
+      qb
+        .updateTable('message_attempts')
+        .set(finishedValues(input))
+        .where('message_id', '=', input.messageId)
+        .where('attempt', '=', input.attempt)
+        .where('outcome', 'is', null),
+    )
+    .selectFrom('moved')
+    .selectAll()
+    .executeTakeFirst();
+  return movedOrCurrent(db, input.messageId, moved);
 }
 
 /** A message's attempts in order. */
