@@ -16,7 +16,10 @@ const LISTEN_HOST = '0.0.0.0';
 async function main(): Promise<void> {
   const env = requireEnv(loadEnv(), 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY');
   const log = createJsonLogger(env.LOG_LEVEL);
-  const db = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
+  const db = createDb(env.DATABASE_URL, {
+    max: env.DATABASE_POOL_SIZE,
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+  });
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const temporal = new Client({
     connection,

@@ -132,6 +132,14 @@ const envSchema = z.object({
     .default(DEFAULT_CARRIER_QUEUE_TIMEOUT_MS),
   /** Database pool size per process. Default 10. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * `false` runs every statement unnamed (a pooler that cannot keep prepared statements, e.g.
+   * PgBouncer in transaction mode before 1.21). Default `true` (db/connection.ts).
+   */
+  DATABASE_PREPARED_STATEMENTS: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /**
    * Worker: port of its Prometheus `/metrics` (Herald's activity metrics and the Temporal runtime's).

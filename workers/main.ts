@@ -17,7 +17,10 @@ async function main(): Promise<void> {
   installWorkerRuntime(env.LOG_LEVEL, {
     ...(runtimePort ? { prometheusBindAddress: `127.0.0.1:${runtimePort}` } : {}),
   });
-  const db = createDb(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
+  const db = createDb(env.DATABASE_URL, {
+    max: env.DATABASE_POOL_SIZE,
+    preparedStatements: env.DATABASE_PREPARED_STATEMENTS,
+  });
   const metrics = createWorkerMetrics();
   const metricsServer =
     env.WORKER_METRICS_PORT === undefined
