@@ -46,7 +46,10 @@ export type ReserveResult =
   | { ok: true; alreadyDone: boolean }
   | { ok: false; reason: 'insufficient_funds' | 'account_not_found' };
 
-/** Locks the account row for the rest of the transaction; every money move starts here. */
+/**
+ * Locks the account row for the rest of the transaction; every money move starts with this lock
+ * (`reserve` and `settle` take it as the first statement of their database functions).
+ */
 async function lockAccount(trx: Kysely<Database>, accountId: string) {
   return trx
     .selectFrom('accounts')

@@ -417,14 +417,7 @@ export async function finishAttempt(
   db: Kysely<Database>,
   input: FinishAttemptInput,
 ): Promise<MessageAttempt | undefined> {
-  const updated = await db
-    .updateTable('message_attempts')
-    .set(finishedValues(input))
-    .where('message_id', '=', input.messageId)
-    .where('attempt', '=', input.attempt)
-    .where('outcome', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
+  const updated = await finishing(db, input).returningAll().executeTakeFirst();
   if (updated) return updated;
   return db
     .selectFrom('message_attempts')
@@ -434,17 +427,22 @@ export async function finishAttempt(
     .executeTakeFirst();
 }
 
-/** What recording an attempt's outcome sets (only where it has none: the first outcome wins). */
-function finishedValues(input: FinishAttemptInput) {
-  return {
-    outcome: input.outcome,
-    error_code: input.errorCode ?? null,
-    carrier_error_code: input.carrierErrorCode ?? null,
-    error_message: input.errorMessage ?? null,
-    carrier_message_id: input.carrierMessageId ?? null,
-    carrier_cost_micros: input.carrierCostMicros ?? null,
-    finished_at: new Date(),
-  };
+/** The UPDATE that records an attempt's outcome where it has none: the first outcome wins. */
+function finishing(db: Kysely<Database>, input: FinishAttemptInput) {
+  return db
+    .updateTable('message_attempts')
+    .set({
+      outcome: input.outcome,
+      error_code: input.errorCode ?? null,
+      carrier_error_code: input.carrierErrorCode ?? null,
+      error_message: input.errorMessage ?? null,
+      carrier_message_id: input.carrierMessageId ?? null,
+      carrier_cost_micros: input.carrierCostMicros ?? null,
+      finished_at: new Date(),
+    })
+    .where('message_id', '=', input.messageId)
+    .where('attempt', '=', input.attempt)
+    .where('outcome', 'is', null);
 }
 
 /**
@@ -461,14 +459,7 @@ export async function finishAttemptAndMove(
   const from = MOVES_TO.get(to) ?? [];
   if (from.length === 0) throw new Error(`finishAttemptAndMove: nothing moves to ${to}`);
   const moved = await withMove(db, { messageId: input.messageId, to, from, patch })
-    .with('finished', (qb) =>
-      qb
-        .updateTable('message_attempts')
-        .set(finishedValues(input))
-        .where('message_id', '=', input.messageId)
-        .where('attempt', '=', input.attempt)
-        .where('outcome', 'is', null),
-    )
+    .with('finished', () => finishing(db, input))
     .selectFrom('moved')
     .selectAll()
     .executeTakeFirst();
