@@ -18,11 +18,12 @@ import {
   HeraldPriority,
   HeraldStatus,
   MAIN_TASK_QUEUE,
+  MESSAGE_WORKFLOW_TYPE,
   type SendMessageInput,
 } from '../workflows/definitions.ts';
 
-/** Workflow type name of workflows/send-message.ts. */
-export const SEND_MESSAGE_WORKFLOW = 'sendMessage';
+/** Workflow type of new message runs (workflows/send-message.ts `sendMessageV2`). */
+export const SEND_MESSAGE_WORKFLOW = MESSAGE_WORKFLOW_TYPE;
 
 type SendMessageWorkflow = (input: SendMessageInput) => Promise<unknown>;
 

@@ -10,8 +10,9 @@
  *   a message is never sent twice.
  * - Runs that closed without settling: an operator's Terminate (or a run timeout) runs no
  *   workflow code, so the message's row stays where it was and its money reserved. Temporal's
- *   visibility lists closed `sendMessage` runs whose `HeraldStatus` is not final; each one's row,
- *   if still not terminal, is settled by the worker's `settleClosedRun` (activities/settlement.ts).
+ *   visibility lists closed message runs (`sendMessageV2`, or `sendMessage` if started before it)
+ *   whose `HeraldStatus` is not final; each one's row, if still not terminal, is settled by the
+ *   worker's `settleClosedRun` (activities/settlement.ts).
  */
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
@@ -19,7 +20,8 @@ import { DEFAULT_STRANDED_GRACE_MS, DEFAULT_STRANDED_INTERVAL_MS } from '../conf
 import { listStrandedMessages } from '../db/messages.ts';
 import type { Database, Message } from '../db/schema.ts';
 import type { LogFn } from '../observability/logger.ts';
-import { SEND_MESSAGE_WORKFLOW, type StartOutcome, startMessageWorkflow } from './message-workflow.ts';
+import { MESSAGE_WORKFLOW_TYPES } from '../workflows/definitions.ts';
+import { type StartOutcome, startMessageWorkflow } from './message-workflow.ts';
 
 // Re-exported for callers that tune the reconciler; the values live in config/defaults.ts.
 export { DEFAULT_STRANDED_GRACE_MS, DEFAULT_STRANDED_INTERVAL_MS };
@@ -74,7 +76,7 @@ export interface ReconcileResult {
 }
 
 /**
- * The closed-run chore of a pass: lists closed `sendMessage` runs that never showed a final status
+ * The closed-run chore of a pass: lists closed message runs that never showed a final status
  * (closed at least `graceMs` ago, so a local activity of a terminated run has finished) and has
  * each one's row settled. Returns the ids it settled.
  *
@@ -89,8 +91,9 @@ export async function settleClosedRuns(deps: StrandedMessageDeps): Promise<strin
     now - (deps.closedRunLookbackMs ?? DEFAULT_CLOSED_RUN_LOOKBACK_MS),
   ).toISOString();
   const statuses = UNSETTLED_STATUSES.map((s) => `'${s}'`).join(', ');
+  const types = MESSAGE_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
   const query =
-    `WorkflowType = '${SEND_MESSAGE_WORKFLOW}' AND ExecutionStatus != 'Running' ` +
+    `WorkflowType IN (${types}) AND ExecutionStatus != 'Running' ` +
     `AND HeraldStatus IN (${statuses}) AND CloseTime < '${closedBefore}' AND CloseTime > '${closedAfter}'`;
   const limit = deps.batchSize ?? DEFAULT_STRANDED_BATCH_SIZE;
   const settled: string[] = [];

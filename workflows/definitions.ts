@@ -8,6 +8,14 @@ import type { Priority } from '../domain/priority.ts';
 import type { Encoding } from '../domain/segments.ts';
 import type { MessageStatus } from '../domain/status.ts';
 
+/**
+ * Workflow type of every new message run (workflows/send-message.ts), started by name so the API
+ * and the reconciler never import workflow code.
+ */
+export const MESSAGE_WORKFLOW_TYPE = 'sendMessageV2';
+/** Every type a message run may have: runs started before `sendMessageV2` are `sendMessage`. */
+export const MESSAGE_WORKFLOW_TYPES: readonly string[] = ['sendMessage', MESSAGE_WORKFLOW_TYPE];
+
 /** The main task queue: message workflows and their database activities. */
 export const MAIN_TASK_QUEUE = 'herald-main';
 /** Each carrier's submit activities run on their own queue, rate-limited to the carrier's TPS. */

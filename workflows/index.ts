@@ -2,5 +2,5 @@
 export { deliverCallbacks } from './deliver-callbacks.ts';
 export { handleInbound } from './handle-inbound.ts';
 export { noopWorkflow } from './noop.ts';
-export { sendMessage } from './send-message.ts';
+export { sendMessage, sendMessageV2 } from './send-message.ts';
 export { verify } from './verify.ts';

@@ -137,9 +137,39 @@ export interface SendMessageResult {
   readonly captured: string;
 }
 
+/**
+ * The message runs started before {@link sendMessageV2} (DESIGN §3): kept registered, unchanged,
+ * for runs still open when a release lands (the v0–v2 histories replay against it). Runs it starts
+ * now take the lean path; the patch costs them its marker and the core's `TemporalChangeVersion`
+ * upsert.
+ */
 export async function sendMessage(input: SendMessageInput): Promise<SendMessageResult> {
   // Before any command, so every run takes one path from start to end.
   const lean = patched(LEAN_PATH_PATCH);
+  return runMessage(input, { lean, settlesOperatorCancel: () => patched(OPERATOR_CANCEL_PATCH) });
+}
+
+/**
+ * One message, end to end: the workflow type every new message run starts as
+ * (`MESSAGE_WORKFLOW_TYPE` in definitions.ts). The commands of {@link sendMessage}'s patched runs, without the
+ * patches: a new type needs no version marker, so a run costs two history events fewer.
+ */
+export async function sendMessageV2(input: SendMessageInput): Promise<SendMessageResult> {
+  return runMessage(input, { lean: true, settlesOperatorCancel: () => true });
+}
+
+/** Where the two workflow types of a message differ. */
+interface RunPath {
+  /** The cheap happy path of {@link LEAN_PATH_PATCH}. */
+  readonly lean: boolean;
+  /** Asked only on an operator's cancel: settle the books (else the run just closes). */
+  readonly settlesOperatorCancel: () => boolean;
+}
+
+async function runMessage(
+  input: SendMessageInput,
+  { lean, settlesOperatorCancel }: RunPath,
+): Promise<SendMessageResult> {
   const root = CancellationScope.current();
   let status: MessageStatus = 'accepted';
   let carrierId: string | null = null;
@@ -224,7 +254,7 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
     return await deliver();
   } catch (err) {
     // Only an operator's cancel of this run; anything else fails the workflow task as before.
-    if (!isCancellation(err) || !root.consideredCancelled || !patched(OPERATOR_CANCEL_PATCH)) throw err;
+    if (!isCancellation(err) || !root.consideredCancelled || !settlesOperatorCancel()) throw err;
     log.warn('run canceled by an operator: settling', { messageId: input.messageId, status });
     await CancellationScope.nonCancellable(() => settleOnCancel());
     throw err; // the run closes as canceled in the UI, its books settled

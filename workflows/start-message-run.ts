@@ -1,5 +1,5 @@
 /**
- * Starting a stored message's `sendMessage` run from another workflow (a verification's code, an
+ * Starting a stored message's run (`sendMessageV2`) from another workflow (a verification's code, an
  * inbound keyword's reply): a child that outlives its parent, in the message's lane with the
  * account as fairness key, its search attributes set from the start.
  */
@@ -12,11 +12,9 @@ import {
   HeraldPriority,
   HeraldStatus,
   MAIN_TASK_QUEUE,
+  MESSAGE_WORKFLOW_TYPE,
   type SendMessageInput,
 } from './definitions.ts';
-
-/** Workflow type of the message runs (services/message-workflow.ts). */
-const SEND_MESSAGE = 'sendMessage';
 
 /** A message stored by an activity, ready to start. */
 export interface PreparedMessageRun {
@@ -29,7 +27,7 @@ export interface PreparedMessageRun {
 /** Starts the run; one started before this task was retried is left as it is. */
 export async function startMessageRun(prepared: PreparedMessageRun, priority: Priority): Promise<void> {
   try {
-    await startChild(SEND_MESSAGE, {
+    await startChild(MESSAGE_WORKFLOW_TYPE, {
       workflowId: prepared.messageId,
       taskQueue: MAIN_TASK_QUEUE,
       args: [prepared.input],

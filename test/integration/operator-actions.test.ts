@@ -5,11 +5,15 @@
  * submit failures that are not the carrier's are classified: a bug fails the message at once, a
  * carrier queue no worker polls fails over within CARRIER_QUEUE_TIMEOUT_MS.
  */
+import { randomBytes } from 'node:crypto';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubmitInput } from '../../activities/types.ts';
 import { getCarrier, upsertCarrier, upsertPrice } from '../../db/carriers.ts';
 import { checkInvariant, getBalance } from '../../db/ledger.ts';
+import { insertMessage } from '../../db/messages.ts';
+import { ID_RANDOM_BYTES, newMessageId } from '../../domain/ids.ts';
+import { messageWorkflowOptions } from '../../services/message-workflow.ts';
 import { HeraldStatus } from '../../workflows/definitions.ts';
 import { listEntriesForMessage } from '../support/ledger.ts';
 import {
@@ -207,6 +211,35 @@ describe.each(['postgres', 'pglite'] as const)('on %s', (db) => {
       await expectBooksSettled();
     }, 60_000);
   });
+
+  it('a run of the type before sendMessageV2 (open across a release) is settled by the reconciler too', async () => {
+    // Stored as the API stores it, then started as the older type, as a run from before the release.
+    const { message } = await insertMessage(stack.db, {
+      id: newMessageId(randomBytes(ID_RANDOM_BYTES)),
+      account_id: account.id,
+      idempotency_key: null,
+      request_hash: 'test',
+      to_number: US,
+      from_sender: 'Herald',
+      body: 'operator test',
+      country: 'US',
+      encoding: 'GSM-7',
+      segments: 1,
+      quote_micros: 8_500n,
+      status: 'accepted',
+      validity_seconds: 600,
+      callback_url: null,
+    });
+    const handle = await stack.client.workflow.start('sendMessage', messageWorkflowOptions(message));
+    await waitForMessage(stack.apiUrl, account.apiKey, message.id, (m) => m.status === 'sent');
+    expect((await handle.describe()).type).toBe('sendMessage');
+    await handle.terminate('operator test');
+    const done = await waitForMessage(stack.apiUrl, account.apiKey, message.id, terminal);
+    expect(done.status).toBe('expired');
+    expect(done.error?.code).toBe('canceled_by_operator');
+    expect(await kinds(message.id)).toEqual(['reserve 0.008500', 'capture 0.007900', 'release 0.000600']);
+    await expectBooksSettled();
+  }, 60_000);
 
   describe('submit failures that are not the carrier answering', () => {
     it('a bug in the submit activity fails the message with internal_error at once and releases it', async () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run histories:record`: runs the recorded `sendMessage` scenarios
+ * `npm run histories:record`: runs the recorded message-run (`sendMessageV2`) scenarios
  * (test/support/send-message-scenarios.ts) on a dev server of its own with fake activities and
  * writes each history into a NEW generation folder, test/fixtures/histories/v<N+1>/<name>.json
  * (scripts/history-generations.ts); test/workflow/replay.test.ts replays every generation against

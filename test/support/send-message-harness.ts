@@ -1,5 +1,5 @@
 /**
- * The `sendMessage` workflow on a real Temporal dev server of its own, with fake activities: no
+ * The message workflow (`sendMessageV2`) on a real Temporal dev server of its own, with fake activities: no
  * database, no carriers. Each message gets a script (what admit, submit and the failover
  * reservation answer) and every activity call is recorded. Used by test/workflow/ and by
  * test/support/record-histories.ts; free of vitest so the script can load it.
@@ -32,13 +32,14 @@ import {
   HeraldCountry,
   HeraldStatus,
   MAIN_TASK_QUEUE,
+  MESSAGE_WORKFLOW_TYPE,
   progressQuery,
   type ReceiptSignal,
   receiptSignal,
   SEARCH_ATTRIBUTES,
   type SendMessageInput,
 } from '../../workflows/definitions.ts';
-import type { SendMessageResult, sendMessage } from '../../workflows/send-message.ts';
+import type { SendMessageResult, sendMessageV2 } from '../../workflows/send-message.ts';
 
 /**
  * TEST ONLY — never configure this key anywhere else. A fixed key so the committed history
@@ -89,14 +90,14 @@ export type ActivityCall = {
   [N in keyof ActivityInputs]: { readonly name: N; readonly input: ActivityInputs[N] };
 }[keyof ActivityInputs];
 
-/** The activities `sendMessage` proxies, as the real ones are typed. */
+/** The activities the message workflow proxies, as the real ones are typed. */
 export type SendMessageActivities = Pick<
   HeraldActivities,
   'admitMessage' | 'submitToCarrier' | 'reserveFailover' | 'finishMessage' | 'settleCanceledMessage'
 >;
 
 /**
- * Hand-written fakes for the activities `sendMessage` calls, scripted per message id. The
+ * Hand-written fakes for the activities the message workflow calls, scripted per message id. The
  * settlement fake keeps the reservation arithmetic (captured + released = reserved) so a test
  * can read what a real settlement would have released.
  */
@@ -205,7 +206,7 @@ export function receipt(
   return { carrierId, carrierMessageId, status, carrierStatus: status, ...extra };
 }
 
-export type SendMessageHandle = WorkflowHandle<typeof sendMessage>;
+export type SendMessageHandle = WorkflowHandle<typeof sendMessageV2>;
 
 /** Options of {@link startSendMessageHarness}. */
 export interface SendMessageHarnessOptions {
@@ -219,7 +220,7 @@ export interface SendMessageHarness {
   readonly server: TemporalDevServer;
   /** Workflow input for a fresh message id, with `overrides` applied. */
   input(overrides?: Partial<SendMessageInput>): SendMessageInput;
-  /** Starts `sendMessage` as the API does (id = message id, main queue, search attributes). */
+  /** Starts the message workflow as the API does (id = message id, main queue, search attributes). */
   start(input: SendMessageInput): Promise<SendMessageHandle>;
   /** Polls the progress query until the status is `status`. */
   waitForStatus(handle: SendMessageHandle, status: MessageStatus, timeoutMs?: number): Promise<void>;
@@ -291,7 +292,8 @@ export async function startSendMessageHarness(opts: SendMessageHarnessOptions): 
         validitySeconds: 60,
         ...overrides,
       }),
-      start: (input) => client.workflow.start<typeof sendMessage>('sendMessage', workflowOptions(input)),
+      start: (input) =>
+        client.workflow.start<typeof sendMessageV2>(MESSAGE_WORKFLOW_TYPE, workflowOptions(input)),
       waitForStatus: async (handle, status, timeoutMs = 15_000) => {
         const deadline = Date.now() + timeoutMs;
         let last: MessageStatus | undefined;
@@ -324,7 +326,7 @@ export function workflowOptions(input: SendMessageInput) {
       { key: HeraldAccount, value: input.accountId },
       { key: HeraldCountry, value: input.country },
     ],
-  } satisfies WorkflowStartOptions<typeof sendMessage>;
+  } satisfies WorkflowStartOptions<typeof sendMessageV2>;
 }
 
 /** Signals a receipt, as the webhook does. */

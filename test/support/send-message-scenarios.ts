@@ -1,11 +1,16 @@
 /**
- * `sendMessage` runs driven through {@link SendMessageHarness}: the test asserts on them, and
+ * Message runs (`sendMessageV2`) driven through {@link SendMessageHarness}: the test asserts on them, and
  * test/support/record-histories.ts records the histories of {@link RECORDED_SCENARIOS} as replay fixtures.
  */
 import { CancelledFailure, WithStartWorkflowOperation, WorkflowFailedError } from '@temporalio/client';
 import type { FinishInput } from '../../activities/types.ts';
-import { cancelUpdate, receiptSignal, type SendMessageInput } from '../../workflows/definitions.ts';
-import type { sendMessage } from '../../workflows/send-message.ts';
+import {
+  cancelUpdate,
+  MESSAGE_WORKFLOW_TYPE,
+  receiptSignal,
+  type SendMessageInput,
+} from '../../workflows/definitions.ts';
+import type { sendMessageV2 } from '../../workflows/send-message.ts';
 import {
   ALPHA,
   accepted,
@@ -87,7 +92,10 @@ export async function cancelBeforeSubmit(
   h: SendMessageHarness,
 ): Promise<ScenarioRun & { readonly update: { canceled: boolean } }> {
   const input = h.input();
-  const start = new WithStartWorkflowOperation<typeof sendMessage>('sendMessage', workflowOptions(input));
+  const start = new WithStartWorkflowOperation<typeof sendMessageV2>(
+    MESSAGE_WORKFLOW_TYPE,
+    workflowOptions(input),
+  );
   const update = await h.client.workflow.executeUpdateWithStart(cancelUpdate, {
     startWorkflowOperation: start,
   });

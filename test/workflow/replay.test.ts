@@ -1,8 +1,9 @@
 /**
- * Replays every committed `sendMessage` history against the current workflow code, every
- * generation of them (test/fixtures/histories/v0, v1, …: one folder per workflow change, recorded
- * by `npm run histories:record`, which never overwrites one): a change that would break running
- * workflows (commands added, dropped or reordered without `patched()`) fails here.
+ * Replays every committed message-run history (`sendMessage` in v0–v2, `sendMessageV2` since v3)
+ * against the current workflow code, every generation of them (test/fixtures/histories/v0, v1, …:
+ * one folder per workflow change, recorded by `npm run histories:record`, which never overwrites
+ * one): a change that would break running workflows (commands added, dropped or reordered without
+ * `patched()`) fails here.
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';

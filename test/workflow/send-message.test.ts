@@ -1,5 +1,5 @@
 /**
- * The real `sendMessage` workflow on a real Temporal dev server, with fake activities (DESIGN §8):
+ * The real message workflow (`sendMessageV2`) on a real Temporal dev server, with fake activities (DESIGN §8):
  * what it decides (status, capture, which carrier, how often) for each carrier behaviour, read
  * from its result, its progress query, its history and the activity calls it made.
  */
@@ -46,7 +46,7 @@ async function historyEvents(workflowId: string): Promise<HistoryEvent[]> {
   return history.events ?? [];
 }
 
-describe('sendMessage against a dev server with fake activities', () => {
+describe('sendMessageV2 against a dev server with fake activities', () => {
   test('happy path: admit → submit → receipt → settle, capturing price × segments once', async () => {
     const { input, handle, result } = await happyPath(h);
 
@@ -65,7 +65,7 @@ describe('sendMessage against a dev server with fake activities', () => {
       segments: 2,
       validitySeconds: input.validitySeconds,
       skipIfOpen: true,
-      // Lean path (LEAN_PATH_PATCH): the submit runs as a local activity.
+      // The lean path (LEAN_PATH_PATCH's, the only one of sendMessageV2): a local submit.
       local: true,
     });
     const [finish] = h.fakes.callsTo(input.messageId, 'finishMessage');
@@ -87,20 +87,21 @@ describe('sendMessage against a dev server with fake activities', () => {
     expect(described.typedSearchAttributes.get(HeraldStatus)).toBe('delivered');
     expect(described.typedSearchAttributes.get(HeraldCarrier)).toBe('alpha');
 
-    // What the happy path costs in history: no activity task; besides the SDK's own upsert of
-    // TemporalChangeVersion that comes with the patch marker, two search-attribute upserts: `sent`
-    // (with its carrier) and the end.
+    // What the happy path costs in history: no activity task, no patch marker (a new workflow
+    // type needs none, so no TemporalChangeVersion upsert either) and two search-attribute
+    // upserts: `sent` (with its carrier) and the end.
     const events = await historyEvents(input.messageId);
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+    expect(events.map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean)).toEqual([
+      'core_local_activity',
+      'core_local_activity',
+      'core_local_activity',
+    ]);
     const upserts = events.flatMap((e) => {
       const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
       return fields ? [Object.keys(fields).sort().join('+')] : [];
     });
-    expect(upserts).toEqual([
-      'TemporalChangeVersion',
-      'HeraldCarrier+HeraldStatus',
-      'HeraldCarrier+HeraldStatus',
-    ]);
+    expect(upserts).toEqual(['HeraldCarrier+HeraldStatus', 'HeraldCarrier+HeraldStatus']);
   });
 
   test('a local submit that finds the carrier busy queues it on the carrier task queue, as a new attempt', async () => {
