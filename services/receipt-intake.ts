@@ -1,7 +1,8 @@
 /**
  * Carrier receipts after the adapter parsed them (DESIGN §5), whichever process received them —
  * the API's webhook or the worker's SMPP binds: persist (deduped), find our message, signal its
- * workflow; a closed workflow gets the receipt applied to the row as a late receipt. Callers
+ * workflow a final receipt (an intermediate one is only stored); a closed workflow gets the receipt
+ * applied to the row as a late receipt. Callers
  * acknowledge a receipt to the carrier (2xx, `deliver_sm_resp` ESME_ROK) only once this resolved,
  * so none is ever lost.
  */
@@ -78,6 +79,10 @@ async function ingestOne(
     });
     return undefined;
   }
+  // An intermediate receipt (Twilio's `sent`, Vonage's `buffered`, SMPP's ENROUTE) decides
+  // nothing the run waits for (workflows/send-message.ts `finalReceipt`) nor a closed row: stored
+  // for operators, not signalled, which would cost the run a workflow task and four history events.
+  if (receipt.status === 'enroute') return messageId;
   // Signalled even when the insert was a duplicate: the workflow dedupes, and a receipt whose
   // first signal failed (and was retried by the carrier) is delivered this time.
   const signalled = await signalReceipt(deps.temporal, messageId, toSignal(carrierId, receipt));

@@ -109,6 +109,29 @@ describe('SMPP through the API', () => {
     expect(capture.map((e) => e.amount)).toEqual([charged(3)]);
   });
 
+  it('an intermediate ENROUTE receipt is stored, not signalled: the run sees only the final one', async () => {
+    smsc().setConfig({ receipts: { enroute: 1 } });
+    const id = await send('Herald SMPP enroute then delivered');
+    const msg = await settle(id);
+    expect(msg).toMatchObject({ status: 'delivered', carrier: 'smpp-sim' });
+    const receipts = await stack.db
+      .selectFrom('receipts')
+      .select(['status', 'carrier_status'])
+      .where('message_id', '=', id)
+      .orderBy('id')
+      .execute();
+    expect(receipts.map((r) => [r.status, r.carrier_status])).toEqual([
+      ['enroute', 'ENROUTE'],
+      ['delivered', 'DELIVRD'],
+    ]);
+    // The run closes just after the row turns delivered.
+    const handle = stack.client.workflow.getHandle(id);
+    await handle.result();
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes)).toHaveLength(1);
+    expect(events.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(2);
+  });
+
   it('a 100-character UCS-2 message goes out in 2 parts (data_coding 8) and is charged × 2', async () => {
     const body = 'Привет, это Herald: доставка по SMPP работает. '.repeat(3).slice(0, 100);
     expect(analyzeBody(body)).toMatchObject({ encoding: 'UCS-2', segments: 2 });
