@@ -13,8 +13,8 @@ import {
 } from '@temporalio/client';
 import { TEMPORAL_CALL_TIMEOUT_MS } from '../config/defaults.ts';
 import type { Message } from '../db/schema.ts';
-import { messageWorkflowOptions, SEND_MESSAGE_WORKFLOW } from '../services/message-workflow.ts';
-import { cancelUpdate } from '../workflows/definitions.ts';
+import { messageWorkflowOptions } from '../services/message-workflow.ts';
+import { cancelUpdate, MESSAGE_WORKFLOW_TYPE } from '../workflows/definitions.ts';
 import { serviceUnavailable } from './errors.ts';
 
 function withTimeout<R>(temporal: Client, fn: () => Promise<R>): Promise<R> {
@@ -41,7 +41,7 @@ export async function cancelMessageWorkflow(temporal: Client, message: Message):
         return temporal.workflow.getHandle(message.id).executeUpdate(cancelUpdate);
       }
       const startWorkflowOperation = new WithStartWorkflowOperation(
-        SEND_MESSAGE_WORKFLOW,
+        MESSAGE_WORKFLOW_TYPE,
         // Update-with-start needs an explicit policy: join the run if one is open.
         { ...messageWorkflowOptions(message), workflowIdConflictPolicy: 'USE_EXISTING' },
       );

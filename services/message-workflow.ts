@@ -22,9 +22,6 @@ import {
   type SendMessageInput,
 } from '../workflows/definitions.ts';
 
-/** Workflow type of new message runs (workflows/send-message.ts `sendMessageV2`). */
-export const SEND_MESSAGE_WORKFLOW = MESSAGE_WORKFLOW_TYPE;
-
 type SendMessageWorkflow = (input: SendMessageInput) => Promise<unknown>;
 
 /** What {@link startMessageWorkflow} did. */
@@ -90,7 +87,7 @@ export async function startMessageWorkflow(
   };
   try {
     await temporal.withDeadline(Date.now() + (opts.timeoutMs ?? TEMPORAL_CALL_TIMEOUT_MS), () =>
-      temporal.workflow.start(SEND_MESSAGE_WORKFLOW, options),
+      temporal.workflow.start(MESSAGE_WORKFLOW_TYPE, options),
     );
     return 'started';
   } catch (err) {

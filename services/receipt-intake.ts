@@ -2,9 +2,8 @@
  * Carrier receipts after the adapter parsed them (DESIGN §5), whichever process received them —
  * the API's webhook or the worker's SMPP binds: persist (deduped), find our message, signal its
  * workflow a final receipt (an intermediate one is only stored); a closed workflow gets the receipt
- * applied to the row as a late receipt. Callers
- * acknowledge a receipt to the carrier (2xx, `deliver_sm_resp` ESME_ROK) only once this resolved,
- * so none is ever lost.
+ * applied to the row as a late receipt. Callers acknowledge a receipt to the carrier (2xx,
+ * `deliver_sm_resp` ESME_ROK) only once this resolved, so none is ever lost.
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Kysely } from 'kysely';

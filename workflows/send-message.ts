@@ -151,8 +151,8 @@ export async function sendMessage(input: SendMessageInput): Promise<SendMessageR
 
 /**
  * One message, end to end: the workflow type every new message run starts as
- * (`MESSAGE_WORKFLOW_TYPE` in definitions.ts). The commands of {@link sendMessage}'s patched runs, without the
- * patches: a new type needs no version marker, so a run costs two history events fewer.
+ * (`MESSAGE_WORKFLOW_TYPE` in definitions.ts). The commands of {@link sendMessage}'s patched runs,
+ * without the patches: a new type needs no version marker, so a run costs two history events fewer.
  */
 export async function sendMessageV2(input: SendMessageInput): Promise<SendMessageResult> {
   return runMessage(input, { lean: true, settlesOperatorCancel: () => true });
