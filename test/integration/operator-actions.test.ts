@@ -15,6 +15,7 @@ import { insertMessage } from '../../db/messages.ts';
 import { ID_RANDOM_BYTES, newMessageId } from '../../domain/ids.ts';
 import { messageWorkflowOptions } from '../../services/message-workflow.ts';
 import { HeraldStatus } from '../../workflows/definitions.ts';
+import { messageRow } from '../support/db.ts';
 import { listEntriesForMessage } from '../support/ledger.ts';
 import {
   apiClient,
@@ -214,22 +215,14 @@ describe.each(['postgres', 'pglite'] as const)('on %s', (db) => {
 
   it('a run of the type before sendMessageV2 (open across a release) is settled by the reconciler too', async () => {
     // Stored as the API stores it, then started as the older type, as a run from before the release.
-    const { message } = await insertMessage(stack.db, {
-      id: newMessageId(randomBytes(ID_RANDOM_BYTES)),
-      account_id: account.id,
-      idempotency_key: null,
-      request_hash: 'test',
-      to_number: US,
-      from_sender: 'Herald',
-      body: 'operator test',
-      country: 'US',
-      encoding: 'GSM-7',
-      segments: 1,
-      quote_micros: 8_500n,
-      status: 'accepted',
-      validity_seconds: 600,
-      callback_url: null,
-    });
+    const { message } = await insertMessage(
+      stack.db,
+      messageRow(account.id, {
+        id: newMessageId(randomBytes(ID_RANDOM_BYTES)),
+        to_number: US,
+        quote_micros: 8_500n,
+      }),
+    );
     const handle = await stack.client.workflow.start('sendMessage', messageWorkflowOptions(message));
     await waitForMessage(stack.apiUrl, account.apiKey, message.id, (m) => m.status === 'sent');
     expect((await handle.describe()).type).toBe('sendMessage');

@@ -16,6 +16,7 @@ import type { Message } from '../../db/schema.ts';
 import { ID_RANDOM_BYTES, newMessageId } from '../../domain/ids.ts';
 import { startMessageWorkflow } from '../../services/message-workflow.ts';
 import { reconcileStrandedMessages } from '../../services/stranded-messages.ts';
+import { messageRow } from '../support/db.ts';
 import { listEntriesForMessage } from '../support/ledger.ts';
 import {
   ADMIN_KEY,
@@ -49,22 +50,16 @@ beforeEach(() => {
 
 /** A row as the API stores it before starting the workflow, created `ageMs` ago. */
 async function insertAccepted(ageMs: number): Promise<Message> {
-  const { message } = await insertMessage(stack.db, {
-    id: newMessageId(randomBytes(ID_RANDOM_BYTES)),
-    account_id: account.id,
-    idempotency_key: null,
-    request_hash: 'test',
-    to_number: US,
-    from_sender: 'Herald',
-    body: BODY,
-    country: 'US',
-    encoding: 'GSM-7',
-    segments: 1,
-    quote_micros: 8_500n,
-    status: 'accepted',
-    validity_seconds: 600,
-    callback_url: null,
-  });
+  const { message } = await insertMessage(
+    stack.db,
+    messageRow(account.id, {
+      id: newMessageId(randomBytes(ID_RANDOM_BYTES)),
+      to_number: US,
+      body: BODY,
+      quote_micros: 8_500n,
+      validity_seconds: 600,
+    }),
+  );
   await backdate(message.id, ageMs);
   return message;
 }
