@@ -13,8 +13,13 @@ import type { MessageStatus } from '../domain/status.ts';
  * and the reconciler never import workflow code.
  */
 export const MESSAGE_WORKFLOW_TYPE = 'sendMessageV2';
-/** Every type a message run may have: runs started before `sendMessageV2` are `sendMessage`. */
-export const MESSAGE_WORKFLOW_TYPES: readonly string[] = ['sendMessage', MESSAGE_WORKFLOW_TYPE];
+/** The type of message runs started before `sendMessageV2` (still registered for open runs). */
+export const LEGACY_MESSAGE_WORKFLOW_TYPE = 'sendMessage';
+/** Every type a message run may have. */
+export const MESSAGE_WORKFLOW_TYPES: readonly string[] = [
+  LEGACY_MESSAGE_WORKFLOW_TYPE,
+  MESSAGE_WORKFLOW_TYPE,
+];
 
 /** The main task queue: message workflows and their database activities. */
 export const MAIN_TASK_QUEUE = 'herald-main';

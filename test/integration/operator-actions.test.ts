@@ -14,7 +14,7 @@ import { checkInvariant, getBalance } from '../../db/ledger.ts';
 import { insertMessage } from '../../db/messages.ts';
 import { ID_RANDOM_BYTES, newMessageId } from '../../domain/ids.ts';
 import { messageWorkflowOptions } from '../../services/message-workflow.ts';
-import { HeraldStatus } from '../../workflows/definitions.ts';
+import { HeraldStatus, LEGACY_MESSAGE_WORKFLOW_TYPE } from '../../workflows/definitions.ts';
 import { messageRow } from '../support/db.ts';
 import { listEntriesForMessage } from '../support/ledger.ts';
 import {
@@ -223,9 +223,12 @@ describe.each(['postgres', 'pglite'] as const)('on %s', (db) => {
         quote_micros: 8_500n,
       }),
     );
-    const handle = await stack.client.workflow.start('sendMessage', messageWorkflowOptions(message));
+    const handle = await stack.client.workflow.start(
+      LEGACY_MESSAGE_WORKFLOW_TYPE,
+      messageWorkflowOptions(message),
+    );
     await waitForMessage(stack.apiUrl, account.apiKey, message.id, (m) => m.status === 'sent');
-    expect((await handle.describe()).type).toBe('sendMessage');
+    expect((await handle.describe()).type).toBe(LEGACY_MESSAGE_WORKFLOW_TYPE);
     await handle.terminate('operator test');
     const done = await waitForMessage(stack.apiUrl, account.apiKey, message.id, terminal);
     expect(done.status).toBe('expired');
