@@ -323,17 +323,28 @@ export async function beginAttempt(
   db: Kysely<Database>,
   input: BeginAttemptInput,
 ): Promise<{ fresh: boolean; row: MessageAttempt }> {
-  const row = await db
+  const row = await insertingAttempt(db, input).returningAll().executeTakeFirst();
+  if (row) return { fresh: true, row };
+  return { fresh: false, row: await attemptInTheWay(db, input, 'beginAttempt') };
+}
+
+/** The INSERT of an attempt row that does nothing when the attempt has one (an activity retry). */
+function insertingAttempt(db: Kysely<Database>, input: BeginAttemptInput) {
+  return db
     .insertInto('message_attempts')
     .values({ message_id: input.messageId, carrier_id: input.carrierId, attempt: input.attempt })
-    .onConflict((oc) => oc.columns(['message_id', 'attempt']).doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  if (row) return { fresh: true, row };
+    .onConflict((oc) => oc.columns(['message_id', 'attempt']).doNothing());
+}
+
+/** The row that made {@link insertingAttempt} do nothing; `caller` names who hit the conflict. */
+async function attemptInTheWay(
+  db: Kysely<Database>,
+  input: BeginAttemptInput,
+  caller: string,
+): Promise<MessageAttempt> {
   const existing = await findAttempt(db, input.messageId, input.attempt);
-  if (existing === undefined)
-    throw new Error(`beginAttempt: conflict on attempt ${input.attempt} but no row`);
-  return { fresh: false, row: existing };
+  if (existing === undefined) throw new Error(`${caller}: conflict on attempt ${input.attempt} but no row`);
+  return existing;
 }
 
 /** What {@link beginSendingAttempt} did. */
@@ -360,23 +371,13 @@ export async function beginSendingAttempt(
     patch: { carrier_id: input.carrierId },
     unlessAttemptBegun: input.attempt,
   })
-    .with('began', (qb) =>
-      qb
-        .insertInto('message_attempts')
-        .values({ message_id: input.messageId, carrier_id: input.carrierId, attempt: input.attempt })
-        .onConflict((oc) => oc.columns(['message_id', 'attempt']).doNothing())
-        .returning('attempt'),
-    )
+    .with('began', () => insertingAttempt(db, input).returning('attempt'))
     .selectFrom('began')
     .leftJoin('moved', (join) => join.onTrue())
     .selectAll('moved')
     .executeTakeFirst();
-  if (row === undefined) {
-    const existing = await findAttempt(db, input.messageId, input.attempt);
-    if (existing === undefined)
-      throw new Error(`beginSendingAttempt: conflict on attempt ${input.attempt} but no row`);
-    return { fresh: false, row: existing };
-  }
+  if (row === undefined)
+    return { fresh: false, row: await attemptInTheWay(db, input, 'beginSendingAttempt') };
   // `moved` is left-joined: its columns are all null when the status did not move.
   const moved = row.id === null ? undefined : (row as Message);
   return { fresh: true, ...(await movedOrCurrent(db, input.messageId, moved)) };
@@ -418,13 +419,7 @@ export async function finishAttempt(
   input: FinishAttemptInput,
 ): Promise<MessageAttempt | undefined> {
   const updated = await finishing(db, input).returningAll().executeTakeFirst();
-  if (updated) return updated;
-  return db
-    .selectFrom('message_attempts')
-    .selectAll()
-    .where('message_id', '=', input.messageId)
-    .where('attempt', '=', input.attempt)
-    .executeTakeFirst();
+  return updated ?? findAttempt(db, input.messageId, input.attempt);
 }
 
 /** The UPDATE that records an attempt's outcome where it has none: the first outcome wins. */
