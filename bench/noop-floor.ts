@@ -1,14 +1,23 @@
 /**
- * The no-op floor: `count` `noopWorkflow` runs (workflows/noop.ts: start → one workflow task →
- * complete) on the main task queue, started by this process through the bench's Temporal client
- * (same data converter) with `concurrency` starts in flight, then every result awaited. Run on the
- * same stack right after the measured phase, its CPU over every process of the stack per workflow
- * is what Temporal plus a worker cost at the least; Herald's CPU per message is reported as a
- * multiple of it.
+ * The floors: `count` runs of a workflow of workflows/noop.ts on the main task queue, started by
+ * this process through the bench's Temporal client (same data converter) with `concurrency` starts
+ * in flight, then every result awaited. Run on the same stack right after the measured phase, their
+ * CPU over every process of the stack per workflow is what Temporal plus a worker cost at the least:
+ *
+ * - `noop` (`noopWorkflow`: start → one workflow task → complete): Herald's CPU per message is
+ *   reported as a multiple of it;
+ * - `receipt` (`receiptShapedWorkflow`: start → workflow task → signal → workflow task → complete):
+ *   the least a message costs in any design where it is a workflow that awaits its receipt as a
+ *   signal. The signals are sent after every start, so most runs have finished their first task
+ *   (the sampled histories say how many events they had).
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { MAIN_TASK_QUEUE } from '../workflows/definitions.ts';
+import { floorReceiptSignal } from '../workflows/noop.ts';
+
+/** Which floor workflow {@link runNoopWorkflows} runs. */
+export type FloorShape = 'noop' | 'receipt';
 
 /** What {@link runNoopWorkflows} did. */
 export interface NoopRun {
@@ -21,12 +30,21 @@ export interface NoopRun {
   readonly finishedAt: number;
 }
 
-/** Starts `count` no-op workflows (`concurrency` starts in flight) and waits for every result. */
+/**
+ * Starts `count` floor workflows of `shape` (default `noop`; `concurrency` starts in flight),
+ * signals each when `receipt`, and waits for every result.
+ */
 export async function runNoopWorkflows(
   client: Client,
-  opts: { readonly count: number; readonly concurrency: number; readonly timeoutMs?: number },
+  opts: {
+    readonly count: number;
+    readonly concurrency: number;
+    readonly timeoutMs?: number;
+    readonly shape?: FloorShape;
+  },
 ): Promise<NoopRun> {
-  const prefix = `bench-noop-${randomBytes(4).toString('hex')}`;
+  const shape = opts.shape ?? 'noop';
+  const prefix = `bench-${shape}-${randomBytes(4).toString('hex')}`;
   const ids: string[] = Array.from({ length: opts.count }, (_, i) => `${prefix}-${i}`);
   const errors: string[] = [];
   let completed = 0;
@@ -49,8 +67,18 @@ export async function runNoopWorkflows(
   const startedAt = Date.now();
   // Starts as the API makes them (one StartWorkflowExecution each, `concurrency` in flight) …
   await each(async (id) => {
-    await client.workflow.start('noopWorkflow', { taskQueue: MAIN_TASK_QUEUE, workflowId: id, args: [] });
+    await client.workflow.start(shape === 'noop' ? 'noopWorkflow' : 'receiptShapedWorkflow', {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId: id,
+      args: [],
+    });
   });
+  // … the receipts, as the receipt intake signals them (one SignalWorkflowExecution each) …
+  if (shape === 'receipt') {
+    await each(async (id) => {
+      await client.workflow.getHandle(id).signal(floorReceiptSignal);
+    });
+  }
   // … then every completion awaited (a long poll each, answered at once for the finished ones).
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000 + 20 * opts.count);
   await each(async (id) => {

@@ -110,6 +110,11 @@ export interface SendBenchReport {
   readonly cpu: CpuPerMessage & { readonly cores: Record<string, number> };
   /** The no-op floor measured after the measured phase; null when skipped (`--noop 0`). */
   readonly noopFloor: NoopFloor | null;
+  /**
+   * The receipt-shaped floor measured after the no-op floor (start → task → signal → task →
+   * complete); null when skipped (`--noop 0`) and in reports written before it existed.
+   */
+  readonly receiptFloor?: NoopFloor | null;
   /** Each HTTP carrier simulator's max submissions in any 1 s window vs the configured TPS. */
   readonly carrierRate: readonly CarrierRate[];
   readonly targetsMet: boolean;
@@ -198,6 +203,18 @@ function rows(r: SendBenchReport): Array<[string, string]> {
         : 'skipped',
     ],
     ['CPU per message ÷ no-op floor', floor ? `${f(floor.ratio, 2)} ×` : 'n/a'],
+    ...(r.receiptFloor
+      ? [
+          [
+            'receipt-shaped floor, CPU ms / workflow',
+            `total ${f(r.receiptFloor.msPerWorkflow.total ?? 0, 2)} (${f(r.receiptFloor.workflowsPerSecond)}/s, ${f(r.receiptFloor.historyEvents)} events each; Herald ${f(r.receiptFloor.ratio, 2)} ×)`,
+          ] as [string, string],
+          [
+            'CPU-bound ceiling of the receipt shape',
+            `${f((r.environment.cpus * 1000) / Math.max(0.001, r.receiptFloor.msPerWorkflow.total ?? 0))} msg/s (${r.environment.cpus} cores ÷ its CPU per workflow: no design where a message is such a workflow exceeds it)`,
+          ] as [string, string],
+        ]
+      : []),
     [
       'carrier rate, max in 1 s / tps',
       r.carrierRate
@@ -266,6 +283,23 @@ ${opRows(r.temporalCost.persistence)}
 ${opRows(r.temporalCost.frontend)}
 `
     : '';
+  const floorTable = (
+    fl: NoopFloor,
+  ): string => `| process | floor CPU ms / workflow | Herald CPU ms / message | ratio |
+|---|---|---|---|
+${Object.entries(fl.msPerWorkflow)
+  .map(
+    ([name, ms]) =>
+      `| ${name} | ${f(ms, 2)} | ${f(r.cpu.msPerMessage[name] ?? 0)} | ${
+        name === 'total'
+          ? f(fl.ratio, 2)
+          : fl.ratioByProcess[name] === undefined
+            ? '—'
+            : f(fl.ratioByProcess[name] ?? 0, 2)
+      } |`,
+  )
+  .join('\n')}
+`;
   const floor = r.noopFloor
     ? `
 ## No-op floor (${r.noopFloor.completed} of ${r.noopFloor.workflows} \`noopWorkflow\` runs, ${f(r.noopFloor.wallSec, 2)} s, ${f(r.noopFloor.workflowsPerSecond)}/s)
@@ -274,21 +308,20 @@ Same stack, right after the measured phase: each started by the bench's Temporal
 (${r.concurrency} starts in flight), one workflow task, complete; ${f(r.noopFloor.historyEvents)} history events each.
 Herald costs **${f(r.noopFloor.ratio, 2)} ×** the floor (total CPU ms per message ÷ total CPU ms per no-op workflow).
 
-| process | floor CPU ms / workflow | Herald CPU ms / message | ratio |
-|---|---|---|---|
-${Object.entries(r.noopFloor.msPerWorkflow)
-  .map(
-    ([name, ms]) =>
-      `| ${name} | ${f(ms, 2)} | ${f(r.cpu.msPerMessage[name] ?? 0)} | ${
-        name === 'total'
-          ? f(r.noopFloor?.ratio ?? 0, 2)
-          : r.noopFloor?.ratioByProcess[name] === undefined
-            ? '—'
-            : f(r.noopFloor.ratioByProcess[name] ?? 0, 2)
-      } |`,
-  )
-  .join('\n')}
-`
+${floorTable(r.noopFloor)}`
+    : '';
+  const receiptFloor = r.receiptFloor
+    ? `
+## Receipt-shaped floor (${r.receiptFloor.completed} of ${r.receiptFloor.workflows} \`receiptShapedWorkflow\` runs, ${f(r.receiptFloor.wallSec, 2)} s, ${f(r.receiptFloor.workflowsPerSecond)}/s)
+
+Right after the no-op floor: each started as above, then signalled once (as the receipt intake signals
+a message's run), a workflow task for the start and one for the signal, complete; ${f(r.receiptFloor.historyEvents)} history
+events each. It is the least a message costs in any design where the message is a workflow that awaits its
+receipt as a signal — no API, database, carrier, activity, timer or search attribute — so
+${r.environment.cpus} cores ÷ its CPU per workflow, **${f((r.environment.cpus * 1000) / Math.max(0.001, r.receiptFloor.msPerWorkflow.total ?? 0))} msg/s**, bounds every such design on this machine.
+Herald costs **${f(r.receiptFloor.ratio, 2)} ×** it.
+
+${floorTable(r.receiptFloor)}`
     : '';
   const rates =
     r.carrierRate.length === 0
@@ -342,7 +375,7 @@ ${cpu}
 | event type | per message |
 |---|---|
 ${events}
-${floor}${rates}${temporal}${errors}`;
+${floor}${receiptFloor}${rates}${temporal}${errors}`;
 }
 
 /**

@@ -5,7 +5,8 @@
  * terminal in the database, and reports accept latency, end-to-end throughput, accept →
  * carrier-submit latency, outcomes, Temporal history size, peak RSS and CPU per process, the
  * carriers' observed rate, then runs as many no-op workflows on the same stack (noop-floor.ts)
- * and reports CPU per message as a multiple of that floor. Writes
+ * and reports CPU per message as a multiple of that floor, then as many receipt-shaped ones (the
+ * least a message costs as a workflow that awaits its receipt as a signal). Writes
  * bench/results/send-<stamp>.json and latest-send.md. `--priority` runs the priority scenario
  * instead (priority-scenario.ts).
  *
@@ -23,7 +24,7 @@ import { type BenchStack, startBenchStack, stopOnInterrupt } from './bench-stack
 import { readDbFigures, waitForTerminal } from './db-figures.ts';
 import { sampleHistories } from './history.ts';
 import { sendMessages } from './load.ts';
-import { runNoopWorkflows } from './noop-floor.ts';
+import { type FloorShape, runNoopWorkflows } from './noop-floor.ts';
 import { runPriorityScenario } from './priority-scenario.ts';
 import { readCpuSeconds, readMachineBusySeconds, startRssSampler } from './proc-stats.ts';
 import { formatTable, type NoopFloor, type SendBenchReport, TARGETS, writeReports } from './report.ts';
@@ -138,7 +139,9 @@ async function run(
       );
     }
   }
-  const noopFloor = args.noop > 0 ? await measureNoopFloor(args, stack, msPerMessage, failed) : null;
+  const noopFloor = args.noop > 0 ? await measureNoopFloor(args, stack, msPerMessage, failed, 'noop') : null;
+  const receiptFloor =
+    args.noop > 0 ? await measureNoopFloor(args, stack, msPerMessage, failed, 'receipt') : null;
 
   const report: SendBenchReport = {
     kind: 'send',
@@ -197,6 +200,7 @@ async function run(
         : null,
     },
     noopFloor,
+    receiptFloor,
     carrierRate,
     targetsMet: messagesPerSecond >= TARGETS.messagesPerSecond && acceptLatencyMs.p99 < TARGETS.p99AcceptMs,
   };
@@ -204,22 +208,27 @@ async function run(
 }
 
 /**
- * Runs `args.noop` no-op workflows on the stack (same concurrency as the measured phase) and
- * measures CPU over the same processes: the floor Herald's per-message cost is compared with.
+ * Runs `args.noop` floor workflows of `shape` on the stack (same concurrency as the measured phase)
+ * and measures CPU over the same processes: the floors Herald's per-message cost is compared with.
  */
 async function measureNoopFloor(
   args: SendBenchArgs,
   stack: BenchStack,
   heraldMsPerMessage: Readonly<Record<string, number>>,
   failed: string[],
+  shape: FloorShape,
 ): Promise<NoopFloor> {
-  log(`no-op floor: ${args.noop} noopWorkflow runs, ${args.concurrency} starts in flight`);
+  const name = `${shape === 'noop' ? 'no-op' : 'receipt-shaped'} floor`;
+  log(`${name}: ${args.noop} runs, ${args.concurrency} starts in flight`);
   const before = snapshotStack(stack);
-  const run = await runNoopWorkflows(stack.temporal, { count: args.noop, concurrency: args.concurrency });
+  const run = await runNoopWorkflows(stack.temporal, {
+    count: args.noop,
+    concurrency: args.concurrency,
+    shape,
+  });
   const after = snapshotStack(stack);
   const cpu = stackCpuBetween(before, after);
-  if (run.errors.length > 0)
-    failed.push(`no-op floor: ${run.errors.length} workflows failed (${run.errors[0]})`);
+  if (run.errors.length > 0) failed.push(`${name}: ${run.errors.length} workflows failed (${run.errors[0]})`);
   const per = (seconds: number): number => (seconds * 1000) / Math.max(1, run.completed);
   const msPerWorkflow: Record<string, number> = Object.fromEntries([
     ...Object.entries(cpu.seconds).map(([k, s]) => [k, per(s)]),
@@ -248,7 +257,7 @@ async function measureNoopFloor(
     ratioByProcess,
   };
   log(
-    `no-op floor: ${run.completed} done in ${wallSec.toFixed(2)} s, ${floorTotal.toFixed(2)} CPU ms each; Herald ${floor.ratio.toFixed(2)} × the floor`,
+    `${name}: ${run.completed} done in ${wallSec.toFixed(2)} s, ${floorTotal.toFixed(2)} CPU ms each; Herald ${floor.ratio.toFixed(2)} × the floor`,
   );
   return floor;
 }

@@ -6,8 +6,15 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SubmitOutcome } from '../../activities/types.ts';
+import { runNoopWorkflows } from '../../bench/noop-floor.ts';
 import { USE_CARRIER_QUEUE } from '../../domain/carrier-error.ts';
-import { cancelUpdate, HeraldCarrier, HeraldStatus, progressQuery } from '../../workflows/definitions.ts';
+import {
+  cancelUpdate,
+  HeraldCarrier,
+  HeraldStatus,
+  MAIN_TASK_QUEUE,
+  progressQuery,
+} from '../../workflows/definitions.ts';
 import {
   accepted,
   receipt,
@@ -367,5 +374,49 @@ describe('sendMessageV2 against a dev server with fake activities', () => {
       failoverCapture: '0.008500',
       carrierId: 'beta',
     });
+  });
+});
+
+describe("the bench's floors (workflows/noop.ts, bench/noop-floor.ts)", () => {
+  /** A run's events, in order, named by the attributes they carry (`workflowTaskScheduled` …). */
+  const types = async (id: string) =>
+    (await historyEvents(id)).map(
+      (e) =>
+        Object.keys(e)
+          .find((k) => k.endsWith('EventAttributes') && e[k as keyof HistoryEvent] != null)
+          ?.replace('EventAttributes', '') ?? '?',
+    );
+
+  test('the no-op floor is a start, one workflow task and the completion', async () => {
+    const run = await runNoopWorkflows(h.client, { count: 4, concurrency: 2 });
+    expect(run).toMatchObject({ completed: 4, errors: [] });
+    expect(await types(run.ids[0] as string)).toEqual([
+      'workflowExecutionStarted',
+      'workflowTaskScheduled',
+      'workflowTaskStarted',
+      'workflowTaskCompleted',
+      'workflowExecutionCompleted',
+    ]);
+  });
+
+  test('the receipt-shaped floor completes only on its signal: one signal, no other command', async () => {
+    const run = await runNoopWorkflows(h.client, { count: 4, concurrency: 2, shape: 'receipt' });
+    expect(run).toMatchObject({ completed: 4, errors: [] });
+    for (const id of run.ids) {
+      const events = await types(id);
+      expect(events.filter((t) => t === 'workflowExecutionSignaled')).toHaveLength(1);
+      expect(events.at(-1)).toBe('workflowExecutionCompleted');
+      // Only the start, workflow tasks (one, or one before the signal and one after) and the signal.
+      expect(events.filter((t) => !t.startsWith('workflow'))).toEqual([]);
+    }
+    // Without its signal the run waits.
+    const waiting = await h.client.workflow.start('receiptShapedWorkflow', {
+      taskQueue: MAIN_TASK_QUEUE,
+      workflowId: `floor-unsignalled-${Date.now()}`,
+      args: [],
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await waiting.describe()).status.name).toBe('RUNNING');
+    await waiting.terminate('test done');
   });
 });
