@@ -8,8 +8,8 @@
  *   reported as a multiple of it;
  * - `receipt` (`receiptShapedWorkflow`: start → workflow task → signal → workflow task → complete):
  *   the least a message costs in any design where it is a workflow that awaits its receipt as a
- *   signal. The signals are sent after every start, so most runs have finished their first task
- *   (the sampled histories say how many events they had).
+ *   signal. The signals are sent after every start, once the last runs started have finished their
+ *   first task (the sampled histories say how many events they had: 9 with two tasks).
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -73,8 +73,11 @@ export async function runNoopWorkflows(
       args: [],
     });
   });
-  // … the receipts, as the receipt intake signals them (one SignalWorkflowExecution each) …
+  // … the receipts, as the receipt intake signals them (one SignalWorkflowExecution each), once
+  // the runs have had their first task — a message's receipt comes after its submit, so a signal
+  // that came first (one task for both) would measure a cheaper shape than a message's …
   if (shape === 'receipt') {
+    await firstTasksDone(client, ids.slice(-lanes));
     await each(async (id) => {
       await client.workflow.getHandle(id).signal(floorReceiptSignal);
     });
@@ -98,4 +101,16 @@ export async function runNoopWorkflows(
     completed++;
   });
   return { ids, completed, errors, startedAt, finishedAt: Date.now() };
+}
+
+/** Waits (at most 60 s) until each of `ids` has completed its first workflow task. */
+async function firstTasksDone(client: Client, ids: readonly string[]): Promise<void> {
+  // Started, task scheduled, started, completed: 4 events once the first task is done.
+  const deadline = Date.now() + 60_000;
+  for (const id of ids) {
+    while ((await client.workflow.getHandle(id).describe()).historyLength < 4) {
+      if (Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }

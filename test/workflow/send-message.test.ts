@@ -399,15 +399,22 @@ describe("the bench's floors (workflows/noop.ts, bench/noop-floor.ts)", () => {
     ]);
   });
 
-  test('the receipt-shaped floor completes only on its signal: one signal, no other command', async () => {
-    const run = await runNoopWorkflows(h.client, { count: 4, concurrency: 2, shape: 'receipt' });
+  test('the receipt-shaped floor is a task, the signal after it, a task and the completion; unsignalled it waits', async () => {
+    // As many in flight as runs: the bench then waits for every first task before signalling.
+    const run = await runNoopWorkflows(h.client, { count: 4, concurrency: 4, shape: 'receipt' });
     expect(run).toMatchObject({ completed: 4, errors: [] });
     for (const id of run.ids) {
-      const events = await types(id);
-      expect(events.filter((t) => t === 'workflowExecutionSignaled')).toHaveLength(1);
-      expect(events.at(-1)).toBe('workflowExecutionCompleted');
-      // Only the start, workflow tasks (one, or one before the signal and one after) and the signal.
-      expect(events.filter((t) => !t.startsWith('workflow'))).toEqual([]);
+      expect(await types(id)).toEqual([
+        'workflowExecutionStarted',
+        'workflowTaskScheduled',
+        'workflowTaskStarted',
+        'workflowTaskCompleted',
+        'workflowExecutionSignaled',
+        'workflowTaskScheduled',
+        'workflowTaskStarted',
+        'workflowTaskCompleted',
+        'workflowExecutionCompleted',
+      ]);
     }
     // Without its signal the run waits.
     const waiting = await h.client.workflow.start('receiptShapedWorkflow', {
