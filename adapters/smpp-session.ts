@@ -350,6 +350,10 @@ export class SmppSession {
     if (this.closed) return;
     this.setState('connecting');
     const session = smpp.connect({ host: this.opts.host, port: this.opts.port });
+    // Every PDU is one small write and most wait for an answer: with Nagle's algorithm on, a PDU
+    // written while the previous one is unacknowledged waits for the SMSC's delayed ACK (~40 ms
+    // on Linux; bench/smpp-round-trip.ts measures it).
+    session.socket.setNoDelay(true);
     this.current = session;
     let bindTimer: NodeJS.Timeout | undefined;
     let lost = false;

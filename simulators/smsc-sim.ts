@@ -299,6 +299,9 @@ export async function startSmscSimulator(opts: SmscOptions): Promise<RunningSmsc
   };
 
   const server = smpp.createServer({}, (session) => {
+    // As a real SMSC would, and as Herald's side does (adapters/smpp-session.ts): a response
+    // followed at once by a receipt must not wait for the client's delayed ACK.
+    session.socket.setNoDelay(true);
     session.on('error', () => {
       // a client that went away: nothing to do
     });

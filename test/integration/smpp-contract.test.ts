@@ -6,9 +6,9 @@
  * status (and the quirks), malformed `deliver_sm` → no crash — plus what only a bind has:
  * bind failures, reconnection, the window, the TPS bucket and partial multi-part submits.
  */
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import smpp from 'smpp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSmppAdapter, receiptIdBases, smppConfigSchema } from '../../adapters/smpp.ts';
 import { parseDeliverSmReceipt, type SmppReceipt } from '../../adapters/smpp-receipts.ts';
 import { SmppSession, type SmppSessionOptions } from '../../adapters/smpp-session.ts';
@@ -231,6 +231,22 @@ describe('SMPP contract: submit', () => {
 });
 
 describe('SMPP contract: the bind', () => {
+  it('turns Nagle off at both ends: a PDU written behind another must not wait for a delayed ACK', async () => {
+    const noDelay = vi.spyOn(net.Socket.prototype, 'setNoDelay');
+    try {
+      const fresh = client();
+      expect(await fresh.session.waitForBind(3_000)).toBe(true);
+      const turnedOff = noDelay.mock.contexts.filter(
+        (_, i) => noDelay.mock.calls[i]?.[0] !== false,
+      ) as net.Socket[];
+      // Herald's end (connected to the SMSC's port) and the simulator's end (accepted on it).
+      expect(turnedOff.some((s) => s.remotePort === sim.port)).toBe(true);
+      expect(turnedOff.some((s) => s.localPort === sim.port)).toBe(true);
+    } finally {
+      noDelay.mockRestore();
+    }
+  });
+
   it('wrong password → failover auth_failed with the bind status', async () => {
     const wrong = client({ password: 'nope', bindWaitMs: 2_000 });
     const e = expectError(await wrong.adapter.submit(request()), 'failover');
