@@ -42,8 +42,8 @@ export interface SendBenchArgs {
    */
   readonly carrierTps: number;
   /**
-   * No-op workflows run after the measured phase to measure the stack's floor cost per workflow
-   * (`--noop N`; 0 skips). Default: `messages`.
+   * No-op workflows run after the measured phase to measure the stack's floor cost per workflow,
+   * then as many receipt-shaped ones (`--noop N`; 0 skips both). Default: `messages`.
    */
   readonly noop: number;
   /** Run the priority scenario instead of the send benchmark (`--priority`, bench/priority-scenario.ts). */
