@@ -1,6 +1,7 @@
 /**
- * `npm run bench:smpp`: SMPP round trips on one bind over loopback — Herald's session
- * (adapters/smpp-session.ts) against the SMSC simulator, receipts at once. For each
+ * `npm run bench:smpp`: SMPP round trips on one bind over loopback — Herald's adapter and session
+ * (adapters/smpp.ts, smpp-session.ts), as the worker builds them, against the SMSC simulator,
+ * receipts at once. For each
  * concurrency it sends `--messages` submits and reports the `submit_sm` → `submit_sm_resp` and
  * the `submit_sm` → receipt `deliver_sm` times (p50, p99) and the submits per second.
  *
@@ -13,6 +14,7 @@ import net from 'node:net';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { createSmppAdapter, receiptIdBases, smppConfigSchema, smppSessionOptions } from '../adapters/smpp.ts';
 import { parseDeliverSmReceipt } from '../adapters/smpp-receipts.ts';
 import { SmppSession } from '../adapters/smpp-session.ts';
 import { startSmscSimulator } from '../simulators/smsc-sim.ts';
@@ -45,19 +47,27 @@ interface RunFigures {
 async function measure(mode: RunFigures['mode'], concurrency: number, count: number): Promise<RunFigures> {
   const sim = await startSmscSimulator({ credentials: CREDS, seed: 1, control: false });
   sim.setConfig({ receiptDelayMs: 0 });
-  const receiptAt = new Map<string, number>();
-  const waiting = new Map<string, () => void>();
-  const session = new SmppSession({
+  // The simulator answers ids in hex and names them in decimal in its receipts.
+  const config = smppConfigSchema.parse({
     host: sim.host,
     port: sim.port,
     ...CREDS,
+    idBase: 'hex',
+    receiptIdBase: 'decimal',
+  });
+  const bases = receiptIdBases(config);
+  const receiptAt = new Map<string, number>();
+  const waiting = new Map<string, () => void>();
+  // The worker's shape: its session for this carrier, and the adapter submitting through it.
+  const session = new SmppSession({
+    ...smppSessionOptions(config),
     async onReceipt(pdu) {
-      // The simulator's receipt text names the id in decimal, its submit_sm_resp in hex.
-      const id = BigInt(parseDeliverSmReceipt(pdu, { text: 'decimal', tlv: 'hex' }).rawId).toString();
-      receiptAt.set(id, performance.now());
-      waiting.get(id)?.();
+      const { carrierMessageId } = parseDeliverSmReceipt(pdu, bases);
+      receiptAt.set(carrierMessageId, performance.now());
+      waiting.get(carrierMessageId)?.();
     },
   });
+  const adapter = createSmppAdapter(config, { session });
   try {
     session.start();
     if (!(await session.waitForBind(5_000))) throw new Error('no bind');
@@ -69,21 +79,19 @@ async function measure(mode: RunFigures['mode'], concurrency: number, count: num
       Array.from({ length: concurrency }, async () => {
         for (let i = next++; i < count; i = next++) {
           const t0 = performance.now();
-          const r = await session.submitPart({
-            source_addr_ton: 5,
-            source_addr_npi: 0,
-            source_addr: 'Herald',
-            dest_addr_ton: 1,
-            dest_addr_npi: 1,
-            destination_addr: '14155550100',
-            esm_class: 0,
-            data_coding: 0,
-            registered_delivery: 1,
-            short_message: Buffer.from(`round trip ${i}`),
+          const r = await adapter.submit({
+            messageId: `bench_${i}`,
+            to: '+14155550100',
+            from: 'Herald',
+            body: `round trip ${i}`,
+            encoding: 'GSM-7',
+            segments: 1,
+            validitySeconds: 600,
+            statusCallbackUrl: '',
           });
-          if (!r.ok) throw new Error(`submit ${i}: ${r.reason}`);
+          if (!r.ok) throw new Error(`submit ${i}: ${r.error.message}`);
           submitMs.push(performance.now() - t0);
-          const id = BigInt(`0x${r.messageId}`).toString();
+          const id = r.carrierMessageId;
           if (!receiptAt.has(id)) {
             await new Promise<void>((resolve) => {
               const t = setTimeout(resolve, 2_000);
@@ -147,7 +155,7 @@ async function main(): Promise<number> {
   const markdown = (jsonFile: string): string => `# SMPP round trips — ${startedAt}
 
 \`npm run bench:smpp -- --messages ${args.messages} --concurrency ${args.concurrency.join(',')}\`: one bind over
-loopback, Herald's SmppSession against the SMSC simulator (receipts at once). \`no-delay\` is as
+loopback, Herald's SMPP adapter and session against the SMSC simulator (receipts at once). \`no-delay\` is as
 shipped (both ends \`setNoDelay(true)\`); \`nagle\` leaves Nagle's algorithm on at both ends, as before.
 Raw figures: \`bench/results/${jsonFile}\`.
 
